@@ -1,0 +1,147 @@
+"""Who is the customer (PRODUCT.md §1.3), shared by every surface.
+
+An Intercom contact resolves to Stripe customers in this order:
+1. the contact's custom attribute `stripe_id`;
+2. customers whose metadata `user_id` (key configurable) equals the contact's `external_id`;
+3. the contact's email, exactly, then case-insensitively.
+The first step that finds anyone wins. Steps 2 and 3 run concurrently, so resolution is one
+Stripe round trip (two only when a stale `stripe_id` has to fall back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from billing.errors import AmbiguousCustomer, CustomerNotFound, NotFound
+from billing.snapshot import LIVE_STATUSES
+from billing.stripe_gateway import StripeGateway, gather_all, quote_search_value
+
+
+@dataclass(frozen=True, slots=True)
+class ContactIdentity:
+    """What Intercom tells us about a person, from a signed request or a Fin call."""
+
+    contact_id: str | None = None
+    email: str | None = None
+    external_id: str | None = None
+    stripe_id: str | None = None
+    name: str | None = None
+
+    @property
+    def cache_key(self) -> tuple[str | None, ...]:
+        return (self.stripe_id, self.external_id, self.email)
+
+    def searched(self) -> list[tuple[str, str]]:
+        """What we looked for, for a "no match" answer: (kind, value) pairs."""
+        pairs = []
+        if self.stripe_id:
+            pairs.append(("stripe_id", self.stripe_id))
+        if self.external_id:
+            pairs.append(("user_id", self.external_id))
+        if self.email:
+            pairs.append(("email", self.email))
+        return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    identity: ContactIdentity
+    customers: tuple[Any, ...] = field(default_factory=tuple)  # stripe.Customer, expanded
+    matched_by: str | None = None  # "stripe_id" | "user_id" | "email" | "email_ci"
+
+    @property
+    def found(self) -> bool:
+        return bool(self.customers)
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.customers) > 1
+
+    def by_id(self, customer_id: str) -> Any | None:
+        return next((c for c in self.customers if c.id == customer_id), None)
+
+    def preferred(self) -> Any | None:
+        """For the Messenger and Fin: the single match, or the only one with a live
+        subscription among several."""
+        if len(self.customers) == 1:
+            return self.customers[0]
+        live = [c for c in self.customers if _has_live_subscription(c)]
+        return live[0] if len(live) == 1 else None
+
+    def require_one(self, *, for_money: bool) -> Any:
+        """The customer to act for. Money never moves while the match is ambiguous."""
+        if not self.customers:
+            raise CustomerNotFound("No Stripe customer matches this contact.")
+        if len(self.customers) > 1 and for_money:
+            raise AmbiguousCustomer(
+                f"{len(self.customers)} Stripe customers match this contact; "
+                "an agent must link the right one (contact attribute stripe_id) first."
+            )
+        chosen = self.preferred()
+        if chosen is None:
+            raise AmbiguousCustomer(f"{len(self.customers)} Stripe customers match this contact.")
+        return chosen
+
+
+async def resolve_customer(
+    gateway: StripeGateway, identity: ContactIdentity, *, user_id_key: str = "user_id"
+) -> Resolution:
+    if identity.stripe_id:
+        try:
+            customer = await gateway.retrieve_customer(identity.stripe_id)
+        except NotFound:
+            customer = None
+        if customer is not None and not getattr(customer, "deleted", False):
+            return Resolution(identity, (customer,), "stripe_id")
+
+    by_user_id, exact, insensitive = await gather_all(
+        _by_user_id(gateway, identity.external_id, user_id_key),
+        gateway.customers_with_email(identity.email) if identity.email else _empty(),
+        _by_email_search(gateway, identity.email),
+    )
+    for matched_by, customers in (
+        ("user_id", by_user_id),
+        ("email", exact),
+        ("email_ci", _same_email(insensitive, identity.email)),
+    ):
+        if customers:
+            return Resolution(identity, tuple(_dedupe(customers)), matched_by)
+    return Resolution(identity)
+
+
+async def _by_user_id(gateway: StripeGateway, external_id: str | None, key: str) -> list[Any]:
+    if not external_id:
+        return []
+    query = f"metadata[{quote_search_value(key)}]:{quote_search_value(external_id)}"
+    return await gateway.search_customers(query)
+
+
+async def _by_email_search(gateway: StripeGateway, email: str | None) -> list[Any]:
+    if not email:
+        return []
+    return await gateway.search_customers(f"email:{quote_search_value(email)}")
+
+
+def _same_email(customers: list[Any], email: str | None) -> list[Any]:
+    # Search may be fuzzier than we want; keep only exact case-insensitive equality.
+    if not email:
+        return []
+    wanted = email.strip().casefold()
+    return [c for c in customers if (c.email or "").strip().casefold() == wanted]
+
+
+async def _empty() -> list[Any]:
+    return []
+
+
+def _dedupe(customers: list[Any]) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for customer in customers:
+        seen.setdefault(customer.id, customer)
+    return list(seen.values())
+
+
+def _has_live_subscription(customer: Any) -> bool:
+    subs = getattr(customer, "subscriptions", None)
+    return any(s.status in LIVE_STATUSES for s in (subs.data if subs else []))

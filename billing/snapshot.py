@@ -1,0 +1,549 @@
+"""A customer's billing at a glance: `BillingSnapshot`, assembled from Stripe.
+
+Assembly waits for at most two sequential Stripe round trips: the customer (found by
+`billing.resolution`, with its subscriptions and default payment method expanded) is round one;
+everything else is fetched concurrently in round two. The snapshot is plain data, so cards,
+Fin answers and automations are pure functions of it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from billing.errors import BillingError
+from billing.money import Money, to_datetime
+from billing.sepa import SepaReason, sepa_reason
+from billing.stripe_gateway import StripeGateway, gather_all
+
+LIVE_STATUSES = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotOptions:
+    """Which Stripe metadata keys carry our facts (settings `*_METADATA_KEY`)."""
+
+    usage_limit_key: str = "usage_limit"
+    usage_meter_key: str = "usage_meter"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentMethodSummary:
+    id: str
+    type: str  # "card", "sepa_debit", ...
+    brand: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    bank_code: str | None = None
+    country: str | None = None
+
+    @property
+    def is_sepa(self) -> bool:
+        return self.type == "sepa_debit"
+
+    def expired(self, now: datetime) -> bool:
+        if self.exp_year is None or self.exp_month is None:
+            return False
+        return (self.exp_year, self.exp_month) < (now.year, now.month)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    product_id: str
+    product_name: str
+    price_id: str
+    amount: Money | None  # None for metered prices
+    interval: str | None  # "month", "year", ...
+    interval_count: int = 1
+    lookup_key: str | None = None
+    metered: bool = False
+    meter_id: str | None = None
+    unit_amount_decimal: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSummary:
+    id: str
+    status: str
+    plans: tuple[Plan, ...]  # licensed plans first, metered items after
+    item_ids: tuple[str, ...]
+    current_period_start: datetime | None
+    current_period_end: datetime | None
+    trial_end: datetime | None
+    cancel_at_period_end: bool
+    cancel_at: datetime | None
+    default_payment_method_id: str | None
+    latest_invoice_id: str | None
+    currency: str
+
+    @property
+    def plan(self) -> Plan | None:
+        """The subscription's main (licensed) plan."""
+        licensed = [p for p in self.plans if not p.metered]
+        return (licensed or list(self.plans) or [None])[0]
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    charge_id: str
+    payment_intent_id: str | None
+    amount: Money
+    amount_refunded: int
+    status: str  # succeeded | pending | failed
+    created: datetime
+    failure_code: str | None
+    failure_message: str | None
+    method_type: str | None
+    method_last4: str | None
+    disputed: bool
+    refunded: bool
+
+    @property
+    def is_sepa(self) -> bool:
+        return self.method_type == "sepa_debit"
+
+    @property
+    def sepa_reason(self) -> SepaReason | None:
+        return sepa_reason(self.failure_code) if self.is_sepa else None
+
+    @property
+    def refundable(self) -> Money:
+        return Money(max(self.amount.amount - self.amount_refunded, 0), self.amount.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    description: str
+    amount: Money
+    proration: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingInvoice:
+    subscription_id: str
+    amount_due: Money
+    total: Money
+    date: datetime | None
+    lines: tuple[InvoiceLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvoice:
+    id: str
+    number: str | None
+    amount_remaining: Money
+    created: datetime
+    attempt_count: int
+    next_payment_attempt: datetime | None
+    hosted_invoice_url: str | None
+    subscription_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    meter_id: str
+    used: float
+    limit: int
+    period_start: datetime
+    period_end: datetime | None
+
+    @property
+    def ratio(self) -> float:
+        return self.used / self.limit if self.limit else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSummary:
+    id: str
+    name: str | None
+    email: str | None
+    created: datetime
+    balance: Money  # negative = credit in the customer's favour
+    delinquent: bool
+    currency: str
+    user_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BillingSnapshot:
+    customer: CustomerSummary
+    subscriptions: tuple[SubscriptionSummary, ...]
+    payment_method: PaymentMethodSummary | None
+    payments: tuple[Payment, ...]  # newest first, all we fetched (up to 100)
+    open_invoices: tuple[OpenInvoice, ...]
+    next_invoice: UpcomingInvoice | None
+    lifetime_value: tuple[Money, ...]  # per currency, paid invoices net of refunds
+    usage: Usage | None
+    fetched_at: datetime
+
+    @property
+    def subscription(self) -> SubscriptionSummary | None:
+        """The subscription the customer is most likely asking about: a live one first."""
+        live = [s for s in self.subscriptions if s.live]
+        return (live or list(self.subscriptions) or [None])[0]
+
+    @property
+    def last_payments(self) -> tuple[Payment, ...]:
+        return self.payments[:3]
+
+    @property
+    def last_payment(self) -> Payment | None:
+        return self.payments[0] if self.payments else None
+
+    @property
+    def failed_invoice(self) -> OpenInvoice | None:
+        """The open invoice whose payment failed (attempted at least once)."""
+        failed = [i for i in self.open_invoices if i.attempt_count > 0]
+        return failed[0] if failed else None
+
+    def ltv_in(self, currency: str) -> Money:
+        for money in self.lifetime_value:
+            if money.currency == currency.lower():
+                return money
+        return Money(0, currency)
+
+
+# --- assembly ---
+async def load_snapshot(
+    gateway: StripeGateway,
+    customer: Any,
+    options: SnapshotOptions | None = None,
+    *,
+    now: datetime | None = None,
+) -> BillingSnapshot:
+    """Round two: everything about an already retrieved customer, concurrently.
+
+    `customer` must have `subscriptions` and `invoice_settings.default_payment_method` expanded
+    (as `billing.resolution` retrieves it).
+    """
+    options = options or SnapshotOptions()
+    now = now or datetime.now(UTC)
+    raw_subs = list(_subscriptions_of(customer))
+    customer_pm = _expanded(customer.invoice_settings, "default_payment_method")
+
+    product_ids = sorted(
+        {
+            _id_of(item.price.product)
+            for sub in raw_subs
+            for item in sub.items.data
+            if item.price.product
+        }
+    )
+    live_subs = [s for s in raw_subs if s.status in LIVE_STATUSES]
+    preview_subs = [s for s in live_subs if not s.cancel_at_period_end]
+    # The subscription's own default payment method wins over the customer's (Stripe's order).
+    sub_pm_id = next(
+        (_id_of(s.default_payment_method) for s in live_subs if s.default_payment_method), None
+    )
+    need_sub_pm = sub_pm_id and (customer_pm is None or sub_pm_id != customer_pm.id)
+    metered = _metered_item(live_subs)
+
+    calls: list[Any] = [
+        gateway.list_charges(customer.id),
+        gateway.list_invoices(customer.id),
+        gather_all(*(gateway.retrieve_product(pid) for pid in product_ids)),
+        gather_all(*(_safe_preview(gateway, customer.id, sub.id) for sub in preview_subs)),
+        gateway.retrieve_payment_method(sub_pm_id) if need_sub_pm else _none(),
+        _usage_value(gateway, customer.id, metered, now) if metered else _none(),
+    ]
+    charges, invoices, products, previews, sub_pm, used = await gather_all(*calls)
+    products_by_id = {p.id: p for p in products}
+
+    subscriptions = tuple(_subscription_summary(s, products_by_id) for s in raw_subs)
+    payment_method = _payment_method_summary(sub_pm or customer_pm)
+    usage = None
+    if metered and used is not None:
+        usage = _usage(metered, used, products_by_id, options)
+    next_invoice = next((p for p in previews if p is not None), None)
+
+    return BillingSnapshot(
+        customer=_customer_summary(customer),
+        subscriptions=subscriptions,
+        payment_method=payment_method,
+        payments=tuple(_payment(c) for c in charges),
+        open_invoices=tuple(_open_invoice(i) for i in invoices if i.status == "open"),
+        next_invoice=_upcoming(next_invoice, _period_end(subscriptions, next_invoice))
+        if next_invoice
+        else None,
+        lifetime_value=lifetime_value(invoices, charges),
+        usage=usage,
+        fetched_at=now,
+    )
+
+
+def lifetime_value(invoices: list[Any], charges: list[Any]) -> tuple[Money, ...]:
+    """Paid invoices net of refunds, per currency (largest first)."""
+    totals: dict[str, int] = defaultdict(int)
+    for invoice in invoices:
+        if invoice.status == "paid":
+            totals[invoice.currency] += invoice.amount_paid
+    for charge in charges:
+        if charge.amount_refunded:
+            totals[charge.currency] -= charge.amount_refunded
+    return tuple(
+        Money(amount, currency)
+        for currency, amount in sorted(totals.items(), key=lambda kv: -kv[1])
+    )
+
+
+async def _none() -> None:
+    return None
+
+
+async def _safe_preview(gateway: StripeGateway, customer_id: str, subscription_id: str) -> Any:
+    """The next invoice; a subscription Stripe can't preview (e.g. ending) has none."""
+    try:
+        return await gateway.preview_invoice(
+            {"customer": customer_id, "subscription": subscription_id}
+        )
+    except BillingError as exc:
+        if exc.code in ("stripe_unavailable",):
+            raise
+        return None
+
+
+def _metered_item(subs: list[Any]) -> Any:
+    for sub in subs:
+        for item in sub.items.data:
+            recurring = item.price.recurring
+            if (
+                recurring
+                and getattr(recurring, "usage_type", None) == "metered"
+                and recurring.meter
+            ):
+                return item
+    return None
+
+
+async def _usage_value(gateway: StripeGateway, customer_id: str, item: Any, now: datetime) -> float:
+    start = int(item.current_period_start) // 60 * 60
+    end = math.ceil(now.timestamp() / 60) * 60
+    return await gateway.meter_usage(
+        item.price.recurring.meter, customer_id, start, max(end, start + 60)
+    )
+
+
+def _usage(
+    item: Any, used: float, products: dict[str, Any], options: SnapshotOptions
+) -> Usage | None:
+    limit_raw = _metadata(item.price).get(options.usage_limit_key)
+    if limit_raw is None:
+        # The plan's limit lives on the licensed plan's product (or the metered product).
+        for product in products.values():
+            if options.usage_limit_key in _metadata(product):
+                meter = _metadata(product).get(options.usage_meter_key)
+                if meter in (None, item.price.recurring.meter) and product.id != _id_of(
+                    item.price.product
+                ):
+                    limit_raw = _metadata(product)[options.usage_limit_key]
+                    break
+    try:
+        limit = int(limit_raw) if limit_raw is not None else 0
+    except ValueError:
+        limit = 0
+    if limit <= 0:
+        return None
+    return Usage(
+        meter_id=item.price.recurring.meter,
+        used=used,
+        limit=limit,
+        period_start=to_datetime(item.current_period_start),
+        period_end=to_datetime(item.current_period_end),
+    )
+
+
+def _customer_summary(customer: Any) -> CustomerSummary:
+    currency = getattr(customer, "currency", None) or "eur"
+    metadata = _metadata(customer)
+    return CustomerSummary(
+        id=customer.id,
+        name=customer.name,
+        email=customer.email,
+        created=to_datetime(customer.created),
+        balance=Money(customer.balance or 0, currency),
+        delinquent=bool(customer.delinquent),
+        currency=currency,
+        user_id=metadata.get("user_id"),
+    )
+
+
+def _subscription_summary(sub: Any, products: dict[str, Any]) -> SubscriptionSummary:
+    plans = sorted(
+        (_plan(item.price, products) for item in sub.items.data), key=lambda p: p.metered
+    )
+    items = list(sub.items.data)
+    return SubscriptionSummary(
+        id=sub.id,
+        status=sub.status,
+        plans=tuple(plans),
+        item_ids=tuple(item.id for item in items),
+        current_period_start=to_datetime(
+            min((i.current_period_start for i in items), default=None)
+        ),
+        current_period_end=to_datetime(max((i.current_period_end for i in items), default=None)),
+        trial_end=to_datetime(sub.trial_end),
+        cancel_at_period_end=bool(sub.cancel_at_period_end),
+        cancel_at=to_datetime(sub.cancel_at),
+        default_payment_method_id=_id_of(sub.default_payment_method),
+        latest_invoice_id=_id_of(sub.latest_invoice),
+        currency=sub.currency,
+    )
+
+
+def _plan(price: Any, products: dict[str, Any]) -> Plan:
+    product_id = _id_of(price.product)
+    product = products.get(product_id)
+    recurring = price.recurring
+    metered = bool(recurring and getattr(recurring, "usage_type", None) == "metered")
+    return Plan(
+        product_id=product_id,
+        product_name=(product.name if product else None) or price.nickname or product_id,
+        price_id=price.id,
+        amount=None
+        if metered or price.unit_amount is None
+        else Money(price.unit_amount, price.currency),
+        interval=recurring.interval if recurring else None,
+        interval_count=recurring.interval_count if recurring else 1,
+        lookup_key=price.lookup_key,
+        metered=metered,
+        meter_id=getattr(recurring, "meter", None) if recurring else None,
+        unit_amount_decimal=str(price.unit_amount_decimal)
+        if price.unit_amount_decimal is not None
+        else None,
+        metadata={**_metadata(product), **_metadata(price)} if product else _metadata(price),
+    )
+
+
+def _payment_method_summary(pm: Any) -> PaymentMethodSummary | None:
+    if pm is None or isinstance(pm, str):
+        return None
+    if pm.type == "card":
+        card = pm.card
+        return PaymentMethodSummary(
+            id=pm.id,
+            type="card",
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            country=card.country,
+        )
+    if pm.type == "sepa_debit":
+        sepa = pm.sepa_debit
+        return PaymentMethodSummary(
+            id=pm.id,
+            type="sepa_debit",
+            last4=sepa.last4,
+            bank_code=sepa.bank_code,
+            country=sepa.country,
+        )
+    return PaymentMethodSummary(id=pm.id, type=pm.type)
+
+
+def _payment(charge: Any) -> Payment:
+    details = charge.payment_method_details
+    method_type = details.type if details else None
+    last4 = None
+    if details is not None and method_type in ("card", "sepa_debit"):
+        last4 = getattr(getattr(details, method_type), "last4", None)
+    return Payment(
+        charge_id=charge.id,
+        payment_intent_id=_id_of(charge.payment_intent),
+        amount=Money(charge.amount, charge.currency),
+        amount_refunded=charge.amount_refunded or 0,
+        status=charge.status,
+        created=to_datetime(charge.created),
+        failure_code=charge.failure_code,
+        failure_message=charge.failure_message,
+        method_type=method_type,
+        method_last4=last4,
+        disputed=bool(charge.disputed),
+        refunded=bool(charge.refunded),
+    )
+
+
+def _open_invoice(invoice: Any) -> OpenInvoice:
+    parent = invoice.parent
+    sub_details = getattr(parent, "subscription_details", None) if parent else None
+    return OpenInvoice(
+        id=invoice.id,
+        number=invoice.number,
+        amount_remaining=Money(invoice.amount_remaining, invoice.currency),
+        created=to_datetime(invoice.created),
+        attempt_count=invoice.attempt_count or 0,
+        next_payment_attempt=to_datetime(invoice.next_payment_attempt),
+        hosted_invoice_url=invoice.hosted_invoice_url,
+        subscription_id=_id_of(sub_details.subscription) if sub_details else None,
+    )
+
+
+def _upcoming(preview: Any, fallback_date: int | None) -> UpcomingInvoice:
+    parent = preview.parent
+    sub_details = getattr(parent, "subscription_details", None) if parent else None
+    lines = []
+    for line in preview.lines.data:
+        item_details = (
+            getattr(line.parent, "subscription_item_details", None) if line.parent else None
+        )
+        lines.append(
+            InvoiceLine(
+                description=line.description or "",
+                amount=Money(line.amount, line.currency),
+                proration=bool(item_details and item_details.proration),
+            )
+        )
+    # A renewal preview is attempted when the period ends; `created` is only the preview's time.
+    date = preview.next_payment_attempt or fallback_date
+    return UpcomingInvoice(
+        subscription_id=_id_of(sub_details.subscription) if sub_details else "",
+        amount_due=Money(preview.amount_due, preview.currency),
+        total=Money(preview.total, preview.currency),
+        date=to_datetime(date) if isinstance(date, int) else date,
+        lines=tuple(lines),
+    )
+
+
+def _period_end(subscriptions: tuple[SubscriptionSummary, ...], preview: Any) -> Any:
+    parent = preview.parent
+    sub_details = getattr(parent, "subscription_details", None) if parent else None
+    sub_id = _id_of(sub_details.subscription) if sub_details else None
+    for sub in subscriptions:
+        if sub.id == sub_id or sub_id is None:
+            return sub.trial_end if sub.status == "trialing" else sub.current_period_end
+    return None
+
+
+def _subscriptions_of(customer: Any) -> list[Any]:
+    subs = getattr(customer, "subscriptions", None)
+    return list(subs.data) if subs is not None else []
+
+
+def _expanded(obj: Any, name: str) -> Any:
+    value = getattr(obj, name, None) if obj is not None else None
+    return None if isinstance(value, str) else value
+
+
+def _id_of(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else value.id
+
+
+def _metadata(obj: Any) -> dict[str, str]:
+    if obj is None:
+        return {}
+    metadata = getattr(obj, "metadata", None)
+    return (
+        dict(metadata.to_dict())
+        if metadata is not None and hasattr(metadata, "to_dict")
+        else dict(metadata or {})
+    )

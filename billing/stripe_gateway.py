@@ -1,0 +1,261 @@
+"""The Stripe gateway: the only module that calls the `stripe` SDK.
+
+One `StripeClient` per process with the async HTTPX transport; every method is a thin, named
+wrapper over one SDK call that maps Stripe's failures onto the domain's errors:
+unavailable (timeouts, 429, 5xx: retry later) versus rejected (Stripe said no, with its code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import stripe
+
+from billing.errors import NotFound, StripeRejected, StripeUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CUSTOMER_EXPAND = ["subscriptions", "invoice_settings.default_payment_method"]
+CUSTOMER_LIST_EXPAND = ["data.subscriptions", "data.invoice_settings.default_payment_method"]
+
+
+def quote_search_value(value: str) -> str:
+    """Stripe search query strings are single-quoted; quotes and backslashes are escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class StripeGateway:
+    """Async access to the Stripe API for everything the product reads and changes."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str | None = None,
+        timeout_seconds: float = 8.0,
+        max_network_retries: int = 1,
+    ) -> None:
+        self._http = stripe.HTTPXClient(timeout=timeout_seconds)
+        self.client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            http_client=self._http,
+            max_network_retries=max_network_retries,
+        )
+        self.timeout_seconds = timeout_seconds
+
+    async def close(self) -> None:
+        await self._http.close_async()
+
+    async def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run one SDK call, translating Stripe's errors into the domain's."""
+        try:
+            return await fn(*args, **kwargs)
+        except (stripe.APIConnectionError, stripe.RateLimitError, TimeoutError) as exc:
+            raise StripeUnavailable("Stripe did not answer in time.") from exc
+        except stripe.APIError as exc:
+            raise StripeUnavailable("Stripe reported an internal error.") from exc
+        except stripe.AuthenticationError as exc:
+            log.error("Stripe rejected the API key (check STRIPE_API_KEY)")
+            raise StripeUnavailable("Stripe is not configured correctly.") from exc
+        except stripe.PermissionError as exc:
+            log.error("Stripe key lacks a permission: %s", exc.user_message or exc.code)
+            raise StripeUnavailable("Stripe refused access with the configured key.") from exc
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "resource_missing":
+                raise NotFound(f"Not found in Stripe ({exc.param or 'id'}).") from exc
+            raise StripeRejected(_safe_message(exc), code=exc.code or "invalid_request") from exc
+        except stripe.StripeError as exc:
+            raise StripeRejected(_safe_message(exc), code=exc.code or "stripe_error") from exc
+
+    # --- customers ---
+    async def retrieve_customer(self, customer_id: str) -> stripe.Customer:
+        return await self.call(
+            self.client.v1.customers.retrieve_async, customer_id, {"expand": CUSTOMER_EXPAND}
+        )
+
+    async def customers_with_email(self, email: str) -> list[stripe.Customer]:
+        """Exact, case-sensitive match: `customers.list(email=)` is strongly consistent."""
+        result = await self.call(
+            self.client.v1.customers.list_async,
+            {"email": email, "limit": 10, "expand": CUSTOMER_LIST_EXPAND},
+        )
+        return list(result.data)
+
+    async def search_customers(self, query: str) -> list[stripe.Customer]:
+        """Stripe search (eventually consistent, case-insensitive for email)."""
+        result = await self.call(
+            self.client.v1.customers.search_async,
+            {"query": query, "limit": 10, "expand": CUSTOMER_LIST_EXPAND},
+        )
+        return list(result.data)
+
+    async def update_customer(
+        self, customer_id: str, params: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> stripe.Customer:
+        return await self.call(
+            self.client.v1.customers.update_async,
+            customer_id,
+            params,
+            _options(idempotency_key),
+        )
+
+    # --- catalogue ---
+    async def retrieve_product(self, product_id: str) -> stripe.Product:
+        return await self.call(self.client.v1.products.retrieve_async, product_id)
+
+    async def list_prices(self, params: dict[str, Any]) -> list[stripe.Price]:
+        result = await self.call(self.client.v1.prices.list_async, {"limit": 100, **params})
+        return list(result.data)
+
+    async def retrieve_price(self, price_id: str) -> stripe.Price:
+        return await self.call(
+            self.client.v1.prices.retrieve_async, price_id, {"expand": ["product"]}
+        )
+
+    async def list_products(self) -> list[stripe.Product]:
+        result = await self.call(self.client.v1.products.list_async, {"limit": 100, "active": True})
+        return list(result.data)
+
+    # --- subscriptions ---
+    async def retrieve_subscription(self, subscription_id: str) -> stripe.Subscription:
+        return await self.call(self.client.v1.subscriptions.retrieve_async, subscription_id)
+
+    async def list_subscriptions(self, customer_id: str) -> list[stripe.Subscription]:
+        result = await self.call(
+            self.client.v1.subscriptions.list_async,
+            {"customer": customer_id, "status": "all", "limit": 20},
+        )
+        return list(result.data)
+
+    async def update_subscription(
+        self, subscription_id: str, params: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> stripe.Subscription:
+        return await self.call(
+            self.client.v1.subscriptions.update_async,
+            subscription_id,
+            params,
+            _options(idempotency_key),
+        )
+
+    # --- payment methods ---
+    async def retrieve_payment_method(self, payment_method_id: str) -> stripe.PaymentMethod:
+        return await self.call(self.client.v1.payment_methods.retrieve_async, payment_method_id)
+
+    # --- charges, payments, refunds ---
+    async def list_charges(self, customer_id: str, *, limit: int = 100) -> list[stripe.Charge]:
+        result = await self.call(
+            self.client.v1.charges.list_async, {"customer": customer_id, "limit": limit}
+        )
+        return list(result.data)
+
+    async def retrieve_charge(self, charge_id: str) -> stripe.Charge:
+        return await self.call(self.client.v1.charges.retrieve_async, charge_id)
+
+    async def retrieve_payment_intent(self, payment_intent_id: str) -> stripe.PaymentIntent:
+        return await self.call(
+            self.client.v1.payment_intents.retrieve_async,
+            payment_intent_id,
+            {"expand": ["latest_charge"]},
+        )
+
+    async def create_refund(self, params: dict[str, Any], *, idempotency_key: str) -> stripe.Refund:
+        return await self.call(
+            self.client.v1.refunds.create_async, params, _options(idempotency_key)
+        )
+
+    # --- invoices ---
+    async def list_invoices(
+        self, customer_id: str, *, status: str | None = None, limit: int = 100
+    ) -> list[stripe.Invoice]:
+        params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+        if status:
+            params["status"] = status
+        result = await self.call(self.client.v1.invoices.list_async, params)
+        return list(result.data)
+
+    async def retrieve_invoice(self, invoice_id: str, *, expand: list[str] | None = None):
+        params = {"expand": expand} if expand else None
+        return await self.call(self.client.v1.invoices.retrieve_async, invoice_id, params)
+
+    async def preview_invoice(self, params: dict[str, Any]) -> stripe.Invoice:
+        return await self.call(self.client.v1.invoices.create_preview_async, params)
+
+    async def pay_invoice(
+        self, invoice_id: str, params: dict[str, Any], *, idempotency_key: str
+    ) -> stripe.Invoice:
+        return await self.call(
+            self.client.v1.invoices.pay_async, invoice_id, params, _options(idempotency_key)
+        )
+
+    async def list_invoice_payments(self, invoice_id: str) -> list[Any]:
+        result = await self.call(
+            self.client.v1.invoice_payments.list_async, {"invoice": invoice_id, "limit": 10}
+        )
+        return list(result.data)
+
+    # --- usage ---
+    async def meter_usage(
+        self, meter_id: str, customer_id: str, start_time: int, end_time: int
+    ) -> float:
+        """Aggregated meter value for the customer over [start, end), minute-aligned."""
+        result = await self.call(
+            self.client.v1.billing.meters.event_summaries.list_async,
+            meter_id,
+            {"customer": customer_id, "start_time": start_time, "end_time": end_time},
+        )
+        return float(sum(summary.aggregated_value for summary in result.data))
+
+    async def retrieve_meter(self, meter_id: str) -> Any:
+        return await self.call(self.client.v1.billing.meters.retrieve_async, meter_id)
+
+    # --- hosted pages ---
+    async def create_checkout_session(
+        self, params: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> Any:
+        return await self.call(
+            self.client.v1.checkout.sessions.create_async, params, _options(idempotency_key)
+        )
+
+    async def retrieve_checkout_session(self, session_id: str) -> Any:
+        return await self.call(
+            self.client.v1.checkout.sessions.retrieve_async,
+            session_id,
+            {"expand": ["setup_intent"]},
+        )
+
+    async def create_portal_session(self, params: dict[str, Any]) -> Any:
+        return await self.call(self.client.v1.billing_portal.sessions.create_async, params)
+
+    # --- webhooks and events ---
+    def construct_event(self, payload: bytes, signature: str, secret: str) -> stripe.Event:
+        """Verify a webhook's `Stripe-Signature` (tolerance 300 s) and parse it."""
+        return self.client.construct_event(payload, signature, secret, tolerance=300)
+
+    async def retrieve_event(self, event_id: str) -> stripe.Event:
+        return await self.call(self.client.v1.events.retrieve_async, event_id)
+
+
+def _options(idempotency_key: str | None) -> Any:
+    return {"idempotency_key": idempotency_key} if idempotency_key else None
+
+
+def _safe_message(exc: stripe.StripeError) -> str:
+    # user_message is written by Stripe for end users; fall back to the code, never the raw body.
+    return exc.user_message or getattr(exc.error, "message", None) or (exc.code or "Stripe error")
+
+
+async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
+    """Run independent Stripe calls concurrently; if one fails, cancel the others and re-raise
+    the first failure (so a render never waits on calls whose result is no longer useful)."""
+    tasks = [asyncio.ensure_future(aw) for aw in aws]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise

@@ -1,0 +1,79 @@
+"""The ASGI application: the composition root that wires settings, gateways and edges.
+
+`create_app(settings)` builds an app (tests); `canvas_app.app:app` builds one from the
+environment on first use, stopping with a clear message when the configuration is invalid.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from canvas_app import inbox
+from canvas_app.http import EXCEPTION_HANDLERS
+from canvas_app.services import Services
+from canvas_app.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("canvas_app")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def _routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    routes += inbox.routes
+    # --- feature edges: one line each ---
+    return routes
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
+    services = services or Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = Starlette(
+        routes=_routes(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app
+
+
+def app_from_environment() -> Starlette:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(settings)
+
+
+_app: Starlette | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # `canvas_app.app:app` is built lazily so importing this module (tests, tools) needs no env.
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = app_from_environment()
+        return _app
+    raise AttributeError(name)

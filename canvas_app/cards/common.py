@@ -1,0 +1,103 @@
+"""Labels shared by the inbox and Messenger cards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing.alerts import Alert
+from billing.money import Money, format_day
+from billing.sepa import describe_failure
+from billing.snapshot import Payment, PaymentMethodSummary, Plan, SubscriptionSummary
+from canvas_app.copy import MESSAGES, t
+
+
+def money(value: Money | None, locale: str) -> str:
+    return value.format(locale) if value is not None else "—"
+
+
+def day(moment: datetime | None, locale: str) -> str:
+    return format_day(moment, locale)
+
+
+def interval_label(plan: Plan, locale: str) -> str:
+    word = t(f"interval.{plan.interval}", locale) if plan.interval else ""
+    return f"{plan.interval_count} {word}" if plan.interval_count > 1 else word
+
+
+def plan_line(plan: Plan | None, locale: str) -> str:
+    if plan is None:
+        return t("inbox.no_subscription", locale)
+    if plan.amount is None or not plan.interval:
+        return t("inbox.plan_line_no_price", locale, plan=plan.product_name)
+    return t(
+        "inbox.plan_line",
+        locale,
+        plan=plan.product_name,
+        price=money(plan.amount, locale),
+        interval=interval_label(plan, locale),
+    )
+
+
+def status_label(sub: SubscriptionSummary | None, locale: str) -> str:
+    if sub is None:
+        return t("status.none", locale)
+    if sub.status == "trialing" and sub.trial_end:
+        return t("value.status_trial", locale, date=day(sub.trial_end, locale))
+    key = f"status.{sub.status}"
+    return t(key, locale) if key in MESSAGES else sub.status
+
+
+def payment_method_label(pm: PaymentMethodSummary | None, locale: str) -> str:
+    if pm is None:
+        return t("value.none", locale)
+    if pm.type == "card":
+        return t(
+            "value.card",
+            locale,
+            brand=(pm.brand or "card").title(),
+            last4=pm.last4,
+            month=pm.exp_month or 0,
+            year=pm.exp_year or 0,
+        )
+    if pm.is_sepa:
+        if pm.bank_code:
+            return t("value.sepa", locale, last4=pm.last4, bank=pm.bank_code)
+        return t("value.sepa_no_bank", locale, last4=pm.last4)
+    return pm.type.replace("_", " ")
+
+
+def failure_reason(payment: Payment, locale: str) -> str:
+    return describe_failure(
+        payment.failure_code, payment.failure_message, sepa=payment.is_sepa, locale=locale
+    )
+
+
+def payment_status_label(payment: Payment, locale: str) -> str:
+    if payment.status == "failed":
+        return f"{t('payment.failed', locale)}: {failure_reason(payment, locale)}"
+    if payment.disputed:
+        return t("payment.disputed", locale)
+    if payment.refunded:
+        return t("payment.refunded", locale)
+    if payment.amount_refunded:
+        return t("payment.partially_refunded", locale)
+    return (
+        t(f"payment.{payment.status}", locale)
+        if f"payment.{payment.status}" in MESSAGES
+        else payment.status
+    )
+
+
+def alert_text(alert: Alert, locale: str) -> str:
+    if alert.kind == "payment_failed" and alert.payment:
+        return t("alert.payment_failed", locale, reason=failure_reason(alert.payment, locale))
+    if alert.kind == "payment_processing":
+        return t("alert.payment_processing", locale, amount=money(alert.amount, locale))
+    if alert.kind == "trial_ending":
+        key = "alert.trial_ending" if alert.severity == "error" else "alert.trial_ending_ok"
+        return t(key, locale, days=alert.days)
+    if alert.kind == "cancels":
+        return t("alert.cancels", locale, date=day(alert.date, locale))
+    if alert.kind == "usage_high":
+        return t("alert.usage_high", locale, percent=alert.percent)
+    return t(f"alert.{alert.kind}", locale)

@@ -1,0 +1,211 @@
+"""The Inbox sidebar cards: summary (the compact first view, under Intercom's ~400 px cut),
+details, customer picker, no match, and "temporarily unavailable"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from babel.numbers import format_decimal
+
+from billing.alerts import billing_alerts
+from billing.money import babel_locale
+from billing.resolution import ContactIdentity
+from billing.snapshot import LIVE_STATUSES, BillingSnapshot
+from canvas_app.canvas import (
+    Button,
+    Canvas,
+    Component,
+    DataTable,
+    Divider,
+    FieldValue,
+    ListComponent,
+    ListItem,
+    Spacer,
+    Text,
+    canvas,
+)
+from canvas_app.cards.common import (
+    alert_text,
+    day,
+    money,
+    payment_method_label,
+    payment_status_label,
+    plan_line,
+    status_label,
+)
+from canvas_app.copy import join_words, t
+
+MAX_SUMMARY_ALERTS = 3  # more would push the buttons below Intercom's first-canvas cut
+
+
+def summary_card(
+    snapshot: BillingSnapshot,
+    *,
+    locale: str,
+    now: datetime,
+    stored_data: dict[str, Any],
+    actions: list[Button] | None = None,
+    other_matches: bool = False,
+    trial_warning_days: int = 3,
+    usage_high_ratio: float = 0.8,
+) -> Canvas:
+    sub = snapshot.subscription
+    rows = [FieldValue(field=t("field.status", locale), value=status_label(sub, locale))]
+    if snapshot.next_invoice:
+        rows.append(
+            FieldValue(
+                field=t("field.next_invoice", locale),
+                value=t(
+                    "value.next_invoice",
+                    locale,
+                    amount=money(snapshot.next_invoice.amount_due, locale),
+                    date=day(snapshot.next_invoice.date, locale),
+                ),
+            )
+        )
+    rows.append(
+        FieldValue(
+            field=t("field.payment_method", locale),
+            value=payment_method_label(snapshot.payment_method, locale),
+        )
+    )
+
+    components: list[Component] = [
+        Text(text=plan_line(sub.plan if sub else None, locale), style="header"),
+        DataTable(items=rows),
+    ]
+    alerts = billing_alerts(
+        snapshot, now, trial_warning_days=trial_warning_days, usage_high_ratio=usage_high_ratio
+    )
+    for alert in alerts[:MAX_SUMMARY_ALERTS]:
+        components.append(
+            Text(
+                text=alert_text(alert, locale),
+                style="error" if alert.severity == "error" else "muted",
+            )
+        )
+    components.append(Button(id="details", label=t("button.details", locale), style="secondary"))
+    components.extend(actions or [])
+    if other_matches:
+        components.append(
+            Button(id="pick_other", label=t("button.other_customer", locale), style="link")
+        )
+    return canvas(*components, stored_data={**stored_data, "view": "summary"})
+
+
+def details_card(
+    snapshot: BillingSnapshot,
+    *,
+    locale: str,
+    dashboard_url: str,
+    stored_data: dict[str, Any],
+) -> Canvas:
+    components: list[Component] = [Text(text=t("details.payments", locale))]
+    if snapshot.last_payments:
+        components.append(
+            DataTable(
+                items=[
+                    FieldValue(
+                        field=t(
+                            "details.payment_field",
+                            locale,
+                            date=day(p.created, locale),
+                            amount=money(p.amount, locale),
+                        ),
+                        value=payment_status_label(p, locale),
+                    )
+                    for p in snapshot.last_payments
+                ]
+            )
+        )
+    else:
+        components.append(Text(text=t("details.no_payments", locale), style="muted"))
+
+    customer = snapshot.customer
+    rows = [FieldValue(field=t("field.balance", locale), value=balance_label(snapshot, locale))]
+    rows.append(
+        FieldValue(
+            field=t("field.ltv", locale),
+            value=" + ".join(money(m, locale) for m in snapshot.lifetime_value)
+            or money(snapshot.ltv_in(customer.currency), locale),
+        )
+    )
+    if snapshot.usage:
+        usage = snapshot.usage
+        rows.append(
+            FieldValue(
+                field=t("field.usage", locale),
+                value=t(
+                    "value.usage",
+                    locale,
+                    used=format_decimal(round(usage.used), locale=babel_locale(locale)),
+                    limit=format_decimal(usage.limit, locale=babel_locale(locale)),
+                    percent=round(usage.ratio * 100),
+                ),
+            )
+        )
+    rows.append(
+        FieldValue(field=t("field.customer_since", locale), value=day(customer.created, locale))
+    )
+    rows.append(FieldValue(field=t("field.customer", locale), value=customer.id))
+    components += [
+        Divider(),
+        DataTable(items=rows),
+        Text(text=t("details.stripe_link", locale, url=dashboard_url)),
+        Spacer(size="s"),
+        Button(id="summary", label=t("button.back", locale), style="secondary"),
+    ]
+    return canvas(*components, stored_data={**stored_data, "view": "details"})
+
+
+def balance_label(snapshot: BillingSnapshot, locale: str) -> str:
+    balance = snapshot.customer.balance
+    if balance.amount < 0:
+        return t("value.balance_credit", locale, amount=money(-balance, locale))
+    if balance.amount > 0:
+        return t("value.balance_owed", locale, amount=money(balance, locale))
+    return t("value.balance_zero", locale, amount=money(balance, locale))
+
+
+def picker_card(customers: list[Any], *, locale: str, stored_data: dict[str, Any]) -> Canvas:
+    items = []
+    for customer in customers:
+        subs = getattr(customer, "subscriptions", None)
+        live = [s for s in (subs.data if subs else []) if s.status in LIVE_STATUSES]
+        plan = ", ".join(f"{s.status}" for s in live) or t("status.none", locale)
+        items.append(
+            ListItem(
+                id=f"pick:{customer.id}",
+                title=customer.name or customer.email or customer.id,
+                subtitle=t("pick.subtitle", locale, email=customer.email or "—", plan=plan),
+                tertiary_text=customer.id,
+            )
+        )
+    return canvas(
+        Text(text=t("pick.header", locale, count=len(customers))),
+        Text(text=t("pick.hint", locale), style="muted"),
+        ListComponent(items=items[:10]),
+        stored_data={**stored_data, "view": "pick"},
+    )
+
+
+def no_match_card(identity: ContactIdentity, *, locale: str) -> Canvas:
+    searched = [t(f"searched.{kind}", locale, value=value) for kind, value in identity.searched()]
+    lines: list[Component] = [Text(text=t("nomatch.header", locale))]
+    if searched:
+        lines.append(Text(text=t("nomatch.searched", locale, what=join_words(searched, locale))))
+    else:
+        lines.append(Text(text=t("nomatch.nothing", locale)))
+    lines.append(Text(text=t("nomatch.hint", locale), style="muted"))
+    lines.append(Button(id="retry", label=t("button.retry", locale), style="secondary"))
+    return canvas(*lines, stored_data={"view": "nomatch"})
+
+
+def unavailable_card(*, locale: str, stored_data: dict[str, Any]) -> Canvas:
+    return canvas(
+        Text(text=t("unavailable.header", locale)),
+        Text(text=t("unavailable.body", locale), style="muted"),
+        Button(id="retry", label=t("button.retry", locale)),
+        stored_data={**stored_data, "view": "unavailable"},
+    )

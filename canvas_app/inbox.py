@@ -1,0 +1,181 @@
+"""The Inbox edge: Canvas Kit `initialize` and `submit` for the conversation sidebar.
+
+Flow: verify the signature → read who the contact is → resolve the Stripe customer (or let the
+agent pick among several; the choice is kept in `stored_data`) → snapshot → card. Stripe failing
+or slow answers with a "temporarily unavailable" card and a Retry button, within the render
+budget, never an error page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from billing.errors import NotFound, StripeUnavailable
+from billing.snapshot import BillingSnapshot
+from canvas_app.canvas import Button, Canvas, canvas_response
+from canvas_app.canvas_request import CanvasRequest
+from canvas_app.cards import inbox as cards
+from canvas_app.services import Services
+from canvas_app.signing import verified_json
+
+log = logging.getLogger(__name__)
+
+RENDER_BUDGET_SECONDS = 8.0  # Intercom gives up on slow apps; answer well within 10 s
+
+
+@dataclass
+class InboxContext:
+    """Everything an inbox action needs: the services, the signed request, the agent's locale."""
+
+    services: Services
+    request: CanvasRequest
+    locale: str
+
+    @property
+    def stored(self) -> dict[str, Any]:
+        return self.request.stored_data
+
+    async def snapshot(self, *, fresh: bool = False) -> BillingSnapshot:
+        customer_id = self.stored.get("customer_id")
+        if not customer_id:
+            raise NotFound("No customer chosen.")
+        return await self.services.billing.customer_snapshot(customer_id, fresh=fresh)
+
+
+# Actions other features add to the sidebar: a submit whose component_id is "<prefix>" or
+# "<prefix>:<arg>" goes to the handler registered for that prefix; it returns a response body.
+ActionHandler = Callable[[InboxContext, str], Awaitable[dict[str, Any]]]
+ACTIONS: dict[str, ActionHandler] = {}
+# Buttons other features add under the summary, given the snapshot and locale.
+SUMMARY_BUTTONS: list[Callable[[BillingSnapshot, str], list[Button]]] = []
+
+
+def inbox_action(prefix: str) -> Callable[[ActionHandler], ActionHandler]:
+    def register(handler: ActionHandler) -> ActionHandler:
+        ACTIONS[prefix] = handler
+        return handler
+
+    return register
+
+
+async def initialize(request: Request) -> JSONResponse:
+    ctx = await _context(request)
+    return JSONResponse(canvas_response(await render(ctx, view="summary")))
+
+
+async def submit(request: Request) -> JSONResponse:
+    ctx = await _context(request)
+    component = ctx.request.component_id
+    stored = ctx.stored
+    if component == "retry":
+        return JSONResponse(
+            canvas_response(await render(ctx, view=stored.get("last_view"), fresh=True))
+        )
+    if component in ("details", "summary"):
+        return JSONResponse(canvas_response(await render(ctx, view=component)))
+    if component == "pick_other":
+        return JSONResponse(canvas_response(await render(ctx, view="pick", forget_choice=True)))
+    if component.startswith("pick:"):
+        chosen = component.removeprefix("pick:")
+        return JSONResponse(canvas_response(await render(ctx, view="summary", choose=chosen)))
+    prefix, _, arg = component.partition(":")
+    handler = ACTIONS.get(prefix)
+    if handler is None:
+        log.info("inbox submit with unknown component %r", component[:80])
+        return JSONResponse(canvas_response(await render(ctx, view="summary")))
+    try:
+        async with asyncio.timeout(RENDER_BUDGET_SECONDS):
+            return JSONResponse(await handler(ctx, arg))
+    except (StripeUnavailable, TimeoutError):
+        return JSONResponse(canvas_response(_unavailable(ctx, "summary")))
+
+
+async def render(
+    ctx: InboxContext,
+    *,
+    view: str | None,
+    fresh: bool = False,
+    choose: str | None = None,
+    forget_choice: bool = False,
+) -> Canvas:
+    """The card for `view` ("summary" | "details" | "pick"), loading what it needs."""
+    view = view if view in ("summary", "details", "pick") else "summary"
+    services = ctx.services
+    stored = {k: v for k, v in ctx.stored.items() if k in ("customer_id", "matches")}
+    if forget_choice:
+        stored.pop("customer_id", None)
+    try:
+        async with asyncio.timeout(RENDER_BUDGET_SECONDS):
+            resolution = None
+            if choose or forget_choice or not stored.get("customer_id"):
+                resolution = await services.billing.resolve(ctx.request.identity, fresh=fresh)
+                if not resolution.found:
+                    return cards.no_match_card(ctx.request.identity, locale=ctx.locale)
+                stored["matches"] = len(resolution.customers)
+                customer = resolution.by_id(choose) if choose else None
+                if customer is None and len(resolution.customers) == 1:
+                    customer = resolution.customers[0]
+                if customer is None:
+                    return cards.picker_card(
+                        list(resolution.customers), locale=ctx.locale, stored_data=stored
+                    )
+                stored["customer_id"] = customer.id
+                snapshot = await services.billing.snapshot(customer, fresh=fresh)
+            else:
+                snapshot = await services.billing.customer_snapshot(
+                    stored["customer_id"], fresh=fresh
+                )
+    except NotFound:
+        # The chosen customer vanished (deleted in Stripe): start over from the contact.
+        if stored.get("customer_id") and not forget_choice:
+            return await render(ctx, view="summary", fresh=True, forget_choice=True)
+        return cards.no_match_card(ctx.request.identity, locale=ctx.locale)
+    except (StripeUnavailable, TimeoutError) as exc:
+        log.warning("inbox render without Stripe: %s", type(exc).__name__)
+        return _unavailable(ctx, view, stored)
+
+    settings = services.settings
+    if view == "details":
+        return cards.details_card(
+            snapshot,
+            locale=ctx.locale,
+            dashboard_url=settings.stripe_dashboard_url(f"customers/{snapshot.customer.id}"),
+            stored_data=stored,
+        )
+    buttons = [b for make in SUMMARY_BUTTONS for b in make(snapshot, ctx.locale)]
+    return cards.summary_card(
+        snapshot,
+        locale=ctx.locale,
+        now=datetime.now(UTC),
+        stored_data=stored,
+        actions=buttons,
+        other_matches=stored.get("matches", 1) > 1,
+        trial_warning_days=settings.trial_warning_days,
+        usage_high_ratio=settings.usage_high_ratio,
+    )
+
+
+def _unavailable(ctx: InboxContext, view: str, stored: dict[str, Any] | None = None) -> Canvas:
+    data = {**(stored if stored is not None else ctx.stored), "last_view": view}
+    return cards.unavailable_card(locale=ctx.locale, stored_data=data)
+
+
+async def _context(request: Request) -> InboxContext:
+    services: Services = request.app.state.services
+    body = await verified_json(request, services.settings.intercom_client_secret.get_secret_value())
+    return InboxContext(services, CanvasRequest.parse(body), services.settings.agent_locale)
+
+
+routes = [
+    Route("/canvas/inbox/initialize", initialize, methods=["POST"]),
+    Route("/canvas/inbox/submit", submit, methods=["POST"]),
+]

@@ -1,0 +1,49 @@
+"""The process's long-lived collaborators, built once at start-up and passed to every edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from billing.lookup import BillingLookup
+from billing.snapshot import SnapshotOptions
+from billing.stripe_gateway import StripeGateway
+from canvas_app.settings import Settings
+from storage import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    stripe: StripeGateway
+    billing: BillingLookup
+    db: Database
+    extras: dict[str, Any] = field(default_factory=dict)  # e.g. the Intercom gateway
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        stripe = StripeGateway(
+            settings.stripe_api_key.get_secret_value(),
+            api_base=settings.stripe_api_base,
+            timeout_seconds=settings.stripe_timeout_seconds,
+            max_network_retries=settings.stripe_max_network_retries,
+        )
+        billing = BillingLookup(
+            stripe,
+            ttl_seconds=settings.snapshot_cache_seconds,
+            user_id_key=settings.user_id_metadata_key,
+            options=SnapshotOptions(
+                usage_limit_key=settings.usage_limit_metadata_key,
+                usage_meter_key=settings.usage_meter_metadata_key,
+            ),
+        )
+        return cls(
+            settings=settings, stripe=stripe, billing=billing, db=Database(settings.database_url)
+        )
+
+    async def start(self) -> None:
+        await self.db.start()
+
+    async def stop(self) -> None:
+        await self.stripe.close()
+        await self.db.stop()
