@@ -1,0 +1,184 @@
+"""Shared test fixtures: the two sandboxes over HTTP, the app over HTTP, signed requests, and the
+official contracts read in place from ../shared (skipped outside CI when absent)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from canvas_app.app import create_app
+from canvas_app.settings import Settings, load_settings
+from sandbox.canvas_requests import signed
+from sandbox.intercom_api import IntercomState, create_intercom_app, seed_demo_workspace
+from sandbox.serving import ThreadedServer
+from sandbox.stripe_api import StripeState, create_stripe_app, seed_demo_world
+
+REPO = Path(__file__).resolve().parents[1]
+CONTRACTS = REPO.parent / "shared" / "contracts"
+
+STRIPE_KEY = "sk_test_sandbox"
+INTERCOM_TOKEN = "tok_sandbox"
+CLIENT_SECRET = "test-client-secret"
+WEBHOOK_SECRET = "whsec_test_secret"
+FIN_TOKEN = "fin-token-1"
+SECRET_KEY = "test-secret-key-0123456789"
+
+
+def contract_file(name: str) -> Path:
+    """A contract from ../shared/contracts; absent → skip (outside CI) or fail (in CI)."""
+    path = CONTRACTS / name
+    if not path.exists():
+        message = f"{path} not found: contract tests need ../shared beside the repository"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def canvas_schema() -> dict[str, Any]:
+    return json.loads(contract_file("intercom-canvas-kit-2.11.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def assert_canvas(canvas_schema: dict[str, Any]) -> Callable[[str, dict[str, Any]], None]:
+    """`assert_canvas("initialize_response", body)` fails with the contract's complaints."""
+    from openapi_schema_validator import OAS30Validator
+
+    def check(schema: str, body: dict[str, Any]) -> None:
+        validator = OAS30Validator(
+            {"$ref": f"#/components/schemas/{schema}", "components": canvas_schema["components"]}
+        )
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+        assert not errors, f"{schema} violates the Canvas Kit contract:\n" + "\n".join(errors[:10])
+
+    return check
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox server and its control API."""
+
+    url: str
+    state: Any
+
+    def control(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        response = httpx.request(method, f"{self.url}{path}", json=payload, timeout=30)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def requests(self) -> list[dict[str, Any]]:
+        data = self.control("GET", "/_sandbox/requests")
+        return data["data"] if isinstance(data, dict) and "data" in data else data
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[Sandbox]:
+    state = StripeState()
+    seed_demo_world(state)
+    server = ThreadedServer(create_stripe_app(state, api_key=STRIPE_KEY)).start()
+    yield Sandbox(server.url, state)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def intercom_server() -> Iterator[Sandbox]:
+    state = IntercomState()
+    seed_demo_workspace(state)
+    server = ThreadedServer(create_intercom_app(state, access_token=INTERCOM_TOKEN)).start()
+    yield Sandbox(server.url, state)
+    server.stop()
+
+
+@pytest.fixture
+def stripe_sandbox(stripe_server: Sandbox) -> Sandbox:
+    """The sandbox Stripe, freshly seeded, with no latency, faults or logged requests."""
+    stripe_server.control("POST", "/_sandbox/reset")
+    stripe_server.control("DELETE", "/_sandbox/faults")
+    stripe_server.control("POST", "/_sandbox/latency", {"ms": 0})
+    stripe_server.control("DELETE", "/_sandbox/requests")
+    return stripe_server
+
+
+@pytest.fixture
+def intercom_sandbox(intercom_server: Sandbox) -> Sandbox:
+    intercom_server.control("POST", "/_sandbox/reset")
+    intercom_server.control("DELETE", "/_sandbox/requests")
+    return intercom_server
+
+
+@pytest.fixture
+def make_settings(
+    stripe_sandbox: Sandbox, intercom_sandbox: Sandbox, tmp_path: Path
+) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "stripe_api_key": STRIPE_KEY,
+            "stripe_api_base": stripe_sandbox.url,
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+            "intercom_client_secret": CLIENT_SECRET,
+            "intercom_access_token": INTERCOM_TOKEN,
+            "intercom_api_base": intercom_sandbox.url,
+            "intercom_admin_id": "admin_1",
+            "fin_action_tokens": FIN_TOKEN,
+            "secret_key": SECRET_KEY,
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}",
+            "stripe_timeout_seconds": 3,
+            "stripe_max_network_retries": 0,
+        }
+        values.update(overrides)
+        return load_settings(_env_file=None, **values)
+
+    return build
+
+
+@dataclass
+class AppClient:
+    """The app running under uvicorn, with helpers to talk to it like Intercom and Fin do."""
+
+    url: str
+    settings: Settings
+    app: Any
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    def canvas(self, path: str, payload: dict[str, Any]) -> httpx.Response:
+        body, headers = signed(payload, self.settings.intercom_client_secret.get_secret_value())
+        return self.http.post(path, content=body, headers=headers)
+
+    def fin(self, path: str, payload: Any, token: str = FIN_TOKEN) -> httpx.Response:
+        return self.http.post(path, json=payload, headers={"Authorization": f"Bearer {token}"})
+
+    @property
+    def services(self) -> Any:
+        return self.app.state.services
+
+
+@pytest.fixture
+def start_app(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., AppClient]]:
+    servers: list[ThreadedServer] = []
+
+    def start(**overrides: Any) -> AppClient:
+        settings = make_settings(**overrides)
+        app = create_app(settings)
+        server = ThreadedServer(app).start()
+        servers.append(server)
+        return AppClient(server.url, settings, app)
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def app_client(start_app: Callable[..., AppClient]) -> AppClient:
+    return start_app()
