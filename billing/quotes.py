@@ -1,0 +1,212 @@
+"""Plan changes priced by Stripe: find the target price, preview the change with a fixed
+`proration_date`, and apply it with the same date so the charge equals the quote.
+
+Used by Fin's `upgrade-quote` and the Messenger savings card. A quote is what Stripe's invoice
+preview says, never our own arithmetic: taxes, discounts and balance are Stripe's to apply.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from billing.errors import BillingError
+from billing.money import Money, to_datetime
+from billing.snapshot import Plan, SubscriptionSummary
+from billing.stripe_gateway import StripeGateway
+
+# Upgrades are charged right away (the customer gets the new plan now, Stripe invoices the
+# prorated difference immediately); see https://docs.stripe.com/billing/subscriptions/prorations
+PRORATION_BEHAVIOR = "always_invoice"
+MONTHS_PER = {"day": 1 / 30, "week": 12 / 52, "month": 1, "year": 12}
+
+
+class PlanNotFound(BillingError):
+    """No active recurring price matches the requested plan."""
+
+    code = "plan_not_found"
+
+
+class NotAnUpgrade(BillingError):
+    """The requested plan is the current one, or cheaper than it."""
+
+    code = "not_an_upgrade"
+
+
+class NoSubscription(BillingError):
+    """The customer has no live subscription to change."""
+
+    code = "no_subscription"
+
+
+class QuoteExpired(BillingError):
+    """The quote's proration date is no longer within the current billing period."""
+
+    code = "quote_expired"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPrice:
+    price_id: str
+    product_id: str
+    product_name: str
+    amount: Money
+    interval: str
+    interval_count: int
+    lookup_key: str | None
+
+    @property
+    def monthly(self) -> float:
+        return self.amount.amount / (MONTHS_PER.get(self.interval, 1) * self.interval_count)
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    description: str
+    amount: Money
+    proration: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChangeQuote:
+    customer_id: str
+    subscription_id: str
+    item_id: str
+    current: Plan
+    target: TargetPrice
+    proration_date: int
+    amount_now: Money  # what Stripe charges when the change is applied
+    new_recurring: Money
+    effective_date: datetime
+    lines: tuple[QuoteLine, ...]
+    kind: str  # "upgrade" | "interval_change"
+
+
+def monthly_equivalent(plan: Plan) -> float | None:
+    if plan.amount is None or not plan.interval:
+        return None
+    return plan.amount.amount / (MONTHS_PER.get(plan.interval, 1) * plan.interval_count)
+
+
+async def find_target_price(
+    gateway: StripeGateway, target: str, *, interval: str | None, current: Plan | None
+) -> TargetPrice:
+    """Match `target` against price ids, lookup keys and product names (case-insensitive), in
+    the current plan's interval unless `interval` is given."""
+    wanted = target.strip().casefold()
+    want_interval = interval or (current.interval if current else None)
+    prices = await gateway.list_prices(
+        {"active": True, "type": "recurring", "expand": ["data.product"]}
+    )
+    candidates = []
+    for price in prices:
+        recurring = price.recurring
+        if recurring is None or getattr(recurring, "usage_type", "licensed") == "metered":
+            continue
+        product = price.product if not isinstance(price.product, str) else None
+        names = {price.id.casefold(), (price.lookup_key or "").casefold()}
+        if product is not None:
+            names.add((product.name or "").casefold())
+        if wanted not in names:
+            continue
+        if want_interval and recurring.interval != want_interval and wanted != price.id.casefold():
+            continue
+        candidates.append((price, product))
+    if not candidates:
+        raise PlanNotFound(
+            f"No active plan named '{target}' with a {want_interval or 'recurring'} price."
+        )
+    price, product = candidates[0]
+    return TargetPrice(
+        price_id=price.id,
+        product_id=product.id if product is not None else str(price.product),
+        product_name=product.name if product is not None else str(price.product),
+        amount=Money(price.unit_amount or 0, price.currency),
+        interval=price.recurring.interval,
+        interval_count=price.recurring.interval_count or 1,
+        lookup_key=price.lookup_key,
+    )
+
+
+def classify_change(current: Plan, target: TargetPrice) -> str:
+    """ "upgrade" or "interval_change"; raises NotAnUpgrade for the same plan or a cheaper one."""
+    if target.price_id == current.price_id:
+        raise NotAnUpgrade(f"The customer is already on {current.product_name}.")
+    current_monthly = monthly_equivalent(current) or 0
+    if target.product_id == current.product_id:
+        if target.interval == current.interval:
+            raise NotAnUpgrade(f"The customer is already on {current.product_name}.")
+        return "interval_change"
+    if target.monthly <= current_monthly:
+        raise NotAnUpgrade(
+            f"{target.product_name} costs less than {current.product_name}; a downgrade is not "
+            "an upgrade quote — an agent can help with that."
+        )
+    return "upgrade"
+
+
+async def quote_plan_change(
+    gateway: StripeGateway,
+    customer_id: str,
+    subscription: SubscriptionSummary | None,
+    target: TargetPrice,
+    *,
+    proration_date: int | None = None,
+) -> PlanChangeQuote:
+    if subscription is None or not subscription.live or subscription.plan is None:
+        raise NoSubscription("There is no active subscription to change.")
+    current = subscription.plan
+    kind = classify_change(current, target)
+    item_id = subscription.item_ids[list(subscription.plans).index(current)]
+    proration_date = proration_date or int(time.time())
+    preview = await gateway.preview_invoice(
+        {
+            "customer": customer_id,
+            "subscription": subscription.id,
+            "subscription_details": {
+                "items": [{"id": item_id, "price": target.price_id}],
+                "proration_date": proration_date,
+                "proration_behavior": PRORATION_BEHAVIOR,
+            },
+        }
+    )
+    lines = []
+    for line in preview.lines.data:
+        details = getattr(line.parent, "subscription_item_details", None) if line.parent else None
+        lines.append(
+            QuoteLine(
+                line.description or "",
+                Money(line.amount, line.currency),
+                bool(details and details.proration),
+            )
+        )
+    return PlanChangeQuote(
+        customer_id=customer_id,
+        subscription_id=subscription.id,
+        item_id=item_id,
+        current=current,
+        target=target,
+        proration_date=proration_date,
+        amount_now=Money(preview.amount_due, preview.currency),
+        new_recurring=target.amount,
+        effective_date=to_datetime(proration_date),
+        lines=tuple(lines),
+        kind=kind,
+    )
+
+
+async def apply_plan_change(
+    gateway: StripeGateway, quote: PlanChangeQuote, *, idempotency_key: str
+) -> Any:
+    """Switch the subscription item to the quoted price, prorated as of the quote's date."""
+    return await gateway.update_subscription(
+        quote.subscription_id,
+        {
+            "items": [{"id": quote.item_id, "price": quote.target.price_id}],
+            "proration_date": quote.proration_date,
+            "proration_behavior": PRORATION_BEHAVIOR,
+        },
+        idempotency_key=idempotency_key,
+    )
