@@ -255,8 +255,19 @@ async def load_snapshot(
         gateway.retrieve_payment_method(sub_pm_id) if need_sub_pm else _none(),
         _usage_value(gateway, customer.id, metered, now) if metered else _none(),
     ]
-    charges, invoices, products, previews, sub_pm, used = await gather_all(*calls)
+    if not raw_subs:
+        # Expanded `subscriptions` omit canceled ones; an ex-customer's last plan still matters.
+        calls.append(gateway.list_subscriptions(customer.id))
+    charges, invoices, products, previews, sub_pm, used, *ended = await gather_all(*calls)
     products_by_id = {p.id: p for p in products}
+    if ended and ended[0]:
+        raw_subs = ended[0][:3]
+        extra = sorted(
+            {_id_of(i.price.product) for s in raw_subs for i in s.items.data} - set(products_by_id)
+        )
+        products_by_id.update(
+            {p.id: p for p in await gather_all(*(gateway.retrieve_product(pid) for pid in extra))}
+        )
 
     subscriptions = tuple(_subscription_summary(s, products_by_id) for s in raw_subs)
     payment_method = _payment_method_summary(sub_pm or customer_pm)

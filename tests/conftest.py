@@ -76,7 +76,7 @@ class Sandbox:
 
     def requests(self) -> list[dict[str, Any]]:
         data = self.control("GET", "/_sandbox/requests")
-        return data["data"] if isinstance(data, dict) and "data" in data else data
+        return data["requests"] if isinstance(data, dict) else data
 
 
 @pytest.fixture(scope="session")
