@@ -4,8 +4,9 @@ An Intercom contact resolves to Stripe customers in this order:
 1. the contact's custom attribute `stripe_id`;
 2. customers whose metadata `user_id` (key configurable) equals the contact's `external_id`;
 3. the contact's email, exactly, then case-insensitively.
-The first step that finds anyone wins. Steps 2 and 3 run concurrently, so resolution is one
-Stripe round trip (two only when a stale `stripe_id` has to fall back).
+The first step that finds anyone wins. Steps 2 and 3 run concurrently (one search for both,
+one exact email list), so resolution is one Stripe round trip (two only when a stale
+`stripe_id` has to fall back).
 """
 
 from __future__ import annotations
@@ -95,32 +96,37 @@ async def resolve_customer(
         if customer is not None and not getattr(customer, "deleted", False):
             return Resolution(identity, (customer,), "stripe_id")
 
-    by_user_id, exact, insensitive = await gather_all(
-        _by_user_id(gateway, identity.external_id, user_id_key),
+    # One search answers both the user_id and the case-insensitive email question; the
+    # strongly consistent exact-email list runs beside it (search lags behind writes).
+    clauses = []
+    if identity.external_id:
+        clauses.append(
+            f"metadata[{quote_search_value(user_id_key)}]:{quote_search_value(identity.external_id)}"
+        )
+    if identity.email:
+        clauses.append(f"email:{quote_search_value(identity.email)}")
+    exact, searched = await gather_all(
         gateway.customers_with_email(identity.email) if identity.email else _empty(),
-        _by_email_search(gateway, identity.email),
+        gateway.search_customers(" OR ".join(clauses)) if clauses else _empty(),
     )
+    by_user_id = [
+        c
+        for c in searched
+        if identity.external_id and _metadata(c).get(user_id_key) == identity.external_id
+    ]
     for matched_by, customers in (
         ("user_id", by_user_id),
         ("email", exact),
-        ("email_ci", _same_email(insensitive, identity.email)),
+        ("email_ci", _same_email(searched, identity.email)),
     ):
         if customers:
             return Resolution(identity, tuple(_dedupe(customers)), matched_by)
     return Resolution(identity)
 
 
-async def _by_user_id(gateway: StripeGateway, external_id: str | None, key: str) -> list[Any]:
-    if not external_id:
-        return []
-    query = f"metadata[{quote_search_value(key)}]:{quote_search_value(external_id)}"
-    return await gateway.search_customers(query)
-
-
-async def _by_email_search(gateway: StripeGateway, email: str | None) -> list[Any]:
-    if not email:
-        return []
-    return await gateway.search_customers(f"email:{quote_search_value(email)}")
+def _metadata(customer: Any) -> dict[str, Any]:
+    metadata = getattr(customer, "metadata", None)
+    return metadata.to_dict() if metadata is not None else {}
 
 
 def _same_email(customers: list[Any], email: str | None) -> list[Any]:
