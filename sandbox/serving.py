@@ -1,4 +1,8 @@
-"""Serve an ASGI app on a free loopback port in a background thread (tests, demo, benchmark)."""
+"""Serve an ASGI app on a free loopback port in a background thread (tests, demo, benchmark).
+
+The socket is bound before the thread starts, so there is no race for the port; tests drive
+servers through real HTTP, so each runs outside the test's event loop.
+"""
 
 from __future__ import annotations
 
@@ -21,31 +25,38 @@ class ThreadedServer:
     """uvicorn in a daemon thread with its own event loop; `stop()` shuts it down cleanly."""
 
     def __init__(self, app: Any, *, port: int | None = None, log_level: str = "warning") -> None:
-        self.port = port or free_port()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port or 0))
+        self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level=log_level, lifespan="on",
-            access_log=False,
-        )
+        config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run,
+            kwargs={"sockets": [self.sock]},
+            daemon=True,
+            name=f"uvicorn-{self.port}",
+        )
 
     def start(self, timeout: float = 15.0) -> ThreadedServer:
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError(f"server on port {self.port} failed to start")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"server on port {self.port} did not start in {timeout} s")
-            time.sleep(0.02)
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.server.should_exit = True
+                self.sock.close()
+                raise RuntimeError(f"server on port {self.port} did not start")
+            time.sleep(0.01)
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout)
+        self.sock.close()
 
 
 def serve_in_thread(app: Any, *, port: int | None = None) -> tuple[str, Callable[[], None]]:
+    """Start `app`; return `(base_url, stop)` once it accepts connections."""
     server = ThreadedServer(app, port=port).start()
     return server.url, server.stop

@@ -1,0 +1,430 @@
+"""The demo world of docs/demo-world.md, built through the same billing code the API uses."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from . import billing
+from . import objects as ob
+from . import payment_methods as pms
+from .billing import add_interval
+from .state import StripeState
+
+DAY = 86400
+METER_ID = "mtr_ApiCalls"
+
+CATALOGUE = [
+    # product id, name, metadata, [(price id, lookup key, amount, interval)]
+    (
+        "prod_Starter",
+        "Starter",
+        {"usage_limit": "1000", "usage_meter": METER_ID},
+        [
+            ("price_StarterMonthly", "starter_monthly", 2900, "month"),
+            ("price_StarterYearly", "starter_yearly", 29000, "year"),
+        ],
+    ),
+    (
+        "prod_Pro",
+        "Pro",
+        {"usage_limit": "10000", "usage_meter": METER_ID},
+        [
+            ("price_ProMonthly", "pro_monthly", 7900, "month"),
+            ("price_ProYearly", "pro_yearly", 79000, "year"),
+        ],
+    ),
+    (
+        "prod_Business",
+        "Business",
+        {"usage_limit": "100000", "usage_meter": METER_ID},
+        [
+            ("price_BusinessMonthly", "business_monthly", 19900, "month"),
+            ("price_BusinessYearly", "business_yearly", 199000, "year"),
+        ],
+    ),
+]
+
+
+def seed_demo_world(state: StripeState) -> None:
+    """Populate ``state`` with the demo catalogue, customers, subscriptions and history.
+
+    Seeding is quiet (no events) and all seeded timestamps are minute-aligned so meter
+    summaries over item periods are valid queries.
+    """
+    state.quiet = True
+    try:
+        _seed(state)
+    finally:
+        state.quiet = False
+
+
+def _seed(st: StripeState) -> None:
+    now = st.now()
+    t = now - now % 60
+    year_ago = add_interval(t, "year", -2)
+    for pid, name, meta, prices in CATALOGUE:
+        st.put(
+            ob.product(
+                id=pid, created=year_ago, name=name, metadata=meta, default_price=prices[0][0]
+            )
+        )
+        for price_id, key, amount, interval in prices:
+            st.put(
+                ob.price(
+                    id=price_id,
+                    created=year_ago + (1 if interval == "year" else 0),
+                    product=pid,
+                    unit_amount=amount,
+                    interval=interval,
+                    lookup_key=key,
+                )
+            )
+    st.put(
+        ob.product(
+            id="prod_ApiCalls",
+            created=year_ago,
+            name="API calls",
+            metadata={},
+            default_price="price_ApiCallsOverage",
+            unit_label="call",
+        )
+    )
+    st.put(
+        ob.price(
+            id="price_ApiCallsOverage",
+            created=year_ago,
+            product="prod_ApiCalls",
+            unit_amount=None,
+            unit_amount_decimal="0.5",
+            interval="month",
+            lookup_key="api_calls_overage",
+            meter=METER_ID,
+        )
+    )
+    st.put(ob.meter(id=METER_ID, created=year_ago, display_name="API calls", event_name="api_call"))
+
+    # healthy: Pro monthly, 6 paid invoices, 5 € credit, customer since ~14 months
+    cur = t - 12 * DAY
+    cus = _customer(
+        st,
+        "cus_DemoHealthy",
+        "Anna Becker",
+        "anna@example.com",
+        "usr_anna",
+        add_interval(t, "month", -14),
+        "ANNABECK",
+    )
+    pm = pms.create_card(
+        st,
+        "4242424242424242",
+        12,
+        2028,
+        customer=cus["id"],
+        at=cus["created"],
+        name=cus["name"],
+        email=cus["email"],
+        pm_id="pm_DemoHealthyVisa",
+    )
+    cus["invoice_settings"]["default_payment_method"] = pm["id"]
+    _subscription(st, "sub_DemoHealthy", cus, ["price_ProMonthly"], cur, periods=6)
+    cus["balance"] = -500
+
+    # sepa: Starter monthly on SEPA (failing IBAN, last4 2227), 3 paid + 1 failed ~2 days ago
+    cur = t - 2 * DAY
+    cus = _customer(
+        st,
+        "cus_DemoSepa",
+        "Müller Maschinenbau GmbH",
+        "buchhaltung@mueller-maschinenbau.de",
+        "usr_mueller",
+        add_interval(cur, "month", -3) - DAY,
+        "MUELLERM",
+        country="DE",
+    )
+    pm = pms.create_sepa(
+        st,
+        "DE65370400440002222227",
+        customer=cus["id"],
+        at=cus["created"],
+        name=cus["name"],
+        email=cus["email"],
+        pm_id="pm_DemoSepaDebit",
+    )
+    cus["invoice_settings"]["default_payment_method"] = pm["id"]
+    _subscription(
+        st,
+        "sub_DemoSepa",
+        cus,
+        ["price_StarterMonthly"],
+        cur,
+        periods=4,
+        default_pm=pm["id"],
+        last_outcome="fail",
+    )
+
+    # trial: Pro monthly trialing, ends in 2 days, no payment method, one 0 € invoice
+    trial_start = t - 12 * DAY
+    cus = _customer(
+        st,
+        "cus_DemoTrial",
+        "Jonas Schmidt",
+        "jonas@startup.example",
+        "usr_jonas",
+        trial_start - 600,
+        "JONASSCH",
+    )
+    sub = _sub_object(
+        st,
+        "sub_DemoTrial",
+        cus,
+        ["price_ProMonthly"],
+        trial_start,
+        trial_start,
+        t + 2 * DAY,
+        status="trialing",
+    )
+    sub["trial_start"], sub["trial_end"] = trial_start, t + 2 * DAY
+    price = st.objects["price_ProMonthly"]
+    spec = billing.LineSpec(
+        price,
+        1,
+        0,
+        "Trial period for Pro",
+        trial_start,
+        t + 2 * DAY,
+        sub["id"],
+        sub["items"]["data"][0]["id"],
+    )
+    billing.create_invoice(
+        st, cus, sub, [spec], "subscription_create", (trial_start, trial_start), at=trial_start
+    )
+
+    # vip: Business monthly, 3 paid invoices, 20 € refunded on one charge
+    cur = t - 20 * DAY
+    cus = _customer(
+        st,
+        "cus_DemoVip",
+        "Lena Fischer",
+        "lena@fischer-digital.example",
+        "usr_lena",
+        add_interval(cur, "month", -2) - DAY,
+        "LENAFISC",
+    )
+    pm = pms.create_card(
+        st,
+        "5555555555554444",
+        8,
+        2027,
+        customer=cus["id"],
+        at=cus["created"],
+        name=cus["name"],
+        email=cus["email"],
+        pm_id="pm_DemoVipMastercard",
+    )
+    cus["invoice_settings"]["default_payment_method"] = pm["id"]
+    invoices = _subscription(st, "sub_DemoVip", cus, ["price_BusinessMonthly"], cur, periods=3)
+    ch_id = st.objects[st.priv(invoices[1]["id"])["payment_intent"]]["latest_charge"]
+    ref = billing.create_refund(
+        st, {"charge": ch_id, "amount": "2000", "reason": "requested_by_customer"}
+    )
+    ref["created"] = st.objects[ch_id]["created"] + 3 * DAY
+
+    # usage: Pro monthly + metered API calls; 8500 calls so far this period
+    cur = t - 18 * DAY
+    cus = _customer(
+        st,
+        "cus_DemoUsage",
+        "Paul Wagner",
+        "paul@wagner-cloud.example",
+        "usr_paul",
+        add_interval(cur, "month", -1) - DAY,
+        "PAULWAGN",
+    )
+    pm = pms.create_card(
+        st,
+        "4242424242424242",
+        3,
+        2029,
+        customer=cus["id"],
+        at=cus["created"],
+        name=cus["name"],
+        email=cus["email"],
+        pm_id="pm_DemoUsageVisa",
+    )
+    cus["invoice_settings"]["default_payment_method"] = pm["id"]
+    prev = add_interval(cur, "month", -1)
+    for i, v in enumerate([1800, 2400, 2000]):  # previous period: 6200 calls
+        st.record_meter_event(
+            "api_call", cus["id"], Decimal(v), prev + (i + 1) * 5 * DAY, f"seed_prev_{i}"
+        )
+    for i, v in enumerate([1500, 2000, 1200, 2500, 1300]):  # current period: 8500 calls
+        ts = cur + (i + 1) * 3 * DAY + 3600
+        st.record_meter_event("api_call", cus["id"], Decimal(v), min(ts, t - 600), f"seed_cur_{i}")
+    _subscription(
+        st, "sub_DemoUsage", cus, ["price_ProMonthly", "price_ApiCallsOverage"], cur, periods=2
+    )
+
+    # shared email: Team Alpha (active) and Team Beta (canceled ~3 months ago)
+    cur = t - 5 * DAY
+    cus = _customer(
+        st,
+        "cus_DemoSharedA",
+        "Team Alpha",
+        "shared@agency.example",
+        "usr_alpha",
+        add_interval(cur, "month", -1) - DAY,
+        "TEAMALPH",
+    )
+    pm = pms.create_card(
+        st,
+        "4242424242424242",
+        6,
+        2028,
+        customer=cus["id"],
+        at=cus["created"],
+        name=cus["name"],
+        email=cus["email"],
+        pm_id="pm_DemoSharedAVisa",
+    )
+    cus["invoice_settings"]["default_payment_method"] = pm["id"]
+    _subscription(st, "sub_DemoSharedA", cus, ["price_StarterMonthly"], cur, periods=2)
+
+    canceled = t - 90 * DAY
+    cur = add_interval(canceled, "month", -1)
+    cus = _customer(
+        st,
+        "cus_DemoSharedB",
+        "Team Beta",
+        "shared@agency.example",
+        None,
+        add_interval(cur, "month", -3) - DAY,
+        "TEAMBETA",
+    )
+    pm = pms.create_card(
+        st,
+        "378282246310005",
+        11,
+        2027,
+        customer=cus["id"],
+        at=cus["created"],
+        name=cus["name"],
+        email=cus["email"],
+        pm_id="pm_DemoSharedBAmex",
+    )
+    cus["invoice_settings"]["default_payment_method"] = pm["id"]
+    sub = st.objects[
+        _subscription(st, "sub_DemoSharedB", cus, ["price_StarterMonthly"], cur, periods=4)[0][
+            "parent"
+        ]["subscription_details"]["subscription"]
+    ]
+    sub.update(status="canceled", canceled_at=canceled, ended_at=canceled)
+    sub["cancellation_details"]["reason"] = "cancellation_requested"
+    for item in sub["items"]["data"]:
+        item["current_period_end"] = canceled
+
+
+def _customer(
+    st: StripeState,
+    cid: str,
+    name: str,
+    email: str,
+    user_id: str | None,
+    created: int,
+    prefix: str,
+    country: str | None = None,
+) -> dict[str, Any]:
+    meta = {"user_id": user_id} if user_id else {}
+    cus = ob.customer(
+        id=cid,
+        created=created,
+        email=email,
+        name=name,
+        metadata=meta,
+        invoice_prefix=prefix,
+        currency="eur",
+        country=country,
+    )
+    return st.put(cus)
+
+
+def _sub_object(
+    st: StripeState,
+    sid: str,
+    cus: dict[str, Any],
+    price_ids: list[str],
+    created: int,
+    start: int,
+    end: int,
+    *,
+    status: str = "active",
+    default_pm: str | None = None,
+) -> dict[str, Any]:
+    items = []
+    for n, pid in enumerate(price_ids, start=1):
+        metered = st.objects[pid]["recurring"]["meter"] is not None
+        items.append(
+            ob.subscription_item(
+                id=f"si_{sid[4:]}{n}",
+                created=created,
+                subscription=sid,
+                price=pid,
+                quantity=None if metered else 1,
+                current_period_start=start,
+                current_period_end=end,
+            )
+        )
+    sub = ob.subscription(
+        id=sid,
+        created=created,
+        customer=cus["id"],
+        status=status,
+        items=items,
+        billing_cycle_anchor=start,
+        default_payment_method=default_pm,
+    )
+    return st.put(sub)
+
+
+def _subscription(
+    st: StripeState,
+    sid: str,
+    cus: dict[str, Any],
+    price_ids: list[str],
+    current_start: int,
+    *,
+    periods: int,
+    default_pm: str | None = None,
+    last_outcome: str = "succeed",
+) -> list[dict[str, Any]]:
+    """A monthly subscription whose ``periods``-th period is the current one, with one
+    invoice per period (paid, except a failed last one when ``last_outcome='fail'``)."""
+    starts = [add_interval(current_start, "month", -k) for k in range(periods - 1, -1, -1)]
+    first = starts[0]
+    sub = _sub_object(
+        st, sid, cus, price_ids, first, first, add_interval(first, "month"), default_pm=default_pm
+    )
+    invoices = []
+    for i, s in enumerate(starts):
+        e = add_interval(s, "month")
+        for item in sub["items"]["data"]:
+            item["current_period_start"], item["current_period_end"] = s, e
+        specs = []
+        for item in sub["items"]["data"]:
+            price = st.objects[item["price"]]
+            if price["recurring"]["meter"]:
+                if i > 0:
+                    specs.append(
+                        billing.usage_line(st, sid, item["id"], price, cus["id"], starts[i - 1], s)
+                    )
+            else:
+                specs.append(billing.cycle_line(st, sid, item["id"], price, 1, s, e))
+        reason = "subscription_create" if i == 0 else "subscription_cycle"
+        period = (s, s) if i == 0 else (starts[i - 1], s)
+        inv = billing.create_invoice(st, cus, sub, specs, reason, period, at=s)
+        last = i == len(starts) - 1
+        outcome = last_outcome if last else "succeed"
+        if inv["status"] == "open":
+            billing.pay_invoice(st, inv, force=outcome, at=s + 60, raise_on_decline=False)
+        invoices.append(inv)
+    return invoices
