@@ -154,5 +154,6 @@ def load_settings(**overrides: object) -> Settings:
         for error in exc.errors(include_input=False, include_url=False):
             name = "_".join(str(part) for part in error["loc"]).upper() or "settings"
             message = "is required but not set" if error["type"] == "missing" else error["msg"]
+            message = message.removeprefix("Value error, ")
             lines.append(f"  {name}: {message}")
         raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None
