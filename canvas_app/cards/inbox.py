@@ -22,6 +22,7 @@ from canvas_app.canvas import (
     ListComponent,
     ListItem,
     Spacer,
+    SubmitAction,
     Text,
     canvas,
 )
@@ -107,13 +108,13 @@ def details_card(
             DataTable(
                 items=[
                     FieldValue(
-                        field=t(
-                            "details.payment_field",
+                        field=day(p.created, locale),
+                        value=t(
+                            "details.payment_value",
                             locale,
-                            date=day(p.created, locale),
                             amount=money(p.amount, locale),
+                            status=payment_status_label(p, locale),
                         ),
-                        value=payment_status_label(p, locale),
                     )
                     for p in snapshot.last_payments
                 ]
@@ -180,6 +181,7 @@ def picker_card(customers: list[Any], *, locale: str, stored_data: dict[str, Any
                 title=customer.name or customer.email or customer.id,
                 subtitle=t("pick.subtitle", locale, email=customer.email or "—", plan=plan),
                 tertiary_text=customer.id,
+                action=SubmitAction(),
             )
         )
     return canvas(

@@ -158,7 +158,7 @@ def test_details_show_payments_balance_lifetime_value_and_stripe_link(app_client
     assert_canvas("submit_response", details)
     shown = texts(details)
     assert "**Last payments**" in shown
-    paid_rows = [s for s in shown if s.endswith(": Paid") and "€79.00" in s]
+    paid_rows = [s for s in shown if s.endswith(": €79.00 · Paid")]
     assert len(paid_rows) == 3
     assert "Balance: €5.00 credit" in shown
     assert "Lifetime value: €474.00" in shown  # 6 paid invoices × €79
@@ -181,7 +181,7 @@ def test_usage_against_the_plan_limit(app_client):
 
 def test_sepa_failed_payment_in_details_names_the_reason(app_client):
     details = submit(app_client, "sepa", "details", initialize(app_client, "sepa"))
-    assert any(s.endswith("Failed: insufficient funds (AM04)") for s in texts(details))
+    assert any(s.endswith("€29.00 · Failed: insufficient funds (AM04)") for s in texts(details))
 
 
 def test_two_customers_sharing_an_email_let_the_agent_pick(app_client, assert_canvas):
@@ -189,6 +189,8 @@ def test_two_customers_sharing_an_email_let_the_agent_pick(app_client, assert_ca
     assert_canvas("initialize_response", body)
     assert texts(body)[0] == "**2 Stripe customers match**"
     assert {"pick:cus_DemoSharedA", "pick:cus_DemoSharedB"} <= set(component_ids(body))
+    items = [c for c in body["canvas"]["content"]["components"] if c["type"] == "list"][0]["items"]
+    assert all(item["action"] == {"type": "submit"} for item in items)  # clickable in Intercom
     chosen = submit(app_client, "shared_b", "pick:cus_DemoSharedB", body)
     assert_canvas("submit_response", chosen)
     assert chosen["canvas"]["stored_data"]["customer_id"] == "cus_DemoSharedB"
