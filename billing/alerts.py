@@ -29,15 +29,17 @@ def billing_alerts(
     trial_warning_days: int = 3,
     usage_high_ratio: float = 0.8,
 ) -> list[Alert]:
+    """Most urgent first: what failed and why, then the account's state, then what is coming."""
     alerts: list[Alert] = []
     sub = snapshot.subscription
-    if sub and sub.status in ("past_due", "unpaid"):
-        alerts.append(Alert(sub.status, "error"))
-    if snapshot.customer.delinquent:
-        alerts.append(Alert("delinquent", "error"))
     last = snapshot.last_payment
     if last and last.status == "failed":
         alerts.append(Alert("payment_failed", "error", payment=last))
+    if sub and sub.status in ("past_due", "unpaid"):
+        alerts.append(Alert(sub.status, "error"))
+    elif snapshot.customer.delinquent:
+        # Past due already says it; delinquency alone (e.g. an unpaid one-off invoice) is news.
+        alerts.append(Alert("delinquent", "error"))
     processing = next((p for p in snapshot.payments if p.status == "pending"), None)
     if processing:
         alerts.append(

@@ -239,6 +239,52 @@ class StripeGateway:
     async def retrieve_event(self, event_id: str) -> stripe.Event:
         return await self.call(self.client.v1.events.retrieve_async, event_id)
 
+    # --- refunds at most once (billing.refunds) ---
+    async def create_refund_once(
+        self, params: dict[str, Any], *, idempotency_key: str
+    ) -> stripe.Refund:
+        """`create_refund`, except that Stripe still working on an earlier request with the same
+        idempotency key (409) is "try again shortly", not a refusal: that earlier request may
+        be the one that refunds, and a later retry with the key returns its result."""
+        try:
+            return await self.create_refund(params, idempotency_key=idempotency_key)
+        except StripeRejected as exc:
+            cause = exc.__cause__
+            if isinstance(cause, stripe.IdempotencyError) and cause.http_status == 409:
+                raise StripeUnavailable("Stripe is still processing this refund.") from cause
+            raise
+
+    # --- sweeps over all customers (automations.sweep) ---
+    async def list_open_invoices(self, *, max_pages: int = 50) -> list[stripe.Invoice]:
+        """Every open invoice of the account, newest first (100 per page)."""
+        return await self._all_pages(
+            self.client.v1.invoices.list_async, {"status": "open"}, max_pages
+        )
+
+    async def list_subscriptions_with_status(
+        self, status: str, *, max_pages: int = 50
+    ) -> list[stripe.Subscription]:
+        """Every subscription of the account with `status` (e.g. "trialing")."""
+        return await self._all_pages(
+            self.client.v1.subscriptions.list_async, {"status": status}, max_pages
+        )
+
+    async def _all_pages(
+        self, list_fn: Callable[..., Awaitable[Any]], params: dict[str, Any], max_pages: int
+    ) -> list[Any]:
+        items: list[Any] = []
+        starting_after: str | None = None
+        for _ in range(max_pages):
+            page_params = {**params, "limit": 100}
+            if starting_after:
+                page_params["starting_after"] = starting_after
+            page = await self.call(list_fn, page_params)
+            items.extend(page.data)
+            if not page.has_more or not page.data:
+                break
+            starting_after = page.data[-1].id
+        return items
+
 
 def _options(idempotency_key: str | None) -> Any:
     return {"idempotency_key": idempotency_key} if idempotency_key else None

@@ -55,8 +55,11 @@ class InboxContext:
 # "<prefix>:<arg>" goes to the handler registered for that prefix; it returns a response body.
 ActionHandler = Callable[[InboxContext, str], Awaitable[dict[str, Any]]]
 ACTIONS: dict[str, ActionHandler] = {}
-# Buttons other features add under the summary, given the snapshot and locale.
+# Action buttons other features add, given the snapshot and locale, in priority order: the first
+# MAX_SUMMARY_ACTIONS show under the summary (Intercom cuts the first canvas at ~400 px), all of
+# them in the details view.
 SUMMARY_BUTTONS: list[Callable[[BillingSnapshot, str], list[Button]]] = []
+MAX_SUMMARY_ACTIONS = 2
 
 
 def inbox_action(prefix: str) -> Callable[[ActionHandler], ActionHandler]:
@@ -144,20 +147,21 @@ async def render(
         return _unavailable(ctx, view, stored)
 
     settings = services.settings
+    buttons = [b for make in SUMMARY_BUTTONS for b in make(snapshot, ctx.locale)]
     if view == "details":
         return cards.details_card(
             snapshot,
             locale=ctx.locale,
             dashboard_url=settings.stripe_dashboard_url(f"customers/{snapshot.customer.id}"),
             stored_data=stored,
+            actions=buttons,
         )
-    buttons = [b for make in SUMMARY_BUTTONS for b in make(snapshot, ctx.locale)]
     return cards.summary_card(
         snapshot,
         locale=ctx.locale,
         now=datetime.now(UTC),
         stored_data=stored,
-        actions=buttons,
+        actions=buttons[:MAX_SUMMARY_ACTIONS],
         other_matches=stored.get("matches", 1) > 1,
         trial_warning_days=settings.trial_warning_days,
         usage_high_ratio=settings.usage_high_ratio,

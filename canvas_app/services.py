@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from automations.intercom_gateway import IntercomGateway
 from billing.lookup import BillingLookup
 from billing.snapshot import SnapshotOptions
 from billing.stripe_gateway import StripeGateway
@@ -19,6 +20,7 @@ class Services:
     billing: BillingLookup
     db: Database
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. the Intercom gateway
+    intercom: IntercomGateway | None = None  # None without INTERCOM_ACCESS_TOKEN
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -37,8 +39,16 @@ class Services:
                 usage_meter_key=settings.usage_meter_metadata_key,
             ),
         )
+        token = settings.intercom_access_token.get_secret_value()
+        intercom = (
+            IntercomGateway(base_url=settings.intercom_base_url, token=token) if token else None
+        )
         return cls(
-            settings=settings, stripe=stripe, billing=billing, db=Database(settings.database_url)
+            settings=settings,
+            stripe=stripe,
+            billing=billing,
+            db=Database(settings.database_url),
+            intercom=intercom,
         )
 
     async def start(self) -> None:
@@ -46,4 +56,6 @@ class Services:
 
     async def stop(self) -> None:
         await self.stripe.close()
+        if self.intercom is not None:
+            await self.intercom.close()
         await self.db.stop()

@@ -3,6 +3,7 @@ on loopback, with freshly generated demo secrets. Ctrl-C stops everything."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -98,6 +99,7 @@ def app_settings(config: DemoConfig):
 
 
 def run_demo() -> None:
+    from automations.setup import set_up_workspace
     from canvas_app.app import create_app
     from sandbox.intercom_api import IntercomState, create_intercom_app, seed_demo_workspace
     from sandbox.simulator import SimulatorConfig, create_simulator_app
@@ -139,6 +141,8 @@ def run_demo() -> None:
     ]
     for server in servers:
         server.start()
+    # The automations write custom attributes: create them as an operator would (intercom-setup).
+    asyncio.run(set_up_workspace(app_settings(config)))
     print(welcome(config), flush=True)
 
     stop = threading.Event()

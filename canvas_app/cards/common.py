@@ -47,7 +47,11 @@ def status_label(sub: SubscriptionSummary | None, locale: str) -> str:
     return t(key, locale) if key in MESSAGES else sub.status
 
 
-def payment_method_label(pm: PaymentMethodSummary | None, locale: str) -> str:
+def payment_method_label(
+    pm: PaymentMethodSummary | None, locale: str, *, short: bool = False
+) -> str:
+    """ "Visa •••• 4242 (12/2028)", "SEPA •••• 2227 (bank 37040044)"; `short` leaves out the
+    bank code so the value fits the sidebar's data-table without truncation."""
     if pm is None:
         return t("value.none", locale)
     if pm.type == "card":
@@ -60,7 +64,7 @@ def payment_method_label(pm: PaymentMethodSummary | None, locale: str) -> str:
             year=pm.exp_year or 0,
         )
     if pm.is_sepa:
-        if pm.bank_code:
+        if pm.bank_code and not short:
             return t("value.sepa", locale, last4=pm.last4, bank=pm.bank_code)
         return t("value.sepa_no_bank", locale, last4=pm.last4)
     return pm.type.replace("_", " ")

@@ -37,7 +37,7 @@ from canvas_app.cards.common import (
 )
 from canvas_app.copy import join_words, t
 
-MAX_SUMMARY_ALERTS = 3  # more would push the buttons below Intercom's first-canvas cut
+MAX_SUMMARY_ALERTS = 2  # more would push the buttons below Intercom's first-canvas cut
 
 
 def summary_card(
@@ -68,7 +68,7 @@ def summary_card(
     rows.append(
         FieldValue(
             field=t("field.payment_method", locale),
-            value=payment_method_label(snapshot.payment_method, locale),
+            value=payment_method_label(snapshot.payment_method, locale, short=True),
         )
     )
 
@@ -101,6 +101,7 @@ def details_card(
     locale: str,
     dashboard_url: str,
     stored_data: dict[str, Any],
+    actions: list[Button] | None = None,
 ) -> Canvas:
     components: list[Component] = [Text(text=t("details.payments", locale))]
     if snapshot.last_payments:
@@ -155,6 +156,7 @@ def details_card(
         DataTable(items=rows),
         Text(text=t("details.stripe_link", locale, url=dashboard_url)),
         Spacer(size="s"),
+        *(actions or []),
         Button(id="summary", label=t("button.back", locale), style="secondary"),
     ]
     return canvas(*components, stored_data={**stored_data, "view": "details"})

@@ -138,7 +138,7 @@ def test_sepa_customer_shows_the_failed_debit_and_its_reason(app_client, assert_
     shown = texts(body)
     assert shown[0] == "**Starter** · €29.00 / month"
     assert "Status: Past due" in shown
-    assert "Payment method: SEPA •••• 2227 (bank 37040044)" in shown
+    assert "Payment method: SEPA •••• 2227" in shown
     assert "⚠ Last payment failed: insufficient funds (AM04)" in shown
     assert "⚠ Subscription is past due" in shown
 

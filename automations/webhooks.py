@@ -1,0 +1,94 @@
+"""`POST /webhooks/stripe`: verified, recorded once by event id, handled until it succeeds.
+
+- No `Stripe-Signature`, a bad one, one older than 300 s, or no configured secret → 400, and
+  nothing is recorded or changed.
+- Every verified event gets a ledger row (type, received, handled, attempts, outcome, error).
+  A delivery of an event that was handled before answers 200 `duplicate` without touching
+  Stripe or Intercom.
+- Event types we don't act on are acknowledged (200 `ignored`) so Stripe stops sending them.
+- If Stripe or Intercom fails while handling, the error is recorded and the answer is non-2xx,
+  so Stripe redelivers (for up to three days); every effect is safe to repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import stripe
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from automations.handling import HANDLED_EVENT_TYPES, Automations, customer_id_of
+from automations.intercom_gateway import IntercomRejected, IntercomUnavailable
+from automations.ledger import EventLedger
+from billing.errors import BillingError, StripeUnavailable
+from canvas_app.http import error_response, read_body
+from canvas_app.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def stripe_webhook(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    secret = services.settings.stripe_webhook_secret.get_secret_value()
+    payload = await read_body(request)
+    signature = request.headers.get("stripe-signature")
+    if not secret:
+        # An endpoint without a secret would accept anyone's events: verify nothing instead.
+        log.error("Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not set")
+        return error_response(400, "webhook_not_configured", "Webhook secret not configured.")
+    if not signature:
+        return error_response(400, "missing_signature", "Stripe-Signature header missing.")
+    try:
+        event = services.stripe.construct_event(payload, signature, secret)
+    except stripe.SignatureVerificationError:
+        return error_response(400, "invalid_signature", "Stripe-Signature does not verify.")
+    except ValueError:
+        return error_response(400, "invalid_payload", "Not a Stripe event.")
+
+    ledger = EventLedger(services.db)
+    entry = await ledger.receive(event.id, event.type, customer_id_of(event), now=datetime.now(UTC))
+    if entry.handled:
+        return JSONResponse({"status": "duplicate", "outcome": entry.outcome})
+    if event.type not in HANDLED_EVENT_TYPES:
+        await ledger.finish(event.id, "ignored", now=datetime.now(UTC))
+        return JSONResponse({"status": "ignored"})
+
+    automations = Automations.from_services(services)
+    if automations is None:
+        customer_id = customer_id_of(event)
+        if customer_id:
+            services.billing.invalidate(customer_id)
+        await ledger.finish(event.id, "intercom_not_configured", now=datetime.now(UTC))
+        return JSONResponse({"status": "intercom_not_configured"})
+
+    try:
+        result = await automations.handle(event)
+    except (IntercomUnavailable, StripeUnavailable) as exc:
+        return await _failed(ledger, event, exc, status=503)
+    except (IntercomRejected, BillingError) as exc:
+        return await _failed(ledger, event, exc, status=500)
+    except Exception as exc:
+        log.exception("handling Stripe event %s (%s) failed", event.id, event.type)
+        return await _failed(ledger, event, exc, status=500, detail=False)
+    await ledger.finish(event.id, result.outcome, now=datetime.now(UTC))
+    log.info("stripe event %s %s: %s %s", event.id, event.type, result.outcome, result.reason)
+    return JSONResponse({"status": result.outcome, "writes": len(result.writes)})
+
+
+async def _failed(
+    ledger: EventLedger, event: stripe.Event, exc: Exception, *, status: int, detail: bool = True
+) -> JSONResponse:
+    # Our errors name the operation and status only (never bodies, emails or names); an
+    # unexpected one is recorded by type, since its text could hold anything.
+    error = f"{type(exc).__name__}: {exc}" if detail else type(exc).__name__
+    log.warning(
+        "stripe event %s %s not handled (%s); Stripe will redeliver", event.id, event.type, error
+    )
+    await ledger.fail(event.id, error)
+    return error_response(status, "not_handled", "Event not handled yet; please redeliver.")
+
+
+routes = [Route("/webhooks/stripe", stripe_webhook, methods=["POST"])]

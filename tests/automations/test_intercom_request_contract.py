@@ -1,0 +1,88 @@
+"""Every request body the automations send to Intercom, checked against the official REST API
+2.14 description (../shared/contracts/intercom-api-2.14.yaml).
+
+One documented gap in that description: it types event metadata values as strings, while the
+same operation's description (and Intercom's docs) define two structured metadata types, the
+rich link `{url, value}` and the monetary amount `{amount, currency}`. We send those two on
+purpose (an amount a Workflow can compare, an invoice link an agent can click); any other
+deviation fails the test, and those two must have exactly the documented shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandbox.intercom_api.contract import load_spec, validate_request
+from tests.automations.conftest import Loop
+from tests.conftest import contract_file
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return load_spec(contract_file("intercom-api-2.14.yaml"))
+
+
+def documented_metadata_object(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    if set(value) == {"amount", "currency"}:
+        return isinstance(value["amount"], int) and isinstance(value["currency"], str)
+    if set(value) == {"url", "value"}:
+        return isinstance(value["url"], str) and value["url"].startswith(("http://", "https://"))
+    return False
+
+
+def contract_problems(entry: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    problems = validate_request(entry["method"], entry["path"], entry["body"], spec)
+    if entry["path"] != "/events":
+        return problems
+    metadata = (entry["body"] or {}).get("metadata") or {}
+    return [
+        problem
+        for problem in problems
+        if not any(
+            f": metadata/{key}:" in problem and documented_metadata_object(value)
+            for key, value in metadata.items()
+        )
+    ]
+
+
+def test_every_request_body_we_send_matches_the_2_14_contract(
+    make_loop, spec: dict[str, Any]
+) -> None:
+    loop: Loop = make_loop(setup=False)
+    loop.cli("intercom-setup")
+    loop.connect_webhooks()
+    # Churn preventer and SEPA return, then the invoice paid (tag removed, VIP note).
+    loop.stripe.control("POST", "/_sandbox/demo/fail_payment", {"customer": "cus_DemoHealthy"})
+    loop.wait_for(lambda: loop.events("contact_healthy", "stripe-payment-failed"))
+    loop.stripe.control("POST", "/_sandbox/demo/fail_payment", {"customer": "cus_DemoSepa"})
+    loop.wait_for(lambda: loop.events("contact_sepa", "stripe-sepa-debit-returned"))
+    invoice = loop.stripe_api("/v1/invoices", {"customer": "cus_DemoHealthy", "status": "open"})
+    loop.stripe_post(f"/v1/invoices/{invoice['data'][0]['id']}/pay", {})
+    loop.wait_for(lambda: loop.notes("contact_healthy"))
+    # Usage alert, trial warning, escalation (sweep), a contact found by search.
+    loop.stripe.control(
+        "POST",
+        "/_sandbox/billing_alerts/trigger",
+        {"customer": "cus_DemoUsage", "meter": "mtr_ApiCalls", "value": 9000},
+    )
+    loop.wait_for(lambda: loop.events("contact_usage", "stripe-usage-threshold"))
+    loop.cli("sweep", escalation_delay_hours=24)
+    nobody = loop.stripe_post("/v1/customers", {"email": "nobody@example.com"})
+    loop.deliver(loop.event("customer.updated", nobody))
+
+    log = loop.requests()
+    sent = {(entry["method"], entry["path"].split("/")[1]) for entry in log}
+    assert {("POST", "data_attributes"), ("PUT", "contacts"), ("POST", "events")} <= sent
+    assert {("POST", "tags"), ("DELETE", "contacts"), ("POST", "contacts")} <= sent
+    problems = {
+        f"{entry['method']} {entry['path']}": found
+        for entry in log
+        if (found := contract_problems(entry, spec))
+    }
+    assert problems == {}
+    events = [entry["body"] for entry in log if entry["path"] == "/events"]
+    assert all(len(body["metadata"]) <= 10 for body in events)

@@ -1,0 +1,154 @@
+"""The operator commands: `python -m canvas_app sweep` (time-based recipes, safe to repeat) and
+`python -m canvas_app intercom-setup` (attributes and tags, idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.automations.conftest import Loop
+from tests.conftest import INTERCOM_TOKEN
+
+
+def contact_attributes(loop: Loop) -> dict[str, dict[str, Any]]:
+    response = httpx.get(
+        f"{loop.intercom.url}/data_attributes",
+        params={"model": "contact"},
+        headers={"Authorization": f"Bearer {INTERCOM_TOKEN}"},
+    )
+    return {a["name"]: a for a in response.json()["data"] if a["custom"]}
+
+
+# --- sweep ----------------------------------------------------------------------------------
+def test_sweep_escalates_warns_and_flags_then_a_second_run_writes_nothing(loop: Loop) -> None:
+    # Seeded: Müller's SEPA invoice failed ~2 days ago, Jonas's trial ends in 2 days with no
+    # payment method, Paul has used 85 % of his plan's API calls.
+    code, output = loop.cli("sweep", escalation_delay_hours=24)
+
+    assert code == 0, output
+    assert {"Billing-Issue", "Billing-Escalated"} <= loop.tags("contact_sepa")
+    notes = loop.notes("contact_sepa")
+    assert len(notes) == 1
+    assert "Billing escalated" in notes[0] and "MUELLERM-0004" in notes[0]
+    assert "insufficient funds (AM04)" in notes[0] and "24 h" in notes[0]
+    assert len(loop.events("contact_trial", "stripe-trial-ending")) == 1
+    assert loop.attributes("contact_trial")["stripe_has_payment_method"] is False
+    assert len(loop.events("contact_usage", "stripe-usage-threshold")) == 1
+    assert loop.attributes("contact_usage")["usage_status"] == "high_risk"
+
+    loop.intercom.control("DELETE", "/_sandbox/requests")
+    code, output = loop.cli("sweep", escalation_delay_hours=24)
+
+    assert code == 0, output
+    assert loop.writes() == []
+    assert "0 changed (0 Intercom writes)" in output
+    assert len(loop.notes("contact_sepa")) == 1
+    assert len(loop.events("contact_trial", "stripe-trial-ending")) == 1
+    assert len(loop.events("contact_usage", "stripe-usage-threshold")) == 1
+
+
+def test_sweep_does_not_escalate_before_the_delay(loop: Loop) -> None:
+    # The seeded failure is a minute short of the default 48 hours.
+    code, output = loop.cli("sweep", "--only", "escalation")
+
+    assert code == 0
+    assert "delay not reached" in output
+    assert "Billing-Escalated" not in loop.tags("contact_sepa")
+    assert loop.notes("contact_sepa") == []
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(loop: Loop) -> None:
+    code, output = loop.cli("sweep", "--dry-run", escalation_delay_hours=24)
+
+    assert code == 0
+    assert "[dry-run] escalation" in output and "would write" in output
+    assert "tag +Billing-Escalated" in output and "note escalated/" in output
+    assert "event stripe-trial-ending" in output and "event stripe-usage-threshold" in output
+    assert loop.writes() == []
+
+    # Nothing was marked as done either: the real run does all of it.
+    loop.cli("sweep", escalation_delay_hours=24)
+    assert len(loop.notes("contact_sepa")) == 1
+
+
+def test_trial_warned_by_webhook_is_not_warned_again_by_the_sweep(loop: Loop) -> None:
+    loop.connect_webhooks()
+    loop.stripe.control("POST", "/_sandbox/clock/advance", {"seconds": 0})
+    loop.wait_for(lambda: loop.events("contact_trial", "stripe-trial-ending"))
+
+    code, output = loop.cli("sweep", "--only", "trials")
+
+    assert code == 0
+    assert "trial warning sent before" in output
+    assert len(loop.events("contact_trial", "stripe-trial-ending")) == 1
+
+
+def test_paying_an_escalated_invoice_clears_both_tags(loop: Loop) -> None:
+    loop.cli("sweep", "--only", "escalation", escalation_delay_hours=24)
+    assert "Billing-Escalated" in loop.tags("contact_sepa")
+    loop.connect_webhooks()
+
+    invoice = loop.stripe_api("/v1/invoices", {"customer": "cus_DemoSepa", "status": "open"})
+    loop.stripe_post(f"/v1/invoices/{invoice['data'][0]['id']}/pay", {"paid_out_of_band": "true"})
+
+    loop.wait_for(lambda: not loop.tags("contact_sepa"), what="both tags removed")
+
+
+def test_sweep_reports_an_intercom_outage_with_a_failing_exit_code(loop: Loop) -> None:
+    loop.intercom.control("POST", "/_sandbox/faults", {"status": 500, "count": 100})
+
+    code, output = loop.cli("sweep", "--only", "usage")
+
+    assert code == 1
+    assert "failed" in output and "IntercomUnavailable" in output
+
+
+# --- intercom-setup -------------------------------------------------------------------------
+def test_setup_creates_allowlisted_attributes_with_their_types_and_the_tags(make_loop) -> None:
+    loop = make_loop(setup=False)
+
+    code, output = loop.cli("intercom-setup")
+
+    assert code == 0
+    attributes = contact_attributes(loop)
+    assert attributes["stripe_plan_price"]["data_type"] == "float"
+    assert attributes["stripe_ltv"]["data_type"] == "float"
+    assert attributes["VIP_Status"]["data_type"] == "boolean"
+    assert attributes["stripe_delinquent"]["data_type"] == "boolean"
+    assert attributes["usage_status"]["data_type"] == "string"
+    # Intercom reports datetime attributes as "date".
+    assert attributes["stripe_trial_end_at"]["data_type"] == "date"
+    assert "stripe_card_brand" not in attributes  # off by default: never created
+    tags = httpx.get(
+        f"{loop.intercom.url}/tags", headers={"Authorization": f"Bearer {INTERCOM_TOKEN}"}
+    ).json()["data"]
+    assert {"Billing-Issue", "Billing-Escalated"} <= {tag["name"] for tag in tags}
+    assert "stripe_plan_price" in output and "created" in output
+    assert "Billing-Escalated" in output
+
+
+def test_setup_twice_creates_nothing_the_second_time(make_loop) -> None:
+    loop = make_loop()  # ran once already
+
+    code, output = loop.cli("intercom-setup")
+
+    assert code == 0
+    created = [r for r in loop.writes() if r["path"] in ("/data_attributes", "/tags")]
+    assert created == []
+    assert "created" not in output
+    assert output.count("exists") == 15 + 2  # the default allowlist, and both tags
+
+
+def test_setup_reports_an_attribute_with_the_wrong_type(make_loop) -> None:
+    loop = make_loop(setup=False)
+    httpx.post(
+        f"{loop.intercom.url}/data_attributes",
+        json={"name": "stripe_ltv", "model": "contact", "data_type": "string"},
+        headers={"Authorization": f"Bearer {INTERCOM_TOKEN}"},
+    ).raise_for_status()
+
+    code, output = loop.cli("intercom-setup")
+
+    assert code == 1
+    assert "stripe_ltv" in output and "TYPE MISMATCH: Intercom has string" in output
