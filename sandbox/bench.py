@@ -202,6 +202,10 @@ def run_bench(*, latency_ms: float = 100, requests: int = 64) -> int:
     )
     for line in extra:
         print(line)
+    from sandbox.bench_automations import run_automations_bench
+
+    print("\nStripe webhook → Intercom (failed SEPA payment), separate sandboxes:\n")
+    print("\n".join(run_automations_bench(stripe_latency_ms=latency_ms, runs=3).lines()))
     return 0
 
 
