@@ -95,11 +95,21 @@ async def find_target_price(
 ) -> TargetPrice:
     """Match `target` against price ids, lookup keys and product names (case-insensitive), in
     the current plan's interval unless `interval` is given."""
+    prices = await gateway.list_prices(CATALOGUE_QUERY)
+    return match_target_price(prices, target, interval=interval, current=current)
+
+
+# Active recurring prices with their products: what `match_target_price` searches.
+CATALOGUE_QUERY: dict[str, Any] = {"active": True, "type": "recurring", "expand": ["data.product"]}
+
+
+def match_target_price(
+    prices: list[Any], target: str, *, interval: str | None, current: Plan | None
+) -> TargetPrice:
+    """`find_target_price` over an already fetched catalogue (`CATALOGUE_QUERY`), so a caller
+    that caches the catalogue saves a Stripe round trip."""
     wanted = target.strip().casefold()
     want_interval = interval or (current.interval if current else None)
-    prices = await gateway.list_prices(
-        {"active": True, "type": "recurring", "expand": ["data.product"]}
-    )
     candidates = []
     for price in prices:
         recurring = price.recurring
@@ -109,11 +119,18 @@ async def find_target_price(
         names = {price.id.casefold(), (price.lookup_key or "").casefold()}
         if product is not None:
             names.add((product.name or "").casefold())
-        if wanted not in names:
+        names.discard("")  # a blank target must not match every price without a lookup key
+        if not wanted or wanted not in names:
             continue
-        if want_interval and recurring.interval != want_interval and wanted != price.id.casefold():
+        # A price id or lookup key names one price: its own interval is the one asked for.
+        exact = wanted in (price.id.casefold(), (price.lookup_key or "").casefold())
+        if want_interval and recurring.interval != want_interval and not exact:
             continue
         candidates.append((price, product))
+    if current is not None and current.amount is not None:
+        # A product priced in several currencies: stay in the one the customer pays in.
+        same_currency = [c for c in candidates if c[0].currency == current.amount.currency]
+        candidates = same_currency or candidates
     if not candidates:
         raise PlanNotFound(
             f"No active plan named '{target}' with a {want_interval or 'recurring'} price."
@@ -154,12 +171,15 @@ async def quote_plan_change(
     target: TargetPrice,
     *,
     proration_date: int | None = None,
+    item_id: str | None = None,
 ) -> PlanChangeQuote:
+    """`item_id`: the subscription item carrying the current plan, when the caller read it
+    from the subscription itself (saves asking Stripe for it on multi-item subscriptions)."""
     if subscription is None or not subscription.live or subscription.plan is None:
         raise NoSubscription("There is no active subscription to change.")
     current = subscription.plan
     kind = classify_change(current, target)
-    item_id = subscription.item_ids[list(subscription.plans).index(current)]
+    item_id = item_id or await _item_carrying(gateway, subscription, current)
     proration_date = proration_date or int(time.time())
     preview = await gateway.preview_invoice(
         {
@@ -195,6 +215,21 @@ async def quote_plan_change(
         lines=tuple(lines),
         kind=kind,
     )
+
+
+async def _item_carrying(
+    gateway: StripeGateway, subscription: SubscriptionSummary, plan: Plan
+) -> str:
+    """The id of the subscription item whose price is `plan`'s. A summary's `plans` are not
+    necessarily in the order of its `item_ids` (`billing.snapshot` lists licensed plans before
+    metered ones), so with several items we ask Stripe rather than switch the wrong one."""
+    if len(subscription.item_ids) == 1:
+        return subscription.item_ids[0]
+    current = await gateway.retrieve_subscription(subscription.id)
+    for item in current.items.data:
+        if item.price.id == plan.price_id:
+            return item.id
+    raise NoSubscription(f"The subscription no longer has {plan.product_name}.")
 
 
 async def apply_plan_change(

@@ -357,13 +357,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Du kannst stattdessen per Karte zahlen.",
     },
     "m.recovery.rejected": {
-        "en": "The payment couldn't be retried ({reason}). You can pay by card instead.",
-        "de": "Die Zahlung konnte nicht erneut versucht werden ({reason}). "
+        "en": "The payment couldn't be retried right now. You can pay by card instead.",
+        "de": "Die Zahlung konnte gerade nicht erneut versucht werden. "
         "Du kannst stattdessen per Karte zahlen.",
     },
     "m.recovery.cooldown": {
-        "en": "We tried this payment a moment ago. You can retry after {time}, "
-        "or pay by card now.",
+        "en": "We tried this payment a moment ago. You can retry after {time}, or pay by card now.",
         "de": "Wir haben diese Zahlung gerade erst versucht. Ein neuer Versuch geht ab {time}, "
         "per Karte kannst du sofort zahlen.",
     },
@@ -530,8 +529,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "page.declined.body": {
         "en": "Reason: {reason}. Nothing was charged. You can try another card.",
-        "de": "Grund: {reason}. Es wurde nichts abgebucht. Du kannst eine andere Karte "
-        "verwenden.",
+        "de": "Grund: {reason}. Es wurde nichts abgebucht. Du kannst eine andere Karte verwenden.",
     },
     "page.already_paid.title": {
         "en": "This invoice is already paid",
@@ -593,6 +591,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "page.unavailable.body": {
         "en": "Nothing was charged. Please reload this page in a moment.",
         "de": "Es wurde nichts abgebucht. Bitte lade diese Seite gleich neu.",
+    },
+    "page.failed.title": {
+        "en": "Something went wrong on our side",
+        "de": "Bei uns ist etwas schiefgelaufen",
+    },
+    "page.failed.body": {
+        "en": "Nothing was charged. Please reply in the chat and our team will help.",
+        "de": "Es wurde nichts abgebucht. Antworte bitte im Chat, unser Team hilft dir weiter.",
     },
 }
 

@@ -375,20 +375,16 @@ def recovery_card(
             )
         )
     components.append(Text(text=failure_line(invoice, locale)))
+    if ambiguous:
+        # Several Stripe customers match this contact: show, but offer nothing that moves money.
+        return components + ambiguous_card(locale=locale)
     notice = _retry_notice(result, locale)
     if notice is not None:
         components.append(Text(text=notice, style="error"))
-    elif ambiguous:
-        components += [
-            Text(text=t("m.ambiguous.header", locale)),
-            _muted("m.ambiguous.body", locale),
-        ]
-        return components
     else:
         key = "m.recovery.hint_sepa" if invoice.is_sepa else "m.recovery.hint"
         components.append(Text(text=t(key, locale), style="muted"))
-    if not ambiguous:
-        components.append(Button(id="retry_payment", label=t("m.button.retry_payment", locale)))
+    components.append(Button(id="retry_payment", label=t("m.button.retry_payment", locale)))
     if pay_by_card_url:
         components.append(
             Button(
@@ -422,7 +418,8 @@ def _retry_notice(result: RetryResult | None, locale: str) -> str | None:
         reason = plain_reason(invoice.failure_code, invoice.failure_message, locale)
         return t("m.recovery.declined", locale, reason=reason)
     if result.kind == "rejected":
-        return t("m.recovery.rejected", locale, reason=result.message or "—")
+        # Stripe's refusal text is written for developers; the agent sees it, the customer not.
+        return t("m.recovery.rejected", locale)
     if result.kind == "cooldown" and result.retry_after is not None:
         return t("m.recovery.cooldown", locale, time=format_moment(result.retry_after, locale))
     return None
@@ -470,10 +467,7 @@ def trial_card(
         return components
     components.append(Text(text=t("m.trial.no_pm", locale)))
     if ambiguous:
-        components += [
-            Text(text=t("m.ambiguous.header", locale)),
-            _muted("m.ambiguous.body", locale),
-        ]
+        components += ambiguous_card(locale=locale)
     elif add_payment_method_url:
         components.append(_add_payment_method_button(add_payment_method_url, locale))
     return components

@@ -1,0 +1,251 @@
+"""Sidebar actions around the Messenger cards: send the customer a payment-recovery or savings
+card, and retry a failed invoice with a confirm step.
+
+Sending answers the inbox submit with `card_creation_options` {"card", "customer_id"}: Intercom
+puts the app into the agent's reply and calls the Messenger `initialize` with those options, so
+the customer gets a live card with their own data. The buttons join the summary through
+`canvas_app.inbox.SUMMARY_BUTTONS`; the handlers through `@inbox_action`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from billing import recovery, savings
+from billing.errors import NotFound
+from billing.money import format_moment
+from billing.recovery import RetryKind, RetryResult
+from billing.savings import CataloguePrice
+from billing.snapshot import BillingSnapshot
+from canvas_app.canvas import Button, Component, Text, canvas, canvas_response
+from canvas_app.cards.common import money, payment_method_label
+from canvas_app.cards.messenger import failure_line, plain_reason
+from canvas_app.copy import t
+from canvas_app.inbox import SUMMARY_BUTTONS, InboxContext, inbox_action, render
+from canvas_app.messenger import price_catalogue
+from storage.customer_actions import Actor
+
+log = logging.getLogger(__name__)
+
+SENDABLE_CARDS = ("payment_recovery", "savings")
+# The last catalogue any request of this process loaded: the summary buttons are computed
+# synchronously, so they use it when present and a cheaper test of the snapshot otherwise.
+_latest_catalogue: list[tuple[CataloguePrice, ...]] = []
+
+
+def summary_buttons(snapshot: BillingSnapshot, locale: str) -> list[Button]:
+    """In priority order (the summary shows only the first few): let the customer fix a failed
+    payment themselves, retry it for them, offer a saving."""
+    buttons = []
+    failed = snapshot.failed_invoice
+    processing = any(p.status == "pending" for p in snapshot.payments)
+    if failed is not None and not processing:
+        buttons += [
+            Button(
+                id="send_card:payment_recovery",
+                label=t("ic.button.send_payment_recovery", locale),
+                style="secondary",
+            ),
+            Button(
+                id=f"retry_invoice:{failed.id}",
+                label=t("ic.button.retry_invoice", locale),
+                style="secondary",
+            ),
+        ]
+    if _offers_savings(snapshot):
+        buttons.append(
+            Button(
+                id="send_card:savings", label=t("ic.button.send_savings", locale), style="secondary"
+            )
+        )
+    return buttons
+
+
+def _offers_savings(snapshot: BillingSnapshot) -> bool:
+    if _latest_catalogue:
+        return savings.best_for(snapshot, _latest_catalogue[-1]) is not None
+    return savings.may_save(snapshot)
+
+
+SUMMARY_BUTTONS.append(summary_buttons)
+
+
+async def _catalogue(ctx: InboxContext) -> tuple[CataloguePrice, ...]:
+    catalogue = await price_catalogue(ctx.services)
+    _latest_catalogue[:] = [catalogue]
+    return catalogue
+
+
+# --- send a card ---
+@inbox_action("send_card")
+async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
+    if card not in SENDABLE_CARDS:
+        return canvas_response(await render(ctx, view="summary"))
+    snapshot = await ctx.snapshot(fresh=True)
+    lines: list[Component] = []
+    if card == "savings":
+        option = savings.best_for(snapshot, await _catalogue(ctx))
+        if option is None:
+            plan = snapshot.subscription.plan if snapshot.subscription else None
+            return _answer(
+                ctx,
+                Text(text=t("ic.no_savings.header", ctx.locale)),
+                Text(
+                    text=t(
+                        "ic.no_savings.body", ctx.locale, plan=plan.product_name if plan else "—"
+                    ),
+                    style="muted",
+                ),
+            )
+        lines.append(
+            Text(
+                text=t(
+                    "m.value.saving",
+                    ctx.locale,
+                    per_year=money(option.saving_per_year, ctx.locale),
+                    per_month=money(option.saving_per_month, ctx.locale),
+                )
+            )
+        )
+    log.info("agent %s sends a %s card for %s", ctx.request.admin_id, card, snapshot.customer.id)
+    return _answer(
+        ctx,
+        Text(text=t(f"ic.sent.{card}", ctx.locale)),
+        *lines,
+        Text(text=t("ic.sent.hint", ctx.locale), style="muted"),
+        card_creation_options={"card": card, "customer_id": snapshot.customer.id},
+    )
+
+
+# --- retry a failed invoice (agent) ---
+@inbox_action("retry_invoice")
+async def ask_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
+    """First press: show what will happen ("Retry €29.00 now?") and ask to confirm."""
+    customer_id = ctx.stored.get("customer_id")
+    if not customer_id or not invoice_id:
+        return canvas_response(await render(ctx, view="summary"))
+    try:
+        invoice = await recovery.load_invoice(ctx.services.stripe, invoice_id)
+    except NotFound:
+        invoice = None
+    if invoice is None or invoice.customer_id != customer_id:
+        return canvas_response(await render(ctx, view="summary"))
+    if invoice.state != "failed":
+        return _retry_outcome(ctx, RetryResult(_not_retryable(invoice.state), invoice))
+    snapshot = await ctx.snapshot()
+    amount = money(invoice.amount, ctx.locale)
+    return _answer(
+        ctx,
+        Text(text=t("ic.retry.confirm", ctx.locale, amount=amount)),
+        Text(
+            text=t(
+                "ic.retry.detail",
+                ctx.locale,
+                number=invoice.number or invoice.invoice_id,
+                reason=failure_line(invoice, ctx.locale),
+            ),
+            style="muted",
+        ),
+        Text(
+            text=t(
+                "ic.retry.method",
+                ctx.locale,
+                method=payment_method_label(snapshot.payment_method, ctx.locale),
+            ),
+            style="muted",
+        ),
+        Button(
+            id=f"confirm_retry_invoice:{invoice.invoice_id}",
+            label=t("ic.button.confirm_retry", ctx.locale, amount=amount),
+        ),
+        Button(id="summary", label=t("m.button.cancel", ctx.locale), style="secondary"),
+        back=False,
+    )
+
+
+@inbox_action("confirm_retry_invoice")
+async def confirm_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
+    customer_id = ctx.stored.get("customer_id")
+    if not customer_id or not invoice_id:
+        return canvas_response(await render(ctx, view="summary"))
+    actor = Actor("admin", ctx.request.admin_id, ctx.request.conversation_id)
+    # Shielded: if the sidebar's render budget runs out, the retry still finishes and records
+    # its outcome (and holds its claim) rather than being cut off between Stripe and the log.
+    task = asyncio.ensure_future(
+        recovery.retry_invoice(
+            ctx.services.stripe,
+            ctx.services.db,
+            invoice_id=invoice_id,
+            customer_id=customer_id,
+            actor=actor,
+            cooldown=timedelta(minutes=ctx.services.settings.retry_cooldown_minutes),
+        )
+    )
+    try:
+        result = await asyncio.shield(task)
+    except NotFound:
+        # Not this customer's invoice (a stale or crafted button): back to their summary.
+        return canvas_response(await render(ctx, view="summary"))
+    finally:
+        ctx.services.billing.invalidate(customer_id)
+    log.info("agent retry of %s for %s: %s", invoice_id, customer_id, result.kind)
+    return _retry_outcome(ctx, result)
+
+
+def _not_retryable(state: str) -> RetryKind:
+    if state == "paid":
+        return "already_paid"
+    if state == "processing":
+        return "still_processing"
+    return "not_payable"
+
+
+def _retry_outcome(ctx: InboxContext, result: RetryResult) -> dict[str, Any]:
+    locale = ctx.locale
+    invoice = result.invoice
+    amount = money(invoice.amount, locale)
+    kind = result.kind
+    lines: list[Component] = []
+    if kind == "processing" or kind == "still_processing":
+        key = "ic.retry.processing" if kind == "processing" else "ic.retry.still_processing"
+        lines.append(Text(text=t(key, locale, amount=amount)))
+        if invoice.is_sepa:
+            lines.append(Text(text=t("ic.retry.sepa_note", locale), style="muted"))
+    elif kind == "paid":
+        lines.append(Text(text=t("ic.retry.paid", locale, amount=amount)))
+    elif kind == "declined":
+        reason = plain_reason(invoice.failure_code, invoice.failure_message, locale)
+        lines.append(Text(text=t("ic.retry.declined", locale, reason=reason), style="error"))
+    elif kind == "rejected":
+        lines.append(
+            Text(text=t("ic.retry.rejected", locale, reason=result.message or "—"), style="error")
+        )
+    elif kind == "cooldown" and result.retry_after is not None:
+        time = format_moment(result.retry_after, locale)
+        lines.append(Text(text=t("ic.retry.cooldown", locale, time=time)))
+    else:
+        lines.append(Text(text=t(f"ic.retry.{kind}", locale)))
+    return _answer(ctx, *lines)
+
+
+def _answer(
+    ctx: InboxContext,
+    *components: Component,
+    card_creation_options: dict[str, Any] | None = None,
+    back: bool = True,
+) -> dict[str, Any]:
+    stored = {k: v for k, v in ctx.stored.items() if k in ("customer_id", "matches")}
+    parts = list(components)
+    if back:
+        parts.append(Button(id="summary", label=t("button.back", ctx.locale), style="secondary"))
+    return canvas_response(
+        canvas(*parts, stored_data={**stored, "view": "action"}),
+        card_creation_options=card_creation_options,
+    )
+
+
+# Nothing of its own to route: importing this module adds its buttons and actions to the inbox.
+routes: list[Any] = []

@@ -1,0 +1,412 @@
+"""The Messenger edge: Canvas Kit `configure`, `initialize`, the live-canvas `content` URL and
+`submit` for the customer-facing billing cards (PRODUCT.md §2).
+
+- configure: an admin picks the card; we answer with `results` {"card": ...}.
+- initialize: a live canvas (`content_url`, plus `content` as the first paint, which the 2.11
+  contract requires), so a card placed by a Workflow or an outbound message shows the viewing
+  customer's own, current data every time it is opened.
+- submit: the buttons (retry, show me, switch, confirm, refresh).
+
+The customer is always the signed request's contact (§1.3). `stored_data` carries only the card
+type, the customer an agent picked (honoured only among the contact's own matches) and, while a
+switch is being confirmed, the quote, signed so that it cannot be edited on the way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from billing import recovery, savings
+from billing.errors import (
+    AmbiguousCustomer,
+    BillingError,
+    CustomerNotFound,
+    NotFound,
+    StripeRejected,
+    StripeUnavailable,
+)
+from billing.quotes import (
+    NoSubscription,
+    NotAnUpgrade,
+    PlanChangeQuote,
+    PlanNotFound,
+    quote_plan_change,
+)
+from billing.recovery import InvoiceRecovery
+from billing.savings import CataloguePrice
+from billing.snapshot import BillingSnapshot
+from canvas_app.canvas import (
+    Canvas,
+    Component,
+    Content,
+    canvas,
+    canvas_response,
+    content_response,
+    results_response,
+)
+from canvas_app.canvas_request import CanvasRequest
+from canvas_app.cards import messenger as cards
+from canvas_app.copy import t
+from canvas_app.links import PaymentLink, payment_link_url
+from canvas_app.services import Services
+from canvas_app.signing import verified_json
+from storage.customer_actions import Actor
+
+log = logging.getLogger(__name__)
+
+RENDER_BUDGET_SECONDS = 8.0  # Intercom gives up on slow apps; answer well within 10 s
+CATALOGUE_SECONDS = 300.0  # prices change rarely; a price created now shows within 5 minutes
+QUOTE_SALT = "plan-quote"
+CONTENT_PATH = "/canvas/messenger/content"
+
+
+# --- who, and what ---
+@dataclass
+class MessengerContext:
+    services: Services
+    request: CanvasRequest
+    locale: str
+    card: str
+    hint: str | None = None  # a customer id an agent picked when sending the card
+    stored: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("customer", self.request.identity.contact_id, self.request.conversation_id)
+
+    @property
+    def base_stored(self) -> dict[str, Any]:
+        stored: dict[str, Any] = {"card": self.card}
+        if self.hint:
+            stored["customer_id"] = self.hint
+        return stored
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    stripe: Any  # stripe.Customer (expanded as resolution retrieves it)
+    ambiguous: bool  # several Stripe customers match: look, but don't move money
+
+    @property
+    def id(self) -> str:
+        return str(self.stripe.id)
+
+
+async def _customer(ctx: MessengerContext, *, fresh: bool = False) -> Customer:
+    resolution = await ctx.services.billing.resolve(ctx.request.identity, fresh=fresh)
+    if not resolution.found:
+        raise CustomerNotFound()
+    chosen = resolution.by_id(ctx.hint) if ctx.hint else None
+    chosen = chosen or resolution.preferred()
+    if chosen is None:
+        raise AmbiguousCustomer()
+    return Customer(chosen, resolution.ambiguous)
+
+
+async def price_catalogue(services: Services) -> tuple[CataloguePrice, ...]:
+    """The active prices, cached for a few minutes per process."""
+    cached = services.extras.get("price_catalogue")
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    catalogue = await savings.load_catalogue(
+        services.stripe, usage_limit_key=services.settings.usage_limit_metadata_key
+    )
+    services.extras["price_catalogue"] = (time.monotonic() + CATALOGUE_SECONDS, catalogue)
+    return catalogue
+
+
+def _pay_link(ctx: MessengerContext, customer: Customer, invoice_id: str | None) -> str | None:
+    if customer.ambiguous:
+        return None  # money never moves while the match is ambiguous
+    link = PaymentLink(
+        customer=customer.id,
+        invoice=invoice_id,
+        kind="recover" if invoice_id else "trial",
+        locale=ctx.locale,
+        contact=ctx.request.identity.contact_id,
+    )
+    return payment_link_url(ctx.services.settings, link)
+
+
+# --- the cards' first screens ---
+async def home(ctx: MessengerContext, *, fresh: bool = False) -> list[Component]:
+    customer = await _customer(ctx, fresh=fresh)
+    snapshot = await ctx.services.billing.snapshot(customer.stripe, fresh=fresh)
+    now = datetime.now(UTC)
+    if ctx.card == "savings":
+        option = savings.best_for(snapshot, await price_catalogue(ctx.services))
+        return cards.savings_card(snapshot, option, locale=ctx.locale)
+    if ctx.card == "payment_recovery":
+        failed = snapshot.failed_invoice
+        invoice = await recovery.load_invoice(ctx.services.stripe, failed.id) if failed else None
+        return _recovery(ctx, customer, invoice)
+    trial_link = _trial_link(ctx, customer, snapshot)
+    if ctx.card == "trial":
+        return cards.trial_card(
+            snapshot,
+            locale=ctx.locale,
+            now=now,
+            add_payment_method_url=trial_link,
+            ambiguous=customer.ambiguous,
+        )
+    return cards.billing_status_card(
+        snapshot,
+        locale=ctx.locale,
+        now=now,
+        add_payment_method_url=trial_link,
+        trial_warning_days=ctx.services.settings.trial_warning_days,
+    )
+
+
+def _recovery(
+    ctx: MessengerContext,
+    customer: Customer,
+    invoice: InvoiceRecovery | None,
+    result: recovery.RetryResult | None = None,
+) -> list[Component]:
+    link = (
+        _pay_link(ctx, customer, invoice.invoice_id)
+        if invoice is not None and invoice.state == "failed"
+        else None
+    )
+    return cards.recovery_card(
+        invoice,
+        locale=ctx.locale,
+        pay_by_card_url=link,
+        result=result,
+        ambiguous=customer.ambiguous,
+    )
+
+
+def _trial_link(ctx: MessengerContext, customer: Customer, snapshot: BillingSnapshot) -> str | None:
+    sub = snapshot.subscription
+    if sub is None or sub.status != "trialing" or snapshot.payment_method is not None:
+        return None
+    return _pay_link(ctx, customer, None)
+
+
+# --- actions ---
+async def retry_payment(ctx: MessengerContext) -> list[Component]:
+    customer = await _customer(ctx, fresh=True)
+    if customer.ambiguous:
+        return cards.ambiguous_card(locale=ctx.locale)
+    gateway = ctx.services.stripe
+    invoice_id = await recovery.failed_invoice_id(gateway, customer.id)
+    if invoice_id is None:
+        return cards.recovery_card(None, locale=ctx.locale, pay_by_card_url=None)
+    try:
+        result = await recovery.retry_invoice(
+            gateway,
+            ctx.services.db,
+            invoice_id=invoice_id,
+            customer_id=customer.id,
+            actor=ctx.actor,
+            cooldown=timedelta(minutes=ctx.services.settings.retry_cooldown_minutes),
+        )
+    finally:
+        ctx.services.billing.invalidate(customer.id)
+    log.info("messenger retry of %s for %s: %s", invoice_id, customer.id, result.kind)
+    return _recovery(ctx, customer, result.invoice, result)
+
+
+async def show_savings(ctx: MessengerContext) -> list[Component]:
+    customer = await _customer(ctx)
+    snapshot = await ctx.services.billing.snapshot(customer.stripe)
+    option = savings.best_for(snapshot, await price_catalogue(ctx.services))
+    if option is None:
+        return cards.savings_card(snapshot, None, locale=ctx.locale)
+    return cards.savings_breakdown_card(option, locale=ctx.locale)
+
+
+async def switch_plan(ctx: MessengerContext, *, notice: str | None = None) -> list[Component]:
+    customer = await _customer(ctx, fresh=True)
+    if customer.ambiguous:
+        return cards.ambiguous_card(locale=ctx.locale)
+    snapshot = await ctx.services.billing.snapshot(customer.stripe, fresh=True)
+    option = savings.best_for(snapshot, await price_catalogue(ctx.services))
+    if option is None:
+        return cards.savings_card(snapshot, None, locale=ctx.locale)
+    try:
+        quote = await quote_plan_change(
+            ctx.services.stripe, customer.id, snapshot.subscription, option.target.as_target()
+        )
+    except (NoSubscription, NotAnUpgrade, PlanNotFound, StripeRejected) as exc:
+        # Stripe or the catalogue disagree with our arithmetic: offer nothing rather than guess.
+        log.info("no quote for %s: %s", customer.id, exc.code)
+        return cards.savings_card(snapshot, None, locale=ctx.locale)
+    ctx.stored["quote"] = _seal(ctx.services, quote)
+    return cards.quote_card(quote, locale=ctx.locale, notice=notice)
+
+
+async def confirm_switch(ctx: MessengerContext) -> list[Component]:
+    sealed = ctx.stored.pop("quote", None)
+    try:
+        quote_id, quote = _unseal(ctx.services, sealed)
+    except SignatureExpired:
+        return await switch_plan(ctx, notice=t("m.quote.expired", ctx.locale))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        log.warning("messenger confirm with an invalid quote")
+        return await home(ctx, fresh=True)
+    customer = await _customer(ctx, fresh=True)
+    if customer.ambiguous:
+        return cards.ambiguous_card(locale=ctx.locale)
+    if customer.id != quote.customer_id:
+        # A quote made for someone else: never apply it for this contact.
+        return await home(ctx, fresh=True)
+    try:
+        result = await recovery.confirm_plan_change(
+            ctx.services.stripe, ctx.services.db, quote, quote_id=quote_id, actor=ctx.actor
+        )
+    finally:
+        ctx.services.billing.invalidate(customer.id)
+    log.info("messenger plan switch for %s: %s", customer.id, result.kind)
+    if result.kind == "unavailable":
+        ctx.stored["quote"] = sealed  # still valid: "Try again" confirms the same quote
+    return cards.switch_result_card(result, locale=ctx.locale)
+
+
+def _serializer(services: Services) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(services.settings.secret_key.get_secret_value(), salt=QUOTE_SALT)
+
+
+def _seal(services: Services, quote: PlanChangeQuote) -> str:
+    payload = {"id": uuid.uuid4().hex, "quote": recovery.quote_to_data(quote)}
+    return _serializer(services).dumps(payload)
+
+
+def _unseal(services: Services, sealed: Any) -> tuple[str, PlanChangeQuote]:
+    if not isinstance(sealed, str):
+        raise BadSignature("no quote")
+    payload = _serializer(services).loads(
+        sealed, max_age=services.settings.confirmation_token_seconds
+    )
+    return str(payload["id"]), recovery.quote_from_data(payload["quote"])
+
+
+# --- the endpoints ---
+async def configure(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    body = await verified_json(request, services.settings.intercom_client_secret.get_secret_value())
+    req = CanvasRequest.parse(body)
+    card = req.component_id.removeprefix("card:")
+    if req.component_id.startswith("card:") and card in cards.CARD_TYPES:
+        return JSONResponse(results_response({"card": card}))
+    # The configure screen is an admin's: their language, not the Messenger's.
+    locale = services.settings.agent_locale
+    return JSONResponse(canvas_response(canvas(*cards.configure_card(locale))))
+
+
+async def initialize(request: Request) -> JSONResponse:
+    ctx = await _context(request, request_options=True)
+    components = await _render(ctx, home)
+    live = Canvas(
+        content=Content(components=components),
+        content_url=f"{ctx.services.settings.public_url}{CONTENT_PATH}",
+        stored_data=ctx.base_stored,
+    )
+    return JSONResponse(canvas_response(live))
+
+
+async def content(request: Request) -> JSONResponse:
+    ctx = await _context(request)
+    return JSONResponse(content_response(await _render(ctx, home)))
+
+
+SUBMIT_ACTIONS: dict[str, Callable[[MessengerContext], Awaitable[list[Component]]]] = {
+    "retry_payment": retry_payment,
+    "show_savings": show_savings,
+    "switch_plan": switch_plan,
+    "confirm_switch": confirm_switch,
+}
+# Actions that move money run to the end even when slow: cutting them off could leave the
+# customer told "nothing was charged" about a payment Stripe is still making.
+MONEY_ACTIONS = {"retry_payment", "confirm_switch"}
+QUOTE_ACTIONS = {"switch_plan", "confirm_switch"}  # the ones that show (or keep) a signed quote
+
+
+async def submit(request: Request) -> JSONResponse:
+    ctx = await _context(request)
+    component = ctx.request.component_id
+    if component.startswith("show:") and component.removeprefix("show:") in cards.CARD_TYPES:
+        ctx.card = component.removeprefix("show:")
+    action = SUBMIT_ACTIONS.get(component)
+    if action is None:
+        # refresh, back, show:<card>, or a button of an older card: the card's current state.
+        components = await _render(ctx, lambda c: home(c, fresh=True))
+        live = Canvas(
+            content=Content(components=components),
+            content_url=f"{ctx.services.settings.public_url}{CONTENT_PATH}",
+            stored_data=ctx.base_stored,
+        )
+        return JSONResponse(canvas_response(live))
+    components = await _render(ctx, action, budget=component not in MONEY_ACTIONS)
+    stored = ctx.base_stored
+    if component in QUOTE_ACTIONS and "quote" in ctx.stored:
+        stored["quote"] = ctx.stored["quote"]  # the quote on screen, for Confirm / Try again
+    return JSONResponse(canvas_response(canvas(*components, stored_data=stored)))
+
+
+async def _render(
+    ctx: MessengerContext,
+    build: Callable[[MessengerContext], Awaitable[list[Component]]],
+    *,
+    budget: bool = True,
+) -> list[Component]:
+    """Build a card; who-is-it problems and Stripe being away become friendly cards."""
+    try:
+        if budget:
+            async with asyncio.timeout(RENDER_BUDGET_SECONDS):
+                return await build(ctx)
+        return await build(ctx)
+    except CustomerNotFound:
+        return cards.no_match_card(locale=ctx.locale)
+    except AmbiguousCustomer:
+        return cards.ambiguous_card(locale=ctx.locale)
+    except NotFound:
+        return cards.no_match_card(locale=ctx.locale)
+    except (StripeUnavailable, TimeoutError) as exc:
+        log.warning("messenger %s without Stripe: %s", ctx.card, type(exc).__name__)
+        retry_id = (
+            ctx.request.component_id if ctx.request.component_id in MONEY_ACTIONS else "refresh"
+        )
+        return cards.unavailable_card(locale=ctx.locale, retry_id=retry_id)
+    except BillingError as exc:
+        log.warning("messenger %s: Stripe refused a read (%s)", ctx.card, exc.code)
+        return cards.unavailable_card(locale=ctx.locale)
+
+
+async def _context(request: Request, *, request_options: bool = False) -> MessengerContext:
+    services: Services = request.app.state.services
+    body = await verified_json(request, services.settings.intercom_client_secret.get_secret_value())
+    req = CanvasRequest.parse(body)
+    source = req.card_creation_options if request_options else req.stored_data
+    card = source.get("card")
+    hint = source.get("customer_id")
+    return MessengerContext(
+        services=services,
+        request=req,
+        locale=req.locale(services.settings.customer_locale),
+        card=card if card in cards.CARD_TYPES else "billing_status",
+        hint=hint if isinstance(hint, str) and hint else None,
+        stored=dict(req.stored_data),
+    )
+
+
+routes = [
+    Route("/canvas/messenger/configure", configure, methods=["POST"]),
+    Route("/canvas/messenger/initialize", initialize, methods=["POST"]),
+    Route(CONTENT_PATH, content, methods=["POST"]),
+    Route("/canvas/messenger/submit", submit, methods=["POST"]),
+]

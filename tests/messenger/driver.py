@@ -1,0 +1,126 @@
+"""Talk to the Messenger endpoints the way Intercom does (signed requests), check every answer
+against the Canvas Kit contract, and read what reached the sandbox Stripe."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sandbox.canvas_requests import (
+    demo_contact,
+    messenger_configure,
+    messenger_content,
+    messenger_initialize,
+    messenger_submit,
+)
+from tests.conftest import AppClient, Sandbox
+
+
+def components(body: dict[str, Any]) -> list[dict[str, Any]]:
+    content = body["canvas"]["content"] if "canvas" in body else body["content"]
+    return content["components"]
+
+
+def texts(body: dict[str, Any]) -> list[str]:
+    """Every visible string of a canvas: texts, table rows, buttons, list items."""
+    out = []
+    for c in components(body):
+        if c["type"] == "text":
+            out.append(c["text"])
+        elif c["type"] == "data-table":
+            out += [f"{i['field']}: {i['value']}" for i in c["items"]]
+        elif c["type"] == "button":
+            out.append(f"[{c['label']}]")
+        elif c["type"] == "list":
+            out += [f"{i['title']} | {i.get('subtitle', '')}" for i in c["items"]]
+    return out
+
+
+def visible(body: dict[str, Any]) -> str:
+    """All visible strings, one per line, with Babel's no-break spaces as plain spaces."""
+    return "\n".join(texts(body)).replace("\xa0", " ").replace("\u202f", " ")
+
+
+def button(body: dict[str, Any], component_id: str) -> dict[str, Any]:
+    for c in components(body):
+        if c["type"] == "button" and c["id"] == component_id:
+            return c
+    raise AssertionError(f"no button {component_id!r} in {texts(body)}")
+
+
+def button_ids(body: dict[str, Any]) -> list[str]:
+    return [c["id"] for c in components(body) if c["type"] == "button"]
+
+
+@dataclass
+class Messenger:
+    app: AppClient
+    stripe: Sandbox
+    check: Callable[[str, dict[str, Any]], None]
+
+    def _post(self, path: str, payload: dict[str, Any], schema: str) -> dict[str, Any]:
+        response = self.app.canvas(path, payload)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        self.check(schema, body)
+        return body
+
+    def configure(self, component_id: str | None = None, canvas: dict[str, Any] | None = None):
+        payload = messenger_configure(component_id, current_canvas=canvas)
+        return self._post("/canvas/messenger/configure", payload, "configure_response")
+
+    def initialize(self, key: str, card: str, *, locale: str = "en", **options: Any):
+        payload = messenger_initialize({"card": card, **options}, demo_contact(key), locale)
+        return self._post("/canvas/messenger/initialize", payload, "initialize_response")
+
+    def content(self, key: str, canvas: dict[str, Any], *, locale: str = "en"):
+        payload = messenger_content(canvas, demo_contact(key), locale)
+        return self._post("/canvas/messenger/content", payload, "live_canvas_response")
+
+    def submit(self, key: str, component_id: str, canvas: dict[str, Any], *, locale: str = "en"):
+        payload = messenger_submit(component_id, canvas, demo_contact(key), locale=locale)
+        return self._post("/canvas/messenger/submit", payload, "submit_response")
+
+    def press(self, key: str, body: dict[str, Any], component_id: str, *, locale: str = "en"):
+        """Press a button that is on the card `body` (fails if the card has no such button)."""
+        assert button(body, component_id)["action"]["type"] == "submit"
+        return self.submit(key, component_id, body["canvas"], locale=locale)
+
+    # --- the sandbox Stripe ---
+    def stripe_requests(self) -> list[dict[str, Any]]:
+        return self.stripe.control("GET", "/_sandbox/requests")["requests"]
+
+    def stripe_posts(self, suffix: str = "") -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.stripe_requests()
+            if r["method"] == "POST" and r["path"].endswith(suffix)
+        ]
+
+    def forget_stripe_requests(self) -> None:
+        self.stripe.control("DELETE", "/_sandbox/requests")
+
+    def stripe_get(self, path: str) -> dict[str, Any]:
+        """Read from the sandbox Stripe API directly: what Stripe now holds."""
+        response = httpx.get(f"{self.stripe.url}{path}", headers=self._auth(), timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def stripe_post(self, path: str, form: dict[str, str]) -> dict[str, Any]:
+        """Change something in Stripe behind the app's back (a dashboard user, another system)."""
+        response = httpx.post(
+            f"{self.stripe.url}{path}", data=form, headers=self._auth(), timeout=10
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.app.settings.stripe_api_key.get_secret_value()}"}
+
+    def open_invoice(self, customer: str) -> dict[str, Any]:
+        invoices = self.stripe_get(f"/v1/invoices?customer={customer}&status=open")["data"]
+        assert len(invoices) == 1, invoices
+        return invoices[0]

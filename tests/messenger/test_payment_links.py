@@ -1,0 +1,292 @@
+""" "Pay by card instead" through the signed link: the link → Stripe's hosted page (the sandbox's
+Checkout or Billing Portal form) → back to `/done`, where the card becomes the customer's and the
+subscription's default and pays the open invoice, once. Tampered and expired links never reach
+Stripe."""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+
+import httpx
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+from tests.conftest import SECRET_KEY
+from tests.messenger.driver import Messenger, button
+
+VISA = "4242424242424242"
+DECLINING_VISA = "4000000000009995"  # saved fine, declines when charged (insufficient funds)
+
+
+@dataclass
+class Visit:
+    link: str
+    done_url: str
+    page: httpx.Response
+
+
+def pay_by_card(messenger: Messenger, card_number: str = VISA, *, locale: str = "en") -> Visit:
+    """The customer presses "Pay by card instead", fills the hosted form and comes back."""
+    card = messenger.initialize("sepa", "payment_recovery", locale=locale)
+    link = button(card, "pay_by_card")["action"]["url"]
+    return complete(link, card_number)
+
+
+def complete(link: str, card_number: str = VISA) -> Visit:
+    to_stripe = httpx.get(link)
+    assert to_stripe.status_code == 303, to_stripe.text
+    hosted = to_stripe.headers["location"]
+    assert httpx.get(hosted).status_code == 200  # the sandbox's hosted page renders
+    back = httpx.post(hosted, data={"card": card_number, "exp_month": "12", "exp_year": "2031"})
+    assert back.status_code == 303, back.text
+    done_url = back.headers["location"]
+    return Visit(link, done_url, httpx.get(done_url))
+
+
+def shown(response: httpx.Response) -> str:
+    """The page's HTML as a browser shows its characters (entities decoded)."""
+    return html.unescape(response.text)
+
+
+def backdated_link(messenger: Messenger, hours: int, **payload: object) -> str:
+    class Backdated(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - hours * 3600
+
+    serializer = URLSafeTimedSerializer(SECRET_KEY, salt="payment-link", signer=Backdated)
+    return f"{messenger.app.settings.public_url}/l/{serializer.dumps(payload)}"
+
+
+def test_pay_by_card_pays_the_invoice_and_makes_the_card_the_default(messenger: Messenger):
+    invoice = messenger.open_invoice("cus_DemoSepa")
+    visit = pay_by_card(messenger)
+
+    assert visit.page.status_code == 200
+    assert "Thank you, your payment went through" in shown(visit.page)
+    assert f"We charged €29.00 to your card •••• 4242 for invoice {invoice['number']}" in shown(
+        visit.page
+    )
+    assert visit.page.headers["cache-control"] == "no-store"
+
+    paid = messenger.stripe_get(f"/v1/invoices/{invoice['id']}")
+    assert paid["status"] == "paid"
+    customer = messenger.stripe_get("/v1/customers/cus_DemoSepa")
+    new_card = customer["invoice_settings"]["default_payment_method"]
+    assert new_card != "pm_DemoSepaDebit"
+    assert messenger.stripe_get(f"/v1/payment_methods/{new_card}")["type"] == "card"
+    subscription = messenger.stripe_get("/v1/subscriptions/sub_DemoSepa")
+    assert subscription["default_payment_method"] == new_card
+    assert subscription["status"] == "active"
+    session_id = visit.done_url.split("session_id=")[1]
+    pays = messenger.stripe_posts("/pay")
+    assert [p["idempotency_key"] for p in pays] == [f"recover:{invoice['id']}:{session_id}"]
+
+
+def test_checkout_is_created_in_setup_mode_for_cards_in_the_invoice_currency(messenger: Messenger):
+    card = messenger.initialize("sepa", "payment_recovery")
+    response = httpx.get(button(card, "pay_by_card")["action"]["url"])
+    session_id = response.headers["location"].rsplit("/", 1)[1]
+    session = messenger.stripe_get(f"/v1/checkout/sessions/{session_id}")
+    assert session["mode"] == "setup"
+    assert session["customer"] == "cus_DemoSepa"
+    assert session["currency"] == "eur"
+    assert session["payment_method_types"] == ["card"]
+    link = button(card, "pay_by_card")["action"]["url"]
+    assert session["success_url"] == f"{link}/done?session_id={{CHECKOUT_SESSION_ID}}"
+    assert session["cancel_url"] == f"{link}/cancel"
+
+
+def test_reloading_the_done_page_pays_nothing_twice(messenger: Messenger):
+    visit = pay_by_card(messenger)
+    again = httpx.get(visit.done_url)
+    assert again.status_code == 200
+    assert "This invoice is already paid" in shown(again)
+    assert len(messenger.stripe_posts("/pay")) == 1
+
+
+def test_a_declined_card_is_saved_and_the_customer_can_use_another(messenger: Messenger):
+    invoice = messenger.open_invoice("cus_DemoSepa")
+    visit = pay_by_card(messenger, DECLINING_VISA)
+    assert "Your card was saved, but the payment was declined" in shown(visit.page)
+    assert "Reason: insufficient funds. Nothing was charged." in shown(visit.page)
+    assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "open"
+    # Reloading repeats nothing.
+    httpx.get(visit.done_url)
+    assert len(messenger.stripe_posts("/pay")) == 1
+    # "Use another card" is the same link: a new Checkout session, a new attempt.
+    assert f'href="{visit.link}"' in shown(visit.page)
+    second = complete(visit.link, VISA)
+    assert "Thank you, your payment went through" in shown(second.page)
+    assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "paid"
+    assert len(messenger.stripe_posts("/pay")) == 2
+
+
+def test_the_pages_speak_the_customers_language(messenger: Messenger):
+    visit = pay_by_card(messenger, locale="de")
+    assert '<html lang="de">' in shown(visit.page)
+    assert "Danke, deine Zahlung ist eingegangen" in shown(visit.page)
+    assert "Wir haben 29,00" in shown(visit.page)
+
+
+def test_a_tampered_link_gets_a_friendly_page_and_no_stripe_call(messenger: Messenger):
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    messenger.forget_stripe_requests()
+    for tampered in (
+        link[:-3] + "AAA",
+        link + "x",
+        f"{messenger.app.settings.public_url}/l/nonsense",
+    ):
+        for path in ("", "/done?session_id=cs_test_x", "/cancel"):
+            page = httpx.get(tampered + path)
+            assert page.status_code == 400
+            assert "This link isn't valid" in shown(page)
+    assert messenger.stripe_requests() == []
+
+
+def test_a_link_signed_for_another_customer_cannot_be_forged(messenger: Messenger):
+    # Swapping the customer inside the token breaks the signature.
+    forged = URLSafeTimedSerializer("someone-elses-secret-key", salt="payment-link").dumps(
+        {"customer": "cus_DemoVip", "invoice": None, "kind": "trial", "locale": "en"}
+    )
+    page = httpx.get(f"{messenger.app.settings.public_url}/l/{forged}")
+    assert page.status_code == 400
+    assert messenger.stripe_requests() == []
+
+
+def test_an_expired_link_gets_a_friendly_page_in_its_language_and_no_stripe_call(
+    messenger: Messenger,
+):
+    invoice = messenger.open_invoice("cus_DemoSepa")
+    messenger.forget_stripe_requests()
+    link = backdated_link(
+        messenger, 73, customer="cus_DemoSepa", invoice=invoice["id"], kind="recover", locale="de"
+    )
+    for path in ("", "/done?session_id=cs_test_x"):
+        page = httpx.get(link + path)
+        assert page.status_code == 410
+        assert "Dieser Link ist abgelaufen" in shown(page)
+        assert "Zahlungslinks 72 Stunden" in shown(page)
+    assert messenger.stripe_requests() == []
+
+
+def test_a_link_within_its_lifetime_still_works(messenger: Messenger):
+    invoice = messenger.open_invoice("cus_DemoSepa")
+    link = backdated_link(
+        messenger, 71, customer="cus_DemoSepa", invoice=invoice["id"], kind="recover", locale="en"
+    )
+    assert "Thank you" in complete(link).page.text
+
+
+def test_cancelling_on_the_hosted_page_changes_nothing(messenger: Messenger):
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    messenger.forget_stripe_requests()
+    page = httpx.get(f"{link}/cancel")
+    assert page.status_code == 200 and "Nothing was changed" in shown(page)
+    assert f'href="{link}"' in shown(page)
+    assert messenger.stripe_requests() == []
+
+
+def test_coming_back_without_finishing_the_form_saves_and_pays_nothing(messenger: Messenger):
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    session_id = httpx.get(link).headers["location"].rsplit("/", 1)[1]
+    page = httpx.get(f"{link}/done?session_id={session_id}")
+    assert "Your card wasn't saved yet" in shown(page)
+    assert messenger.stripe_posts("/pay") == []
+    assert (
+        messenger.stripe_get("/v1/customers/cus_DemoSepa")["invoice_settings"][
+            "default_payment_method"
+        ]
+        == "pm_DemoSepaDebit"
+    )
+
+
+def test_someone_elses_checkout_session_is_refused(messenger: Messenger):
+    # Anna's completed session pasted into Müller's link: nothing happens to either.
+    anna = messenger.stripe_post(
+        "/v1/checkout/sessions",
+        {
+            "mode": "setup",
+            "customer": "cus_DemoHealthy",
+            "currency": "eur",
+            "success_url": "https://example.com/ok",
+        },
+    )
+    httpx.post(anna["url"], data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    page = httpx.get(f"{link}/done?session_id={anna['id']}")
+    assert page.status_code == 404
+    assert messenger.stripe_posts("/pay") == []
+
+
+def test_a_link_for_an_invoice_already_paid_sends_nobody_to_stripe(messenger: Messenger):
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    invoice = messenger.open_invoice("cus_DemoSepa")
+    messenger.stripe_post(f"/v1/invoices/{invoice['id']}/pay", {"paid_out_of_band": "true"})
+    page = httpx.get(link)
+    assert page.status_code == 200 and "This invoice is already paid" in shown(page)
+    assert messenger.stripe_posts("/v1/checkout/sessions") == []
+
+
+def test_stripe_failing_on_the_way_back_charges_nothing_and_a_reload_pays_once(
+    messenger: Messenger,
+):
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    hosted = httpx.get(link).headers["location"]
+    done_url = httpx.post(
+        hosted, data={"card": VISA, "exp_month": "12", "exp_year": "2031"}
+    ).headers["location"]
+    invoice = messenger.open_invoice("cus_DemoSepa")
+    messenger.stripe.control(
+        "POST",
+        "/_sandbox/faults",
+        {"path_prefix": f"/v1/invoices/{invoice['id']}/pay", "method": "POST", "status": 500},
+    )
+    page = httpx.get(done_url)
+    assert page.status_code == 503
+    assert "Nothing was charged. Please reload this page in a moment." in shown(page)
+    assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "open"
+
+    reloaded = httpx.get(done_url)
+    assert "Thank you, your payment went through" in shown(reloaded)
+    assert [p["status"] for p in messenger.stripe_posts("/pay")] == [500, 200]
+
+
+def test_the_billing_portal_flow_works_the_same(start_messenger):
+    messenger = start_messenger(payment_method_flow="portal")
+    invoice = messenger.open_invoice("cus_DemoSepa")
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    portal = httpx.get(link).headers["location"]
+    assert "/portal/" in portal
+    session = [r for r in messenger.stripe_posts("/v1/billing_portal/sessions")]
+    assert len(session) == 1
+    back = httpx.post(portal, data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
+    assert back.headers["location"] == f"{link}/done"
+    page = httpx.get(back.headers["location"])
+    assert "Thank you, your payment went through" in shown(page)
+    assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "paid"
+    new_card = messenger.stripe_get("/v1/customers/cus_DemoSepa")["invoice_settings"][
+        "default_payment_method"
+    ]
+    assert (
+        messenger.stripe_get("/v1/subscriptions/sub_DemoSepa")["default_payment_method"] == new_card
+    )
+
+
+def test_stripe_refusing_the_hosted_page_gets_a_friendly_page(messenger: Messenger):
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    messenger.stripe.control(
+        "POST", "/_sandbox/faults", {"path_prefix": "/v1/checkout/sessions", "status": 400}
+    )
+    page = httpx.get(link)
+    assert page.status_code == 502
+    assert "Something went wrong on our side" in shown(page)
+    assert "Nothing was charged." in shown(page)

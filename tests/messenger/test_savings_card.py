@@ -1,0 +1,241 @@
+"""The savings card: the best option with the saving per month and year, "Show me" → the
+breakdown, "Switch" → Stripe's exact quote, "Confirm" → the switch with the quoted proration date,
+once, audited. Nothing to save → the plan fits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from typing import Any
+
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+from billing.quotes import quote_plan_change
+from billing.savings import load_catalogue
+from billing.snapshot import load_snapshot
+from billing.stripe_gateway import StripeGateway
+from storage.customer_actions import actions_for
+from tests.conftest import SECRET_KEY, STRIPE_KEY
+from tests.messenger.driver import Messenger, button_ids, visible
+
+
+def quote_in(body: dict[str, Any]) -> dict[str, Any]:
+    """The quote the card keeps in stored_data (signed, readable)."""
+    sealed = body["canvas"]["stored_data"]["quote"]
+    return URLSafeTimedSerializer(SECRET_KEY, salt="plan-quote").loads(sealed)["quote"]
+
+
+def subscription_updates(messenger: Messenger) -> list[dict[str, Any]]:
+    return messenger.stripe_posts("/v1/subscriptions/sub_DemoHealthy")
+
+
+def test_the_card_shows_the_best_saving_per_month_and_year(messenger: Messenger):
+    body = messenger.initialize("healthy", "savings")
+    text = visible(body)
+    assert "**Save €158.00 a year**" in text
+    assert (
+        "Pay for Pro yearly instead of monthly: €13.17 less per month, €158.00 less per year."
+        in text
+    )
+    assert button_ids(body) == ["switch_plan", "show_savings"]
+    assert "[Switch to Pro, yearly]" in text
+
+
+def test_the_card_in_german(messenger: Messenger):
+    text = visible(messenger.initialize("healthy", "savings", locale="de"))
+    assert "**Spare 158,00 € im Jahr**" in text
+    assert "Zahle Pro jährlich statt monatlich: 13,17 € weniger pro Monat" in text
+    assert "[Zu Pro, jährlich wechseln]" in text
+
+
+def test_show_me_explains_the_arithmetic(messenger: Messenger):
+    card = messenger.initialize("healthy", "savings")
+    breakdown = visible(messenger.press("healthy", card, "show_savings"))
+    assert "Pro, monthly: 12 × €79.00 = €948.00" in breakdown
+    assert "Pro, yearly: €790.00 / year" in breakdown
+    assert "You save: €158.00 / year (€13.17 / month)" in breakdown
+
+
+def test_usage_within_the_plan_suggests_the_yearly_plan_not_a_bigger_one(messenger: Messenger):
+    # Paul uses 8,500 of Pro's 10,000 calls: Business would not pay off.
+    text = visible(messenger.initialize("usage", "savings"))
+    assert "Pay for Pro yearly instead of monthly" in text
+    assert "Business" not in text
+
+
+def test_switch_shows_stripes_exact_quote_before_anything_changes(messenger: Messenger):
+    card = messenger.initialize("healthy", "savings")
+    messenger.forget_stripe_requests()
+    quote_card = messenger.press("healthy", card, "switch_plan")
+
+    quote = quote_in(quote_card)
+    stripe_says = messenger.stripe_post(
+        "/v1/invoices/create_preview",
+        {
+            "customer": "cus_DemoHealthy",
+            "subscription": "sub_DemoHealthy",
+            "subscription_details[items][0][id]": "si_DemoHealthy1",
+            "subscription_details[items][0][price]": "price_ProYearly",
+            "subscription_details[proration_date]": str(quote["proration_date"]),
+            "subscription_details[proration_behavior]": "always_invoice",
+        },
+    )
+    text = visible(quote_card)
+    assert "**Switch to Pro, yearly**" in text
+    amount = stripe_says["amount_due"] / 100
+    assert f"Charged now: €{amount:,.2f}" in text
+    assert "New price: €790.00 / year" in text
+    assert "Effective: " in text
+    assert button_ids(quote_card) == ["confirm_switch", "back"]
+    # Nothing changed yet: only reads and a preview reached Stripe.
+    assert {r["path"] for r in messenger.stripe_posts()} <= {"/v1/invoices/create_preview"}
+
+
+def test_confirm_switches_with_the_quoted_proration_date_once(messenger: Messenger):
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    quote = quote_in(quote_card)
+
+    done = messenger.press("healthy", quote_card, "confirm_switch")
+    text = visible(done)
+    assert "**You're now on Pro, yearly**" in text
+    assert f"We charged €{quote['amount_now'] / 100:,.2f} today." in text
+    assert "Your new price is €790.00 / year, next due on" in text
+
+    subscription = messenger.stripe_get("/v1/subscriptions/sub_DemoHealthy")
+    assert subscription["items"]["data"][0]["price"]["id"] == "price_ProYearly"
+    assert len(subscription_updates(messenger)) == 1
+    # The charge is the quote: same amount, prorated from the quoted date.
+    invoice = messenger.stripe_get("/v1/invoices?customer=cus_DemoHealthy&limit=1")["data"][0]
+    assert invoice["billing_reason"] == "subscription_update"
+    assert invoice["amount_due"] == quote["amount_now"]
+    prorations = [
+        line
+        for line in invoice["lines"]["data"]
+        if line["parent"]["subscription_item_details"]["proration"]
+    ]
+    assert prorations and all(
+        line["period"]["start"] == quote["proration_date"] for line in prorations
+    )
+
+    # A double click on Confirm (the same quote again): the first result, no second update.
+    again = messenger.press("healthy", quote_card, "confirm_switch")
+    assert "**You're now on Pro, yearly**" in visible(again)
+    assert len(subscription_updates(messenger)) == 1
+
+    rows = [
+        r
+        for r in asyncio.run(actions_for(messenger.app.services.db, "cus_DemoHealthy"))
+        if r["action"] == "subscription_update"
+    ]
+    assert [(r["actor_type"], r["actor_id"], r["outcome"], r["amount"]) for r in rows] == [
+        ("customer", "contact_healthy", "succeeded", quote["amount_now"])
+    ]
+    assert rows[0]["reason"].startswith("price_ProMonthly -> price_ProYearly")
+
+
+def test_after_switching_the_plan_fits(messenger: Messenger):
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    messenger.press("healthy", quote_card, "confirm_switch")
+    fits = messenger.content("healthy", card["canvas"])
+    assert "**Your plan fits**" in visible(fits)
+    assert "Pro is already the best value for you" in visible(fits)
+
+
+def test_a_tampered_quote_changes_nothing(messenger: Messenger):
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    canvas = quote_card["canvas"]
+    sealed = canvas["stored_data"]["quote"]
+    payload, rest = sealed.split(".", 1)
+    canvas["stored_data"]["quote"] = (
+        payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + rest
+    )
+    body = messenger.submit("healthy", "confirm_switch", canvas)
+    assert "**Save €158.00 a year**" in visible(body)  # back to the card, nothing applied
+    assert subscription_updates(messenger) == []
+
+
+def test_a_quote_cannot_be_confirmed_by_another_customer(messenger: Messenger):
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    # Lena's Messenger submits Anna's signed quote.
+    body = messenger.submit("vip", "confirm_switch", quote_card["canvas"])
+    assert "Business" in visible(body)
+    assert subscription_updates(messenger) == []
+    assert messenger.stripe_posts("/v1/subscriptions/sub_DemoVip") == []
+
+
+def test_an_expired_quote_is_quoted_afresh_not_applied(messenger: Messenger):
+    class Backdated(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 3600
+
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    canvas = quote_card["canvas"]
+    old = URLSafeTimedSerializer(SECRET_KEY, salt="plan-quote").loads(
+        canvas["stored_data"]["quote"]
+    )
+    canvas["stored_data"]["quote"] = URLSafeTimedSerializer(
+        SECRET_KEY, salt="plan-quote", signer=Backdated
+    ).dumps(old)
+    body = messenger.submit("healthy", "confirm_switch", canvas)
+    assert "That quote had expired, so here is a fresh one." in visible(body)
+    assert button_ids(body) == ["confirm_switch", "back"]
+    assert subscription_updates(messenger) == []
+
+
+def test_stripe_failing_on_confirm_changes_nothing_and_try_again_switches_once(
+    messenger: Messenger,
+):
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    messenger.stripe.control(
+        "POST",
+        "/_sandbox/faults",
+        {"path_prefix": "/v1/subscriptions/", "method": "POST", "status": 500, "count": 1},
+    )
+    failed = messenger.press("healthy", quote_card, "confirm_switch")
+    assert "**We couldn't reach the payment provider**" in visible(failed)
+    assert (
+        messenger.stripe_get("/v1/subscriptions/sub_DemoHealthy")["items"]["data"][0]["price"]["id"]
+        == "price_ProMonthly"
+    )
+    done = messenger.press("healthy", failed, "confirm_switch")  # "Try again"
+    assert "**You're now on Pro, yearly**" in visible(done)
+    assert [r["status"] for r in subscription_updates(messenger)] == [500, 200]
+
+
+def test_a_plan_changed_since_the_quote_is_not_switched(messenger: Messenger):
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    # Meanwhile an agent moved Anna to Business in the dashboard.
+    messenger.stripe_post(
+        "/v1/subscriptions/sub_DemoHealthy",
+        {"items[0][id]": "si_DemoHealthy1", "items[0][price]": "price_BusinessMonthly"},
+    )
+    messenger.forget_stripe_requests()
+    body = messenger.press("healthy", quote_card, "confirm_switch")
+    assert "Your plan changed in the meantime" in visible(body)
+    assert subscription_updates(messenger) == []
+
+
+async def test_the_quote_switches_the_plans_item_whatever_order_stripe_lists_items_in(
+    stripe_sandbox,
+):
+    # The summary `billing.snapshot` builds for a subscription whose metered item Stripe lists
+    # first: plans licensed-first, item ids in Stripe's order.
+    gateway = StripeGateway(STRIPE_KEY, api_base=stripe_sandbox.url, max_network_retries=0)
+    try:
+        snapshot = await load_snapshot(gateway, await gateway.retrieve_customer("cus_DemoUsage"))
+        sub = snapshot.subscription
+        assert [p.metered for p in sub.plans] == [False, True]
+        metered_first = replace(sub, item_ids=tuple(reversed(sub.item_ids)))
+        target = next(p for p in await load_catalogue(gateway) if p.price_id == "price_ProYearly")
+        quote = await quote_plan_change(gateway, "cus_DemoUsage", metered_first, target.as_target())
+    finally:
+        await gateway.close()
+    assert quote.item_id == "si_DemoUsage1"  # the Pro item, not the API-calls item
