@@ -17,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from canvas_app import inbox
+from actions import endpoints as fin_endpoints
+from automations import webhooks as stripe_webhooks
+from canvas_app import inbox, inbox_cards, inbox_refunds, links, messenger
 from canvas_app.http import EXCEPTION_HANDLERS
 from canvas_app.services import Services
 from canvas_app.settings import Settings, SettingsError, load_settings
@@ -33,6 +35,10 @@ def _routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     routes += inbox.routes
     # --- feature edges: one line each ---
+    routes += fin_endpoints.routes
+    routes += stripe_webhooks.routes
+    routes += messenger.routes + links.routes + inbox_cards.routes
+    routes += inbox_refunds.routes
     return routes
 
 

@@ -6,7 +6,7 @@ To change the schema: add a function and append it to `MIGRATIONS` with the next
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -35,11 +35,17 @@ def applied_versions(conn: Connection) -> set[int]:
     return set(conn.execute(sa.select(tables.schema_migrations.c.version)).scalars())
 
 
-def upgrade(conn: Connection, *, target: int | None = None) -> list[int]:
-    """Apply the migrations not applied yet (up to `target`); returns the versions applied."""
+def upgrade(
+    conn: Connection,
+    *,
+    target: int | None = None,
+    migrations: Sequence[tuple[int, str, Callable[[Connection], None]]] | None = None,
+) -> list[int]:
+    """Apply the migrations not applied yet (up to `target`); returns the versions applied.
+    `migrations` defaults to `MIGRATIONS` (tests pass a longer list to rehearse an upgrade)."""
     done = applied_versions(conn)
     applied = []
-    for version, name, migrate in MIGRATIONS:
+    for version, name, migrate in MIGRATIONS if migrations is None else migrations:
         if version in done or (target is not None and version > target):
             continue
         migrate(conn)

@@ -1,0 +1,327 @@
+"""The Fin edge: the five data-connector endpoints (PRODUCT.md §1.4) and their OpenAPI document.
+
+Every endpoint runs the same way: bearer token → JSON body → request model → the customer
+(§1.3) → the billing domain → a response model whose `message` Fin can say. Domain errors become
+JSON errors in one place, `_error_response`; a client mistake is never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from actions import answers
+from actions.auth import Unauthorized, require_bearer
+from actions.messages import pick_locale, say
+from actions.openapi import openapi_document
+from actions.previews import NoQuote, PriceCatalogue, next_invoice, quote_upgrade
+from actions.schemas import (
+    BillingStatusRequest,
+    BillingStatusResponse,
+    FinRequest,
+    NextInvoiceRequest,
+    NextInvoiceResponse,
+    RefundPreviewRequest,
+    RefundPreviewResponse,
+    RefundRequest,
+    RefundResponse,
+    UpgradeQuoteRequest,
+    UpgradeQuoteResponse,
+)
+from billing.errors import (
+    AmbiguousCustomer,
+    BillingError,
+    CustomerNotFound,
+    NotFound,
+    StripeRejected,
+    StripeUnavailable,
+)
+from billing.refunds import (
+    Actor,
+    ConfirmationTokenExpired,
+    InvalidConfirmationToken,
+    RefundInProgress,
+    RefundPolicy,
+    RefundRefused,
+    RefundService,
+    RefundTokens,
+)
+from billing.resolution import ContactIdentity
+from canvas_app.http import ClientError, error_response, parse_json_object, read_body
+from canvas_app.services import Services
+from storage.audit import AuditLog
+from storage.tokens import UsedTokens
+
+log = logging.getLogger(__name__)
+
+FIN_ACTOR = Actor("fin")
+RETRY_AFTER_SECONDS = "5"
+
+
+@dataclass
+class FinCall:
+    """One Fin request: the services, the validated body and the language to answer in."""
+
+    services: Services
+    body: Any
+    locale: str
+
+    @property
+    def identity(self) -> ContactIdentity:
+        return ContactIdentity(email=self.body.email, external_id=self.body.user_id)
+
+    async def customer(self, *, for_money: bool) -> Any:
+        resolution = await self.services.billing.resolve(self.identity)
+        return resolution.require_one(for_money=for_money)
+
+
+Body = TypeVar("Body", bound=FinRequest)
+Handler = Callable[[FinCall], Awaitable[BaseModel]]
+
+
+@dataclass(frozen=True)
+class FinEndpoint:
+    """An endpoint's contract, shared by the route and the OpenAPI document."""
+
+    path: str
+    request: type[FinRequest]
+    response: type[BaseModel]
+    summary: str
+    description: str
+    handler: Handler
+    errors: tuple[int, ...] = (400, 401, 404, 409, 422, 503)
+
+    async def handle(self, request: Request) -> Response:
+        services: Services = request.app.state.services
+        locale = services.settings.customer_locale
+        try:
+            require_bearer(request, services.settings.fin_action_tokens)
+            data = parse_json_object(await read_body(request))
+            try:
+                body = self.request.model_validate(data)
+            except ValidationError as exc:
+                raise _invalid(exc) from None
+            locale = pick_locale(body.locale, services.settings.customer_locale)
+            answer = await self.handler(FinCall(services, body, locale))
+        except Exception as exc:
+            return _error_response(exc, locale, refund=self.path == "/fin/refunds")
+        return JSONResponse(answer.model_dump(mode="json"))
+
+
+# --- the five endpoints ---
+async def _billing_status(call: FinCall) -> BillingStatusResponse:
+    customer = await call.customer(for_money=False)
+    snapshot = await call.services.billing.snapshot(customer)
+    return answers.billing_status(snapshot, call.locale)
+
+
+async def _next_invoice(call: FinCall) -> NextInvoiceResponse:
+    found = await next_invoice(call.services.billing, call.identity)
+    return answers.next_invoice(found, call.locale)
+
+
+async def _upgrade_quote(call: FinCall) -> UpgradeQuoteResponse:
+    body: UpgradeQuoteRequest = call.body
+    catalogue = call.services.extras.setdefault(
+        "fin.price_catalogue", PriceCatalogue(call.services.stripe)
+    )
+    quote = await quote_upgrade(
+        call.services.billing,
+        catalogue,
+        call.identity,
+        body.target_plan,
+        interval=body.interval,
+    )
+    if isinstance(quote, NoQuote):
+        return answers.no_quote(
+            quote.customer_id,
+            quote.reason,
+            call.locale,
+            current=quote.current,
+            target=quote.target_name,
+        )
+    return answers.upgrade_quote(quote, call.locale)
+
+
+async def _refund_preview(call: FinCall) -> RefundPreviewResponse:
+    body: RefundPreviewRequest = call.body
+    customer = await call.customer(for_money=True)
+    preview = await refund_service(call.services).preview(
+        customer.id,
+        actor=FIN_ACTOR,
+        charge_id=body.charge_id,
+        amount=body.amount,
+        conversation_id=body.conversation_id,
+        reason=body.reason,
+    )
+    return answers.refund_preview(preview, call.locale)
+
+
+async def _refund(call: FinCall) -> RefundResponse:
+    body: RefundRequest = call.body
+    customer = await call.customer(for_money=True)
+    result = await refund_service(call.services).execute(
+        body.confirmation_token, customer_id=customer.id
+    )
+    if not result.replayed:
+        # The customer's charges and lifetime value changed: the sidebar must not show stale.
+        call.services.billing.invalidate(customer.id)
+    return answers.refund_done(result, call.locale)
+
+
+def refund_service(services: Services) -> RefundService:
+    """Refunds as Fin may make them: the full policy, including the per-customer count."""
+    settings = services.settings
+    return RefundService(
+        gateway=services.stripe,
+        audit=AuditLog(services.db),
+        tokens=UsedTokens(services.db),
+        signer=RefundTokens(settings.secret_key.get_secret_value(), kind="fin-refund"),
+        policy=RefundPolicy(
+            max_amount=settings.refund_max_amount,
+            max_age_days=settings.refund_max_age_days,
+            max_per_customer=settings.refund_max_per_customer,
+            window_days=settings.refund_window_days,
+        ),
+        token_seconds=settings.confirmation_token_seconds,
+        wait_seconds=concurrent_wait_seconds(services),
+    )
+
+
+def concurrent_wait_seconds(services: Services) -> float:
+    """How long a duplicate execution waits for the one that owns the token: as long as that
+    one may spend on Stripe (with the SDK's retries), within Fin's patience."""
+    settings = services.settings
+    stripe_budget = settings.stripe_timeout_seconds * (settings.stripe_max_network_retries + 1)
+    return min(stripe_budget + 2.0, 12.0)
+
+
+ENDPOINTS = (
+    FinEndpoint(
+        "/fin/billing-status",
+        BillingStatusRequest,
+        BillingStatusResponse,
+        "The customer's plan, subscription status, next payment and open invoices",
+        "Call this when the customer asks about their subscription or billing in general: "
+        "which plan they are on, whether their account is active or past due, when the trial "
+        "ends, which payment method is charged, whether an invoice is unpaid or a payment "
+        "failed (with the bank's reason for SEPA direct debits). Example questions: 'Is my "
+        "subscription active?', 'Why was my payment declined?', 'Which card do you charge?'. "
+        "It also lists the last payments with their charge ids, for refunds.",
+        _billing_status,
+    ),
+    FinEndpoint(
+        "/fin/next-invoice",
+        NextInvoiceRequest,
+        NextInvoiceResponse,
+        "The customer's next invoice: amount, date and main lines",
+        "Call this when the customer asks when they will be charged next or how much: 'When "
+        "is my next invoice?', 'How much will I pay next month?', 'When does my subscription "
+        "renew?'. The amount is Stripe's own preview of the next invoice, after credit "
+        "balance and discounts.",
+        _next_invoice,
+    ),
+    FinEndpoint(
+        "/fin/upgrade-quote",
+        UpgradeQuoteRequest,
+        UpgradeQuoteResponse,
+        "What switching to another plan would cost, charged now and per period",
+        "Call this when the customer asks what another plan or billing interval would cost: "
+        "'What would Business cost me?', 'How much is it to upgrade to Pro yearly?'. Pass the "
+        "plan's name as target_plan and, if the customer names one, the interval. The answer "
+        "quotes the amount charged right away (prorated) and the new recurring price. It does "
+        "not change anything. For a downgrade or the current plan it answers with "
+        "quotable=false and a message to relay.",
+        _upgrade_quote,
+    ),
+    FinEndpoint(
+        "/fin/refunds/preview",
+        RefundPreviewRequest,
+        RefundPreviewResponse,
+        "Whether a payment can be refunded, how much, and a confirmation token",
+        "Call this first when the customer asks for their money back: 'Can I get a refund?', "
+        "'I was charged by mistake'. It moves no money. It checks the refund policy for the "
+        "payment (by default the latest one) and answers eligible=true with the amount and a "
+        "confirmation_token, or eligible=false with a reason and a message to relay. Before "
+        "calling /fin/refunds, tell the customer the exact amount and get their explicit "
+        "confirmation.",
+        _refund_preview,
+    ),
+    FinEndpoint(
+        "/fin/refunds",
+        RefundRequest,
+        RefundResponse,
+        "Refund a previewed payment (moves money)",
+        "Call this only after /fin/refunds/preview returned eligible=true AND the customer "
+        "explicitly confirmed the previewed amount in this conversation (for example 'Yes, "
+        "refund 79,00 €'). Pass the preview's confirmation_token unchanged. Never call it "
+        "without that confirmation. Sending the same token again never refunds twice: it "
+        "returns the first result.",
+        _refund,
+    ),
+)
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    return JSONResponse(openapi_document(ENDPOINTS, server_url=services.settings.public_url))
+
+
+routes = [Route(e.path, e.handle, methods=["POST"]) for e in ENDPOINTS] + [
+    Route("/fin/openapi.json", openapi_json, methods=["GET"])
+]
+
+
+# --- errors, mapped in one place ---
+def _invalid(exc: ValidationError) -> ClientError:
+    details = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        details.append({"field": field, "message": error["msg"]})
+    fields = ", ".join(sorted({d["field"] for d in details}))
+    return ClientError(
+        422,
+        "invalid_request",
+        f"The request has missing or invalid fields: {fields}.",
+        details=details,
+    )
+
+
+def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
+    if isinstance(exc, Unauthorized):
+        response = error_response(exc.status, exc.code, exc.message)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="fin"'
+        return response
+    if isinstance(exc, ClientError):
+        return error_response(exc.status, exc.code, exc.message, details=exc.details)
+    if not isinstance(exc, BillingError):
+        log.error("Fin request failed with %s", type(exc).__name__, exc_info=exc)
+        return error_response(500, "internal_error", "Something went wrong on our side.")
+    if isinstance(exc, StripeUnavailable):
+        log.warning("Fin request without Stripe: %s", exc.message)
+        # A refund that timed out may have happened: say so, and that a retry is safe.
+        text = say("codes/refund_unconfirmed" if refund else "codes/stripe_unavailable", locale)
+        response = error_response(503, "stripe_unavailable", text)
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
+    if isinstance(exc, RefundRefused):
+        return error_response(409, exc.code, answers.refusal_message(exc, locale))
+    if isinstance(exc, InvalidConfirmationToken | ConfirmationTokenExpired):
+        return error_response(422, exc.code, say(f"codes/{exc.code}", locale))
+    status, code = {
+        CustomerNotFound: (404, "customer_not_found"),
+        AmbiguousCustomer: (409, "ambiguous_customer"),
+        RefundInProgress: (409, "refund_in_progress"),
+        NotFound: (404, "not_found"),
+        StripeRejected: (422, "stripe_rejected"),
+    }.get(type(exc), (409, "stripe_rejected"))
+    if isinstance(exc, StripeRejected):
+        log.warning("Stripe rejected a Fin request: %s", exc.code)
+    return error_response(status, code, say(f"codes/{code}", locale))

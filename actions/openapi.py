@@ -1,0 +1,103 @@
+"""`GET /fin/openapi.json`: an OpenAPI 3.1 description of the Fin endpoints, generated from
+their pydantic models, so a data connector can be set up (and Fin told when to call what) from
+one document that cannot drift from the code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from actions.schemas import ErrorResponse
+
+ERROR_DESCRIPTIONS = {
+    400: "The body is not a JSON object (`invalid_json`).",
+    401: "Missing or wrong bearer token (`unauthorized`).",
+    404: "No Stripe customer matches the contact (`customer_not_found`); relay `message`.",
+    409: "Several Stripe customers match and money must not move (`ambiguous_customer`), or "
+    "the refund is refused now (`refund_*`, `refunded_already`) or already running "
+    "(`refund_in_progress`); relay `message`.",
+    422: "Missing or invalid fields (`invalid_request`, with `details`), or an invalid or "
+    "expired confirmation token.",
+    503: "Stripe is unavailable (`stripe_unavailable`); relay `message`, retry later. For "
+    "/fin/refunds, retrying with the same confirmation_token is safe.",
+}
+
+
+class Endpoint(Protocol):
+    path: str
+    request: type[BaseModel]
+    response: type[BaseModel]
+    summary: str
+    description: str
+    errors: tuple[int, ...]
+
+
+def openapi_document(endpoints: Iterable[Endpoint], *, server_url: str) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+
+    def ref(model: type[BaseModel], mode: str) -> dict[str, str]:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    error_ref = ref(ErrorResponse, "serialization")
+    paths: dict[str, Any] = {}
+    for endpoint in endpoints:
+        responses: dict[str, Any] = {
+            "200": {
+                "description": endpoint.summary,
+                "content": {
+                    "application/json": {"schema": ref(endpoint.response, "serialization")}
+                },
+            }
+        }
+        for status in endpoint.errors:
+            responses[str(status)] = {
+                "description": ERROR_DESCRIPTIONS[status],
+                "content": {"application/json": {"schema": error_ref}},
+            }
+        paths[endpoint.path] = {
+            "post": {
+                "operationId": endpoint.path.removeprefix("/fin/")
+                .replace("/", "_")
+                .replace("-", "_"),
+                "summary": endpoint.summary,
+                "description": endpoint.description,
+                "security": [{"bearerAuth": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": ref(endpoint.request, "validation")}
+                    },
+                },
+                "responses": responses,
+            }
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Stripe billing for Fin",
+            "version": "1.0.0",
+            "description": "Data connectors for Intercom's Fin: billing status, next invoice, "
+            "upgrade quotes and refunds with guardrails, answered from Stripe. Identify the "
+            "customer with the contact's `email` and/or `user_id` as Intercom knows them; every "
+            "answer carries a `message` to say in the customer's language (`locale`). A refund "
+            "is two calls: preview, then — only after the customer explicitly confirmed the "
+            "previewed amount — execute with the preview's confirmation_token.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "One of the server's FIN_ACTION_TOKENS.",
+                }
+            },
+        },
+    }

@@ -1,0 +1,313 @@
+"""The Fin data connectors' request and response bodies (PRODUCT.md §1.4), as pydantic models.
+
+They validate what Fin sends (wrong types or missing fields → 422 with the field errors) and are
+the source of `/fin/openapi.json`, so the field descriptions are written for whoever sets up a
+connector and for Fin itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Interval = Literal["month", "year"]
+_INTERVAL_WORDS = {
+    "month": "month",
+    "monthly": "month",
+    "monat": "month",
+    "monatlich": "month",
+    "year": "year",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "jahr": "year",
+    "jährlich": "year",
+}
+
+
+def _blank_to_none(value: object) -> object:
+    # Intercom fills a template variable the contact lacks with an empty string.
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
+class FinRequest(BaseModel):
+    """Who is asking: Intercom fills `email` and `user_id` from the verified contact."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        str_max_length=500,
+        json_schema_extra={"anyOf": [{"required": ["email"]}, {"required": ["user_id"]}]},
+    )
+
+    email: str | None = Field(
+        default=None,
+        max_length=320,
+        description="The contact's email address (Intercom attribute `email`).",
+        examples=["anna@example.com"],
+    )
+    user_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The contact's user id (Intercom attribute `user_id` / external id).",
+        examples=["usr_anna"],
+    )
+    locale: str | None = Field(
+        default=None,
+        max_length=35,
+        description="Language of `message`: `en` or `de` (e.g. the contact's language). "
+        "Other or missing values use the server's default.",
+        examples=["de"],
+    )
+    conversation_id: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The Intercom conversation id, kept in the audit trail of refunds.",
+    )
+
+    _blank = field_validator("email", "user_id", "locale", "conversation_id", mode="before")(
+        _blank_to_none
+    )
+
+    @model_validator(mode="after")
+    def _someone(self) -> FinRequest:
+        if not self.email and not self.user_id:
+            raise ValueError("email or user_id is required to identify the customer")
+        return self
+
+
+class BillingStatusRequest(FinRequest):
+    pass
+
+
+class NextInvoiceRequest(FinRequest):
+    pass
+
+
+class UpgradeQuoteRequest(FinRequest):
+    target_plan: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="The plan the customer asks about: a product name ('Business'), a price "
+        "lookup key ('business_yearly') or a price id. Case does not matter.",
+        examples=["Business"],
+    )
+    interval: Interval | None = Field(
+        default=None,
+        description="Billing interval of the new plan; by default the current plan's interval.",
+    )
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval_words(cls, value: object) -> object:
+        value = _blank_to_none(value)
+        if isinstance(value, str):
+            return _INTERVAL_WORDS.get(value.casefold(), value)
+        return value
+
+
+class RefundPreviewRequest(FinRequest):
+    charge_id: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The payment to refund (a Stripe charge id, see `recent_payments` of "
+        "billing-status). By default the customer's latest payment.",
+    )
+    amount: int | None = Field(
+        default=None,
+        gt=0,
+        description="Amount to refund in the currency's minor unit (cents: 1250 = 12.50 €). "
+        "By default everything not yet refunded of that payment.",
+    )
+    reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Why the customer wants the money back, in their words (kept in the "
+        "audit trail).",
+    )
+
+    _blank_ids = field_validator("charge_id", "reason", mode="before")(_blank_to_none)
+
+
+class RefundRequest(FinRequest):
+    confirmation_token: Annotated[str, Field(min_length=1, max_length=2000)] = Field(
+        description="The `confirmation_token` of a refund preview the customer has explicitly "
+        "agreed to."
+    )
+
+
+# --- responses ---
+class MoneyOut(BaseModel):
+    amount: int = Field(description="In the currency's minor unit (cents).")
+    currency: str = Field(description="Lower-case ISO 4217 code.", examples=["eur"])
+    formatted: str = Field(description="As the customer reads it.", examples=["79,00 €"])
+
+
+class PlanOut(BaseModel):
+    name: str
+    price: MoneyOut | None = Field(description="Price per interval; null for usage-based prices.")
+    interval: str | None = Field(description="month, year, ...")
+    interval_count: int = 1
+
+
+class PaymentMethodOut(BaseModel):
+    type: str = Field(description="card, sepa_debit, ...")
+    brand: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+
+class NextPaymentOut(BaseModel):
+    amount: MoneyOut
+    date: datetime | None
+
+
+class OpenInvoiceOut(BaseModel):
+    id: str
+    number: str | None
+    amount_remaining: MoneyOut
+    payment_failed: bool = Field(description="A payment attempt for this invoice failed.")
+    failure_reason: str | None = Field(
+        description="Why the last payment failed, in plain words (with the SEPA reason code "
+        "for direct debits)."
+    )
+    next_payment_attempt: datetime | None
+    hosted_invoice_url: str | None
+
+
+class PaymentOut(BaseModel):
+    charge_id: str
+    amount: MoneyOut
+    amount_refunded: MoneyOut
+    status: str = Field(description="succeeded, pending (e.g. SEPA processing) or failed.")
+    created: datetime
+    payment_method_type: str | None
+
+
+class BillingStatusResponse(BaseModel):
+    customer_id: str
+    plan: PlanOut | None
+    status: str = Field(
+        description="Subscription status (active, trialing, past_due, ...) or `none`."
+    )
+    trial_end: datetime | None
+    cancel_at_period_end: bool
+    current_period_end: datetime | None
+    next_payment: NextPaymentOut | None
+    payment_method: PaymentMethodOut | None
+    open_invoices: list[OpenInvoiceOut]
+    recent_payments: list[PaymentOut] = Field(description="The last three payments, newest first.")
+    balance: MoneyOut = Field(description="Negative: credit in the customer's favour.")
+    message: str = Field(description="A sentence Fin can say to the customer.")
+
+
+class InvoiceLineOut(BaseModel):
+    description: str
+    amount: MoneyOut
+    proration: bool
+
+
+class NextInvoiceResponse(BaseModel):
+    customer_id: str
+    has_upcoming_invoice: bool
+    subscription_id: str | None
+    amount_due: MoneyOut | None = Field(
+        description="What will be charged (after credit balance and discounts)."
+    )
+    total: MoneyOut | None
+    date: datetime | None = Field(description="When the invoice will be charged.")
+    lines: list[InvoiceLineOut] = Field(description="The main lines, largest first (at most 5).")
+    message: str
+
+
+class QuotePlanOut(BaseModel):
+    name: str
+    price_id: str
+    price: MoneyOut | None
+    interval: str | None
+
+
+class UpgradeQuoteResponse(BaseModel):
+    customer_id: str
+    quotable: bool = Field(
+        description="False when there is nothing to quote: see `reason` and `message`."
+    )
+    reason: str | None = Field(
+        default=None,
+        description="Why there is no quote: plan_not_found, already_on_plan, not_an_upgrade, "
+        "no_subscription.",
+    )
+    kind: str | None = Field(default=None, description="upgrade or interval_change.")
+    current_plan: QuotePlanOut | None = None
+    target_plan: QuotePlanOut | None = None
+    amount_due_now: MoneyOut | None = Field(
+        default=None,
+        description="Charged immediately when the change is made (prorated, after credit).",
+    )
+    new_recurring_price: MoneyOut | None = None
+    new_interval: str | None = None
+    effective_date: datetime | None = None
+    proration_date: int | None = Field(
+        default=None,
+        description="Unix time the proration is computed for; applying the change with the "
+        "same proration_date charges exactly `amount_due_now`.",
+    )
+    lines: list[InvoiceLineOut] = Field(default_factory=list)
+    message: str
+
+
+class ChargeOut(BaseModel):
+    id: str
+    amount: MoneyOut
+    amount_refunded: MoneyOut
+    refundable: MoneyOut = Field(description="What is left to refund on this payment.")
+    status: str
+    created: datetime
+    payment_method_type: str | None
+    payment_method_last4: str | None
+
+
+class RefundPreviewResponse(BaseModel):
+    customer_id: str
+    eligible: bool
+    reason: str | None = Field(
+        description="Why not, when not eligible: refund_amount_too_high, refund_charge_too_old, "
+        "refund_limit_reached, refund_disputed_payment, refund_payment_not_settled, "
+        "refund_payment_failed, refunded_already, refund_charge_not_found."
+    )
+    amount: MoneyOut | None = Field(description="What would be refunded.")
+    charge: ChargeOut | None
+    confirmation_token: str | None = Field(
+        description="Pass to /fin/refunds after the customer confirmed `amount`. Single use."
+    )
+    expires_at: datetime | None
+    message: str
+
+
+class RefundResponse(BaseModel):
+    customer_id: str
+    refunded: bool = True
+    refund_id: str
+    refund_status: str = Field(description="Stripe's refund status: succeeded or pending.")
+    amount: MoneyOut
+    charge_id: str
+    replayed: bool = Field(
+        description="True when this token was executed before: this is that first result, "
+        "no money moved again."
+    )
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(
+        description="Stable, machine-readable: unauthorized, invalid_json, invalid_request, "
+        "customer_not_found, ambiguous_customer, stripe_unavailable, refund_*, ..."
+    )
+    message: str = Field(description="Safe to relay to the customer.")
+    details: list[dict[str, str]] | None = Field(default=None, description="Field errors of a 422.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

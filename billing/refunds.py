@@ -1,0 +1,616 @@
+"""Refunds with guardrails, shared by Fin and the inbox.
+
+Two steps. `preview` applies the `RefundPolicy` to a charge and, if it may be refunded, signs a
+short-lived confirmation token bound to customer, charge, amount and currency. `execute` spends
+that token at most once: the token is claimed in the database before Stripe is called, the
+Stripe request carries an idempotency key derived from the token, and the first result is kept
+so replays and racing duplicates answer with it instead of refunding again.
+
+Refusals are named errors in the spirit of Polar's (`RefundAmountTooHigh`, `RefundedAlready`,
+`RefundDisputedPayment`, ...): a preview turns them into an answer, an execution raises them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from billing.errors import BillingError, NotFound, StripeRejected, StripeUnavailable
+from billing.money import Money, to_datetime
+from billing.snapshot import Payment
+from billing.stripe_gateway import StripeGateway
+from storage.audit import FAILED, REFUSED, SUCCEEDED, Attempt, AuditLog
+from storage.tokens import DONE, UsedTokens
+from storage.tokens import FAILED as FAILED_TOKEN
+
+log = logging.getLogger(__name__)
+
+# Stripe keeps idempotency keys for at least 24 hours: within that time a retry of a token whose
+# first attempt failed half-way returns Stripe's first answer instead of refunding twice.
+RETRY_WINDOW = timedelta(hours=23)
+# An execution that neither finished nor failed within this time died with its process; its
+# token may be taken over (the idempotency key still protects the charge).
+EXECUTION_LEASE = timedelta(minutes=2)
+
+
+# --- refusals ---
+class RefundRefused(BillingError):
+    """A refund the policy or Stripe does not allow; `values` feed the explanation."""
+
+    code = "refund_refused"
+
+    def __init__(self, message: str = "", **values: Any) -> None:
+        super().__init__(message)
+        self.values = values
+
+
+class RefundChargeNotFound(RefundRefused):
+    """No such payment of this customer (another customer's charge looks the same)."""
+
+    code = "refund_charge_not_found"
+
+
+class RefundPaymentFailed(RefundRefused):
+    """The payment failed: no money was taken, so there is nothing to refund."""
+
+    code = "refund_payment_failed"
+
+
+class RefundPaymentNotSettled(RefundRefused):
+    """The payment is still processing (a SEPA debit takes days); refund once it succeeded."""
+
+    code = "refund_payment_not_settled"
+
+
+class RefundDisputedPayment(RefundRefused):
+    """The payment is disputed: the bank decides, a refund would pay twice."""
+
+    code = "refund_disputed_payment"
+
+
+class RefundedAlready(RefundRefused):
+    """The payment is fully refunded already."""
+
+    code = "refunded_already"
+
+
+class RefundAmountTooHigh(RefundRefused):
+    """More than remains refundable on the charge, or more than the policy allows per refund."""
+
+    code = "refund_amount_too_high"
+
+
+class RefundChargeTooOld(RefundRefused):
+    """The payment is older than the policy allows."""
+
+    code = "refund_charge_too_old"
+
+
+class RefundLimitReached(RefundRefused):
+    """The customer had the most refunds the policy allows in its window."""
+
+    code = "refund_limit_reached"
+
+
+class InvalidConfirmationToken(BillingError):
+    """The confirmation token is malformed, forged, or for someone else."""
+
+    code = "invalid_confirmation_token"
+
+
+class ConfirmationTokenExpired(BillingError):
+    """The confirmation token is too old; preview the refund again."""
+
+    code = "confirmation_token_expired"
+
+
+class RefundInProgress(BillingError):
+    """Another request is executing this confirmation token right now."""
+
+    code = "refund_in_progress"
+
+
+# Stripe's own refusals, named like ours (https://docs.stripe.com/error-codes).
+STRIPE_REFUSALS: dict[str, type[RefundRefused]] = {
+    "charge_already_refunded": RefundedAlready,
+    "charge_disputed": RefundDisputedPayment,
+    "refund_disputed_payment": RefundDisputedPayment,
+    "amount_too_large": RefundAmountTooHigh,
+    "charge_not_refundable": RefundPaymentNotSettled,
+}
+REFUSALS: dict[str, type[RefundRefused]] = {
+    cls.code: cls
+    for cls in (
+        RefundChargeNotFound,
+        RefundPaymentFailed,
+        RefundPaymentNotSettled,
+        RefundDisputedPayment,
+        RefundedAlready,
+        RefundAmountTooHigh,
+        RefundChargeTooOld,
+        RefundLimitReached,
+    )
+}
+
+
+# --- policy ---
+@dataclass(frozen=True, slots=True)
+class RefundPolicy:
+    """What may be refunded without a second person. Amounts in the charge currency's minor
+    unit. `max_per_customer` None: no per-customer count (the inbox, where an agent decides)."""
+
+    max_amount: int
+    max_age_days: int
+    max_per_customer: int | None
+    window_days: int
+
+    def check(self, payment: Payment, *, amount: int | None, now: datetime) -> Money:
+        """The amount to refund (what remains when `amount` is None), or the first rule it
+        breaks, as a `RefundRefused`. The per-customer count is checked by `check_count`."""
+        if payment.status == "failed":
+            raise RefundPaymentFailed(charge=payment.charge_id)
+        if payment.status != "succeeded":
+            raise RefundPaymentNotSettled(charge=payment.charge_id)
+        if payment.disputed:
+            raise RefundDisputedPayment(charge=payment.charge_id)
+        remaining = payment.refundable
+        if remaining.amount <= 0:
+            raise RefundedAlready(charge=payment.charge_id)
+        wanted = remaining.amount if amount is None else amount
+        if wanted > remaining.amount:
+            raise RefundAmountTooHigh(
+                "More than remains refundable on the payment.",
+                requested=wanted,
+                remaining=remaining.amount,
+                currency=remaining.currency,
+            )
+        if now - payment.created > timedelta(days=self.max_age_days):
+            raise RefundChargeTooOld(
+                max_age_days=self.max_age_days, charged_at=payment.created.isoformat()
+            )
+        if wanted > self.max_amount:
+            raise RefundAmountTooHigh(
+                "More than the policy allows per refund.",
+                requested=wanted,
+                max_amount=self.max_amount,
+                currency=remaining.currency,
+            )
+        return Money(wanted, remaining.currency)
+
+    def check_count(self, recent: int) -> None:
+        """`recent`: the customer's refunds in the window before this one."""
+        if self.max_per_customer is not None and recent >= self.max_per_customer:
+            raise RefundLimitReached(limit=self.max_per_customer, window_days=self.window_days)
+
+    def window_start(self, now: datetime) -> datetime:
+        return now - timedelta(days=self.window_days)
+
+
+def payment_of(charge: Any) -> Payment:
+    """A Stripe charge as the domain's `Payment`."""
+    details = charge.payment_method_details
+    method_type = details.type if details else None
+    last4 = None
+    if details is not None and method_type in ("card", "sepa_debit"):
+        last4 = getattr(getattr(details, method_type), "last4", None)
+    intent = charge.payment_intent
+    return Payment(
+        charge_id=charge.id,
+        payment_intent_id=intent if isinstance(intent, str) or intent is None else intent.id,
+        amount=Money(charge.amount_captured or charge.amount, charge.currency),
+        amount_refunded=charge.amount_refunded or 0,
+        status=charge.status,
+        created=to_datetime(charge.created),
+        failure_code=charge.failure_code,
+        failure_message=charge.failure_message,
+        method_type=method_type,
+        method_last4=last4,
+        disputed=bool(charge.disputed),
+        refunded=bool(charge.refunded),
+    )
+
+
+# --- tokens ---
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks for the refund: Fin (`fin`, no id) or an Intercom admin (`admin`, its id)."""
+
+    type: str
+    id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.type}:{self.id}" if self.id else self.type
+
+
+@dataclass(frozen=True, slots=True)
+class RefundGrant:
+    """What a confirmation token allows: this amount of this charge of this customer."""
+
+    token_id: str
+    customer_id: str
+    charge_id: str
+    amount: int
+    currency: str
+    actor: Actor
+    conversation_id: str | None = None
+    reason: str | None = None
+    issued_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class RefundTokens:
+    """Signs and reads confirmation tokens (itsdangerous; the salt keeps Fin's and the inbox's
+    tokens apart). A token is readable, not secret: it carries ids and an amount only."""
+
+    def __init__(self, secret_key: str, *, kind: str) -> None:
+        self.kind = kind
+        self._serializer = URLSafeTimedSerializer(secret_key, salt=kind)
+
+    def issue(self, grant: RefundGrant) -> str:
+        payload = {
+            "t": grant.token_id,
+            "cus": grant.customer_id,
+            "ch": grant.charge_id,
+            "amt": grant.amount,
+            "cur": grant.currency,
+            "act": grant.actor.type,
+            "aid": grant.actor.id,
+            "conv": grant.conversation_id,
+            "why": grant.reason,
+        }
+        return self._serializer.dumps({k: v for k, v in payload.items() if v is not None})
+
+    def read(self, token: str, *, max_age_seconds: int | None = None) -> RefundGrant:
+        """The grant of a genuine token; `max_age_seconds` also refuses older ones."""
+        try:
+            payload, issued = self._serializer.loads(
+                token, max_age=max_age_seconds, return_timestamp=True
+            )
+        except SignatureExpired:
+            raise ConfirmationTokenExpired() from None
+        except BadSignature:
+            raise InvalidConfirmationToken() from None
+        try:
+            return RefundGrant(
+                token_id=str(payload["t"]),
+                customer_id=str(payload["cus"]),
+                charge_id=str(payload["ch"]),
+                amount=int(payload["amt"]),
+                currency=str(payload["cur"]),
+                actor=Actor(str(payload["act"]), payload.get("aid")),
+                conversation_id=payload.get("conv"),
+                reason=payload.get("why"),
+                issued_at=issued.astimezone(UTC),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise InvalidConfirmationToken() from None
+
+
+# --- the service ---
+@dataclass(frozen=True, slots=True)
+class RefundPreview:
+    customer_id: str
+    payment: Payment | None
+    amount: Money | None = None
+    refusal: RefundRefused | None = None
+    token: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def eligible(self) -> bool:
+        return self.token is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    """A refund Stripe made (or our first answer to this token, when `replayed`)."""
+
+    refund_id: str
+    status: str  # Stripe's refund status: succeeded | pending | requires_action | ...
+    amount: Money
+    charge_id: str
+    customer_id: str
+    method_type: str | None
+    method_last4: str | None
+    replayed: bool = False
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "outcome": "refunded",
+            "refund_id": self.refund_id,
+            "status": self.status,
+            "amount": self.amount.amount,
+            "currency": self.amount.currency,
+            "charge_id": self.charge_id,
+            "customer_id": self.customer_id,
+            "method_type": self.method_type,
+            "method_last4": self.method_last4,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> RefundResult:
+        return cls(
+            refund_id=record["refund_id"],
+            status=record["status"],
+            amount=Money(record["amount"], record["currency"]),
+            charge_id=record["charge_id"],
+            customer_id=record["customer_id"],
+            method_type=record.get("method_type"),
+            method_last4=record.get("method_last4"),
+            replayed=True,
+        )
+
+
+class RefundService:
+    """Preview and execute refunds for one surface (Fin or the inbox)."""
+
+    def __init__(
+        self,
+        *,
+        gateway: StripeGateway,
+        audit: AuditLog,
+        tokens: UsedTokens,
+        signer: RefundTokens,
+        policy: RefundPolicy,
+        token_seconds: int,
+        wait_seconds: float,
+    ) -> None:
+        self.gateway = gateway
+        self.audit = audit
+        self.tokens = tokens
+        self.signer = signer
+        self.policy = policy
+        self.token_seconds = token_seconds
+        self.wait_seconds = wait_seconds
+
+    # --- step 1 ---
+    async def preview(
+        self,
+        customer_id: str,
+        *,
+        actor: Actor,
+        charge_id: str | None = None,
+        amount: int | None = None,
+        conversation_id: str | None = None,
+        reason: str | None = None,
+    ) -> RefundPreview:
+        """Whether the charge (by default the customer's latest payment) may be refunded, and a
+        confirmation token if so. Refusals are answers here, not errors."""
+        now = datetime.now(UTC)
+        payment = None
+        try:
+            payment = await self._payment(customer_id, charge_id)
+            money = self.policy.check(payment, amount=amount, now=now)
+            if self.policy.max_per_customer is not None:
+                self.policy.check_count(
+                    await self.audit.count_recent(
+                        customer_id,
+                        actor_type=actor.type,
+                        action="refund",
+                        since=self.policy.window_start(now),
+                    )
+                )
+        except RefundRefused as refusal:
+            return RefundPreview(customer_id, payment, refusal=refusal)
+        grant = RefundGrant(
+            token_id=secrets.token_urlsafe(16),
+            customer_id=customer_id,
+            charge_id=payment.charge_id,
+            amount=money.amount,
+            currency=money.currency,
+            actor=actor,
+            conversation_id=conversation_id,
+            reason=(reason or None) and reason[:200],
+        )
+        return RefundPreview(
+            customer_id,
+            payment,
+            amount=money,
+            token=self.signer.issue(grant),
+            expires_at=(now + timedelta(seconds=self.token_seconds)).replace(microsecond=0),
+        )
+
+    # --- step 2 ---
+    async def execute(self, token: str, *, customer_id: str) -> RefundResult:
+        """Refund what the token allows, at most once. Replays (and a duplicate that raced this
+        one) get the first result with `replayed=True`; a refusal is raised, the same each
+        time; `StripeUnavailable` means nothing is known to have happened and the same token may
+        be sent again."""
+        grant = self.signer.read(token)
+        if grant.customer_id != customer_id:
+            raise InvalidConfirmationToken("The confirmation token is for another customer.")
+        existing = await self.tokens.get(grant.token_id)
+        if existing is None:
+            # Only an unused token expires: a used one keeps answering with its result.
+            self.signer.read(token, max_age_seconds=self.token_seconds)
+        claim = await self.tokens.claim(
+            grant.token_id,
+            self.signer.kind,
+            lease=EXECUTION_LEASE,
+            retry_failed_within=RETRY_WINDOW,
+        )
+        if not claim.owned:
+            record = await self.tokens.wait_until_settled(grant.token_id, within=self.wait_seconds)
+            if record is None or not record.settled:
+                raise RefundInProgress()
+            if record.status != DONE:
+                if record.claimed_at < datetime.now(UTC) - RETRY_WINDOW:
+                    # Stripe may have forgotten the idempotency key: a retry is no longer safe.
+                    raise ConfirmationTokenExpired()
+                raise StripeUnavailable("An earlier attempt with this token did not finish.")
+            return _replay(record.result or {})
+        # A retry whose earlier attempt may have reached Stripe's refund endpoint must not be
+        # judged on the charge as that attempt left it: only Stripe knows, by the key.
+        after_request = claim.retry and (
+            existing is None or (existing.result or {}).get("refund_requested", True)
+        )
+        progress = _Progress()
+        try:
+            result = await self._refund(grant, after_request=after_request, progress=progress)
+        except RefundRefused as refusal:
+            await self.tokens.finish(
+                grant.token_id,
+                DONE,
+                {"outcome": "refused", "code": refusal.code, "values": refusal.values},
+            )
+            raise
+        except StripeRejected as exc:
+            await self.tokens.finish(
+                grant.token_id, DONE, {"outcome": "rejected", "code": exc.code}
+            )
+            raise
+        except BaseException:
+            # Stripe unavailable, a bug, or cancellation: whether Stripe refunded is unknown,
+            # so the token stays usable and a retry sends the same idempotency key.
+            await asyncio.shield(
+                self.tokens.finish(
+                    grant.token_id,
+                    FAILED_TOKEN,
+                    {"outcome": "unknown", "refund_requested": progress.refund_requested},
+                )
+            )
+            raise
+        await self.tokens.finish(grant.token_id, DONE, result.as_record())
+        return result
+
+    async def _refund(
+        self, grant: RefundGrant, *, after_request: bool, progress: _Progress
+    ) -> RefundResult:
+        attempt = Attempt(
+            actor_type=grant.actor.type,
+            actor_id=grant.actor.id,
+            action="refund",
+            customer_id=grant.customer_id,
+            object_id=grant.charge_id,
+            amount=grant.amount,
+            currency=grant.currency,
+            reason=grant.reason,
+            conversation_id=grant.conversation_id,
+            token_id=grant.token_id,
+        )
+        now = datetime.now(UTC)
+        # The count was taken when the token was first spent; its retry is the same refund.
+        limit = None if after_request else self.policy.max_per_customer
+        slot = await self.audit.begin(
+            attempt, at_most=limit, since=self.policy.window_start(now), now=now
+        )
+        if not slot.allowed:
+            raise RefundLimitReached(limit=limit, window_days=self.policy.window_days)
+        payment = None
+        try:
+            if not after_request:
+                # The charge may have changed since the preview (refunded in the dashboard, a
+                # dispute opened, a SEPA debit returned): judge it again as it is now.
+                payment = await self._payment(grant.customer_id, grant.charge_id)
+                if payment.amount.currency != grant.currency:
+                    raise RefundChargeNotFound(charge=grant.charge_id)
+                self.policy.check(payment, amount=grant.amount, now=now)
+            progress.refund_requested = True
+            refund = await self.gateway.create_refund_once(
+                {
+                    "charge": grant.charge_id,
+                    "amount": grant.amount,
+                    "reason": "requested_by_customer",
+                    "metadata": _metadata(grant),
+                },
+                idempotency_key=f"{self.signer.kind}:{grant.token_id}",
+            )
+        except RefundRefused as refusal:
+            await self.audit.finish(slot.entry_id, REFUSED, error_code=refusal.code)
+            raise
+        except StripeRejected as exc:
+            refusal_type = STRIPE_REFUSALS.get(exc.code)
+            await self.audit.finish(
+                slot.entry_id,
+                REFUSED,
+                error_code=refusal_type.code if refusal_type else f"stripe_{exc.code}",
+            )
+            if refusal_type is not None:
+                raise refusal_type(charge=grant.charge_id) from exc
+            raise
+        except NotFound as exc:
+            await self.audit.finish(slot.entry_id, REFUSED, error_code="refund_charge_not_found")
+            raise RefundChargeNotFound(charge=grant.charge_id) from exc
+        except BaseException as exc:
+            code = exc.code if isinstance(exc, BillingError) else type(exc).__name__
+            await asyncio.shield(self.audit.finish(slot.entry_id, FAILED, error_code=code))
+            raise
+        await self.audit.finish(slot.entry_id, SUCCEEDED, stripe_id=refund.id)
+        log.info(
+            "refund %s of charge %s for %s by %s",
+            refund.id,
+            grant.charge_id,
+            grant.customer_id,
+            grant.actor.label,
+        )
+        if payment is None:
+            payment = await self._payment_or_none(grant.charge_id)
+        return RefundResult(
+            refund_id=refund.id,
+            status=refund.status or "pending",
+            amount=Money(refund.amount, refund.currency),
+            charge_id=grant.charge_id,
+            customer_id=grant.customer_id,
+            method_type=payment.method_type if payment else None,
+            method_last4=payment.method_last4 if payment else None,
+        )
+
+    async def _payment(self, customer_id: str, charge_id: str | None) -> Payment:
+        if charge_id is None:
+            charges = await self.gateway.list_charges(customer_id, limit=10)
+            # The customer's latest payment that took (or is taking) money.
+            charge = next((c for c in charges if c.status != "failed"), None)
+            if charge is None:
+                raise RefundChargeNotFound()
+            return payment_of(charge)
+        try:
+            charge = await self.gateway.retrieve_charge(charge_id)
+        except NotFound:
+            raise RefundChargeNotFound(charge=charge_id) from None
+        owner = (
+            charge.customer
+            if isinstance(charge.customer, str)
+            else getattr(charge.customer, "id", None)
+        )
+        if owner != customer_id:
+            # Someone else's payment is "not found" to this customer: nothing leaks.
+            raise RefundChargeNotFound(charge=charge_id)
+        return payment_of(charge)
+
+    async def _payment_or_none(self, charge_id: str) -> Payment | None:
+        try:
+            return payment_of(await self.gateway.retrieve_charge(charge_id))
+        except BillingError:
+            return None  # only decorates the answer (card ending); the refund is done
+
+
+@dataclass(slots=True)
+class _Progress:
+    refund_requested: bool = False
+
+
+def _metadata(grant: RefundGrant) -> dict[str, str]:
+    # Deterministic from the token: a retry must send exactly the same parameters.
+    metadata = {"token_id": grant.token_id, "requested_by": grant.actor.label}
+    if grant.conversation_id:
+        metadata["intercom_conversation_id"] = grant.conversation_id
+    return metadata
+
+
+def _replay(record: dict[str, Any]) -> RefundResult:
+    outcome = record.get("outcome")
+    if outcome == "refunded":
+        return RefundResult.from_record(record)
+    if outcome == "refused":
+        raise REFUSALS.get(record.get("code", ""), RefundRefused)(**record.get("values", {}))
+    raise StripeRejected("Stripe refused this refund.", code=record.get("code") or "rejected")

@@ -1,0 +1,450 @@
+"""The sidebar's "Refund a payment" action, with a confirm step.
+
+Pick a payment → amount (all that remains by default) and a reason → review: the refund policy
+is applied and a confirmation token is signed → "Yes, refund €12.50" spends the token. It is the
+refund service Fin uses (`billing.refunds`), with the same policy minus Fin's per-customer count
+(an agent decides), the same single-use token and Stripe idempotency key, and the admin's id in
+the audit trail. The button joins the summary through `SUMMARY_BUTTONS`; the steps are routed by
+`@inbox_action("refund")` as `refund`, `refund:charge:<id>`, `refund:review:<id>`,
+`refund:confirm`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from billing.errors import StripeRejected, StripeUnavailable
+from billing.money import Money, format_day, minor_unit_factor
+from billing.refunds import (
+    Actor,
+    ConfirmationTokenExpired,
+    InvalidConfirmationToken,
+    RefundInProgress,
+    RefundPolicy,
+    RefundRefused,
+    RefundResult,
+    RefundService,
+    RefundTokens,
+)
+from billing.snapshot import BillingSnapshot, Payment
+from canvas_app.canvas import Button, Component, Input, ListComponent, ListItem, Text, canvas
+from canvas_app.canvas import canvas_response as response
+from canvas_app.cards.common import money
+from canvas_app.copy import MESSAGES, t
+from canvas_app.inbox import SUMMARY_BUTTONS, InboxContext, inbox_action, render
+from canvas_app.services import Services
+from storage.audit import AuditLog
+from storage.tokens import UsedTokens
+
+log = logging.getLogger(__name__)
+
+MAX_LISTED = 5
+KEPT = ("customer_id", "matches")  # what every step carries over from the sidebar's stored_data
+
+# The refund steps' copy, added to the one catalogue (`canvas_app.copy`) when the feature loads.
+REFUND_COPY: dict[str, dict[str, str]] = {
+    "ir.button.refund": {"en": "Refund a payment", "de": "Zahlung erstatten"},
+    "ir.pick.header": {"en": "**Refund a payment**", "de": "**Zahlung erstatten**"},
+    "ir.pick.hint": {
+        "en": "Which payment should be refunded?",
+        "de": "Welche Zahlung soll erstattet werden?",
+    },
+    "ir.pick.title": {"en": "{amount} · {date}", "de": "{amount} · {date}"},
+    "ir.pick.subtitle": {"en": "{refundable} refundable", "de": "{refundable} erstattbar"},
+    "ir.pick.none": {
+        "en": "No payment of this customer can be refunded here (refunded, disputed or older "
+        "than {days} days).",
+        "de": "Keine Zahlung dieses Kunden kann hier erstattet werden (erstattet, angefochten "
+        "oder älter als {days} Tage).",
+    },
+    "ir.form.header": {
+        "en": "**Refund the payment of {date}**",
+        "de": "**Zahlung vom {date} erstatten**",
+    },
+    "ir.form.detail": {
+        "en": "{amount} paid, {refundable} can still be refunded.",
+        "de": "{amount} bezahlt, davon noch {refundable} erstattbar.",
+    },
+    "ir.form.amount": {"en": "Amount to refund", "de": "Zu erstattender Betrag"},
+    "ir.form.reason": {
+        "en": "Reason (kept in the audit trail)",
+        "de": "Grund (wird im Audit-Protokoll gespeichert)",
+    },
+    "ir.form.reason_placeholder": {"en": "e.g. charged twice", "de": "z. B. doppelt abgebucht"},
+    "ir.form.amount_invalid": {
+        "en": "Enter an amount like {example}.",
+        "de": "Bitte einen Betrag wie {example} eingeben.",
+    },
+    "ir.button.review": {"en": "Review refund", "de": "Erstattung prüfen"},
+    "ir.confirm.header": {"en": "**Refund {amount}?**", "de": "**{amount} erstatten?**"},
+    "ir.confirm.detail": {
+        "en": "From the payment of {date} ({paid}), back to {method}.",
+        "de": "Aus der Zahlung vom {date} ({paid}), zurück auf {method}.",
+    },
+    "ir.confirm.note": {
+        "en": "Money moves when you confirm; a refund cannot be undone.",
+        "de": "Das Geld fließt mit der Bestätigung; eine Erstattung lässt sich nicht rückgängig "
+        "machen.",
+    },
+    "ir.button.confirm": {"en": "Yes, refund {amount}", "de": "Ja, {amount} erstatten"},
+    "ir.done": {"en": "**{amount} refunded**", "de": "**{amount} erstattet**"},
+    "ir.done.detail": {
+        "en": "Stripe refund {refund_id} ({status}). The customer usually sees it within 5 to "
+        "10 business days.",
+        "de": "Stripe-Erstattung {refund_id} ({status}). Beim Kunden kommt sie meist innerhalb "
+        "von 5 bis 10 Werktagen an.",
+    },
+    "ir.done.replayed": {
+        "en": "This refund had already been made; no money moved again.",
+        "de": "Diese Erstattung war bereits erfolgt; es wurde kein weiteres Geld bewegt.",
+    },
+    "ir.unconfirmed": {
+        "en": "Stripe did not confirm the refund in time. Trying again is safe: it cannot "
+        "refund twice.",
+        "de": "Stripe hat die Erstattung nicht rechtzeitig bestätigt. Erneut versuchen ist "
+        "sicher: doppelt erstattet wird nicht.",
+    },
+    "ir.button.try_again": {"en": "Try again", "de": "Erneut versuchen"},
+    "ir.token_expired": {
+        "en": "The confirmation has expired or is not valid. Review the refund again.",
+        "de": "Die Bestätigung ist abgelaufen oder ungültig. Bitte die Erstattung erneut prüfen.",
+    },
+    "ir.in_progress": {
+        "en": "This refund is being processed right now. Check again in a moment.",
+        "de": "Diese Erstattung wird gerade ausgeführt. Bitte gleich noch einmal nachsehen.",
+    },
+    # Why a refund is refused, for the agent (Fin's sentences speak to the customer instead).
+    "ir.refused.refund_charge_not_found": {
+        "en": "This payment does not belong to this customer.",
+        "de": "Diese Zahlung gehört nicht zu diesem Kunden.",
+    },
+    "ir.refused.refund_payment_failed": {
+        "en": "This payment failed: nothing was taken, nothing to refund.",
+        "de": "Diese Zahlung ist fehlgeschlagen: Es wurde nichts abgebucht.",
+    },
+    "ir.refused.refund_payment_not_settled": {
+        "en": "This payment is still processing (SEPA takes days). Refund it once it succeeded.",
+        "de": "Diese Zahlung wird noch bearbeitet (SEPA dauert Tage). Erstatten, sobald sie "
+        "durchgegangen ist.",
+    },
+    "ir.refused.refund_disputed_payment": {
+        "en": "This payment is disputed: the bank decides; a refund would pay twice.",
+        "de": "Diese Zahlung ist angefochten: Die Bank entscheidet; eine Erstattung zahlte "
+        "doppelt.",
+    },
+    "ir.refused.refunded_already": {
+        "en": "This payment has been refunded in full already.",
+        "de": "Diese Zahlung wurde bereits vollständig erstattet.",
+    },
+    "ir.refused.refund_amount_too_high": {
+        "en": "More than allowed: at most {limit} can be refunded here.",
+        "de": "Mehr als erlaubt: Hier können höchstens {limit} erstattet werden.",
+    },
+    "ir.refused.refund_charge_too_old": {
+        "en": "This payment is older than {days} days; refund it in the Stripe dashboard if "
+        "it must be.",
+        "de": "Diese Zahlung ist älter als {days} Tage; falls nötig im Stripe-Dashboard erstatten.",
+    },
+    "ir.refused.refund_refused": {
+        "en": "Stripe refused this refund.",
+        "de": "Stripe hat diese Erstattung abgelehnt.",
+    },
+}
+MESSAGES.update(REFUND_COPY)
+
+
+# --- the summary button ---
+def refund_button(snapshot: BillingSnapshot, locale: str) -> list[Button]:
+    if not any(_refundable(p) for p in snapshot.payments):
+        return []
+    return [Button(id="refund", label=t("ir.button.refund", locale), style="secondary")]
+
+
+SUMMARY_BUTTONS.append(refund_button)
+
+
+# --- the steps ---
+@inbox_action("refund")
+async def refund_step(ctx: InboxContext, arg: str) -> dict[str, Any]:
+    step, _, charge_id = arg.partition(":")
+    if not ctx.stored.get("customer_id"):
+        return response(await render(ctx, view="summary"))
+    if step == "":
+        return await _pick(ctx)
+    if step == "charge" and charge_id:
+        return await _form(ctx, charge_id)
+    if step == "review" and charge_id:
+        return await _review(ctx, charge_id)
+    if step == "confirm":
+        return await _confirm(ctx)
+    return response(await render(ctx, view="summary"))
+
+
+async def _pick(ctx: InboxContext) -> dict[str, Any]:
+    snapshot = await ctx.snapshot(fresh=True)
+    max_age = ctx.services.settings.refund_max_age_days
+    payments = [p for p in snapshot.payments if _refundable(p, snapshot, max_age)][:MAX_LISTED]
+    if not payments:
+        return _card(ctx, Text(text=t("ir.pick.none", ctx.locale, days=max_age)))
+    items = [
+        ListItem(
+            id=f"refund:charge:{p.charge_id}",
+            title=t(
+                "ir.pick.title",
+                ctx.locale,
+                amount=money(p.amount, ctx.locale),
+                date=format_day(p.created, ctx.locale),
+            ),
+            subtitle=t("ir.pick.subtitle", ctx.locale, refundable=money(p.refundable, ctx.locale)),
+            tertiary_text=_method(p),
+        )
+        for p in payments
+    ]
+    return _card(
+        ctx,
+        Text(text=t("ir.pick.header", ctx.locale)),
+        Text(text=t("ir.pick.hint", ctx.locale), style="muted"),
+        ListComponent(items=items),
+    )
+
+
+async def _form(ctx: InboxContext, charge_id: str, *, problem: str | None = None) -> dict[str, Any]:
+    snapshot = await ctx.snapshot(fresh=True)
+    payment = next((p for p in snapshot.payments if p.charge_id == charge_id), None)
+    if payment is None:
+        return _refused(ctx, "refund_charge_not_found", {})
+    remaining = payment.refundable
+    parts: list[Component] = [
+        Text(text=t("ir.form.header", ctx.locale, date=format_day(payment.created, ctx.locale))),
+        Text(
+            text=t(
+                "ir.form.detail",
+                ctx.locale,
+                amount=money(payment.amount, ctx.locale),
+                refundable=money(remaining, ctx.locale),
+            ),
+            style="muted",
+        ),
+        Input(
+            id="refund_amount",
+            label=t("ir.form.amount", ctx.locale),
+            value=_plain_amount(remaining, ctx.locale),
+        ),
+        Input(
+            id="refund_reason",
+            label=t("ir.form.reason", ctx.locale),
+            placeholder=t("ir.form.reason_placeholder", ctx.locale),
+        ),
+    ]
+    if problem:
+        parts.append(Text(text=problem, style="error"))
+    parts += [
+        Button(id=f"refund:review:{charge_id}", label=t("ir.button.review", ctx.locale)),
+        Button(id="summary", label=t("m.button.cancel", ctx.locale), style="secondary"),
+    ]
+    return _card(ctx, *parts, back=False)
+
+
+async def _review(ctx: InboxContext, charge_id: str) -> dict[str, Any]:
+    values = ctx.request.input_values
+    snapshot = await ctx.snapshot()
+    currency = snapshot.customer.currency
+    payment = next((p for p in snapshot.payments if p.charge_id == charge_id), None)
+    if payment is not None:
+        currency = payment.amount.currency
+    raw_amount = str(values.get("refund_amount") or "").strip()
+    try:
+        amount = parse_amount(raw_amount, currency) if raw_amount else None
+    except ValueError:
+        example = _plain_amount(Money(1250, currency), ctx.locale)
+        problem = t("ir.form.amount_invalid", ctx.locale, example=example)
+        return await _form(ctx, charge_id, problem=problem)
+    reason = str(values.get("refund_reason") or "").strip() or None
+    preview = await refund_service(ctx.services).preview(
+        ctx.stored["customer_id"],
+        actor=Actor("admin", ctx.request.admin_id),
+        charge_id=charge_id,
+        amount=amount,
+        conversation_id=ctx.request.conversation_id,
+        reason=reason,
+    )
+    if preview.refusal is not None or preview.amount is None or preview.payment is None:
+        refusal = preview.refusal or RefundRefused()
+        return _refused(ctx, refusal.code, refusal.values)
+    paid = preview.payment
+    amount_text = money(preview.amount, ctx.locale)
+    return _card(
+        ctx,
+        Text(text=t("ir.confirm.header", ctx.locale, amount=amount_text)),
+        Text(
+            text=t(
+                "ir.confirm.detail",
+                ctx.locale,
+                date=format_day(paid.created, ctx.locale),
+                paid=money(paid.amount, ctx.locale),
+                method=_method(paid),
+            ),
+            style="muted",
+        ),
+        Text(text=t("ir.confirm.note", ctx.locale), style="muted"),
+        Button(id="refund:confirm", label=t("ir.button.confirm", ctx.locale, amount=amount_text)),
+        Button(id="summary", label=t("m.button.cancel", ctx.locale), style="secondary"),
+        back=False,
+        refund_token=preview.token,
+    )
+
+
+async def _confirm(ctx: InboxContext) -> dict[str, Any]:
+    token = ctx.stored.get("refund_token")
+    customer_id = ctx.stored["customer_id"]
+    if not isinstance(token, str):
+        return _card(ctx, Text(text=t("ir.token_expired", ctx.locale), style="error"))
+    # Shielded: if the sidebar's render budget runs out, the refund still finishes and records
+    # its outcome, so pressing the button again replays it instead of finding it half done.
+    task = asyncio.ensure_future(
+        refund_service(ctx.services).execute(token, customer_id=customer_id)
+    )
+    try:
+        result = await asyncio.shield(task)
+    except RefundRefused as refusal:
+        return _refused(ctx, refusal.code, refusal.values)
+    except (InvalidConfirmationToken, ConfirmationTokenExpired):
+        return _card(ctx, Text(text=t("ir.token_expired", ctx.locale), style="error"))
+    except RefundInProgress:
+        return _card(ctx, Text(text=t("ir.in_progress", ctx.locale)), refund_token=token)
+    except StripeRejected as exc:
+        log.warning("Stripe rejected an agent refund for %s: %s", customer_id, exc.code)
+        return _refused(ctx, "refund_refused", {})
+    except StripeUnavailable:
+        return _card(
+            ctx,
+            Text(text=t("ir.unconfirmed", ctx.locale), style="error"),
+            Button(id="refund:confirm", label=t("ir.button.try_again", ctx.locale)),
+            refund_token=token,
+        )
+    finally:
+        ctx.services.billing.invalidate(customer_id)
+    log.info(
+        "agent %s refund %s for %s (replayed: %s)",
+        ctx.request.admin_id,
+        result.refund_id,
+        customer_id,
+        result.replayed,
+    )
+    return _done(ctx, result)
+
+
+def _done(ctx: InboxContext, result: RefundResult) -> dict[str, Any]:
+    parts: list[Component] = [
+        Text(text=t("ir.done", ctx.locale, amount=money(result.amount, ctx.locale))),
+        Text(
+            text=t("ir.done.detail", ctx.locale, refund_id=result.refund_id, status=result.status),
+            style="muted",
+        ),
+    ]
+    if result.replayed:
+        parts.append(Text(text=t("ir.done.replayed", ctx.locale), style="muted"))
+    return _card(ctx, *parts)
+
+
+def _refused(ctx: InboxContext, code: str, values: dict[str, Any]) -> dict[str, Any]:
+    key = f"ir.refused.{code}" if f"ir.refused.{code}" in MESSAGES else "ir.refused.refund_refused"
+    currency = values.get("currency") or "eur"
+    limit = values.get("remaining", values.get("max_amount"))
+    text = t(
+        key,
+        ctx.locale,
+        limit=money(Money(limit, currency), ctx.locale) if limit is not None else "—",
+        days=values.get("max_age_days", ctx.services.settings.refund_max_age_days),
+    )
+    return _card(ctx, Text(text=text, style="error"))
+
+
+def refund_service(services: Services) -> RefundService:
+    """Refunds as an agent may make them from the sidebar: Fin's policy without the
+    per-customer count."""
+    settings = services.settings
+    timeout = settings.stripe_timeout_seconds * (settings.stripe_max_network_retries + 1)
+    return RefundService(
+        gateway=services.stripe,
+        audit=AuditLog(services.db),
+        tokens=UsedTokens(services.db),
+        signer=RefundTokens(settings.secret_key.get_secret_value(), kind="inbox-refund"),
+        policy=RefundPolicy(
+            max_amount=settings.refund_max_amount,
+            max_age_days=settings.refund_max_age_days,
+            max_per_customer=None,
+            window_days=settings.refund_window_days,
+        ),
+        token_seconds=settings.confirmation_token_seconds,
+        wait_seconds=min(timeout + 2.0, 6.0),
+    )
+
+
+# --- helpers ---
+def parse_amount(text: str, currency: str) -> int:
+    """What an agent types ("12,50", "12.50 €", "1.234,5", "1,234.50") in minor units. The last
+    separator followed by at most the currency's decimals is the decimal mark; any other groups
+    thousands. Raises ValueError for anything else or a non-positive amount."""
+    factor = minor_unit_factor(currency)
+    decimals = len(str(factor)) - 1
+    cleaned = re.sub(r"[^\d.,]", "", text)
+    if not re.search(r"\d", cleaned):
+        raise ValueError(text)
+    whole, fraction = cleaned, ""
+    last = max(cleaned.rfind("."), cleaned.rfind(","))
+    if last >= 0 and 0 < len(cleaned) - last - 1 <= decimals:
+        whole, fraction = cleaned[:last], cleaned[last + 1 :]
+    digits = re.sub(r"[.,]", "", whole) or "0"
+    if not digits.isdigit() or not (fraction == "" or fraction.isdigit()):
+        raise ValueError(text)
+    amount = int(digits) * factor + (int(fraction.ljust(decimals, "0")) if fraction else 0)
+    if amount <= 0:
+        raise ValueError(text)
+    return amount
+
+
+def _plain_amount(value: Money, locale: str) -> str:
+    # An input's value without the currency sign: what the agent would type.
+    factor = minor_unit_factor(value.currency)
+    if factor == 1:
+        return str(value.amount)
+    decimals = len(str(factor)) - 1
+    text = f"{value.amount / factor:.{decimals}f}"
+    return text.replace(".", ",") if locale.startswith("de") else text
+
+
+def _refundable(
+    payment: Payment, snapshot: BillingSnapshot | None = None, max_age: int = 0
+) -> bool:
+    if payment.status != "succeeded" or payment.disputed or payment.refundable.amount <= 0:
+        return False
+    if snapshot is None:
+        return True
+    return (snapshot.fetched_at - payment.created).days <= max_age
+
+
+def _method(payment: Payment) -> str:
+    last4 = f"•••• {payment.method_last4}" if payment.method_last4 else ""
+    if payment.method_type == "sepa_debit":
+        return f"SEPA {last4}".strip()
+    return last4 or (payment.method_type or "—").replace("_", " ")
+
+
+def _card(
+    ctx: InboxContext, *components: Component, back: bool = True, refund_token: str | None = None
+) -> dict[str, Any]:
+    stored = {k: v for k, v in ctx.stored.items() if k in KEPT}
+    if refund_token:
+        stored["refund_token"] = refund_token
+    parts = list(components)
+    if back:
+        parts.append(Button(id="summary", label=t("button.back", ctx.locale), style="secondary"))
+    return response(canvas(*parts, stored_data={**stored, "view": "action"}))
+
+
+# Nothing of its own to route: importing this module adds its button and steps to the inbox.
+routes: list[Any] = []

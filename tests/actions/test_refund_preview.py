@@ -1,0 +1,188 @@
+"""`refunds/preview` applies the refund policy and moves no money: an eligible payment gets the
+amount and a confirmation token; every rule that refuses answers with its reason and a message
+Fin can say (200, eligible=false), never with an error page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.actions.conftest import Stripe, who
+from tests.conftest import AppClient
+
+
+def preview(app: AppClient, key: str = "healthy", **fields: object) -> dict:
+    response = app.fin("/fin/refunds/preview", who(key, **fields))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_latest_payment_is_previewed_in_full_with_a_token_and_nothing_moves(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    latest = stripe.latest_charge("cus_DemoHealthy")
+
+    body = preview(fin)
+
+    assert body["eligible"] is True and body["reason"] is None
+    assert body["amount"] == {"amount": 7900, "currency": "eur", "formatted": "€79.00"}
+    assert body["charge"]["id"] == latest["id"]
+    assert body["charge"]["refundable"]["amount"] == 7900
+    assert body["charge"]["payment_method_last4"] == "4242"
+    assert body["confirmation_token"]
+    expires = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
+    assert 590 <= (expires - datetime.now(UTC)).total_seconds() <= 600
+    assert body["message"].startswith("I can refund your payment of €79.00 from ")
+    assert body["message"].endswith("Shall I go ahead with the refund of €79.00?")
+    assert stripe.refunds(latest["id"]) == []
+    assert stripe.refund_posts() == []
+
+
+def test_a_partial_amount_of_a_chosen_payment_is_previewed(fin: AppClient, stripe: Stripe) -> None:
+    older = stripe.charges("cus_DemoHealthy")[1]  # about 40 days old
+
+    body = preview(fin, charge_id=older["id"], amount=1250, locale="de")
+
+    assert body["eligible"] is True
+    assert body["charge"]["id"] == older["id"]
+    assert body["amount"]["amount"] == 1250
+    assert body["message"].startswith("Ich kann 12,50\xa0€ Ihrer Zahlung über 79,00\xa0€ vom ")
+
+
+def test_more_than_the_policy_maximum_is_refused(fin: AppClient) -> None:
+    body = preview(fin, "vip")  # 199 € > the default maximum of 100 €
+
+    assert (body["eligible"], body["reason"]) == (False, "refund_amount_too_high")
+    assert body["confirmation_token"] is None and body["amount"] is None
+    assert body["charge"]["amount"]["amount"] == 19900
+    assert body["message"] == (
+        "I can refund at most €100.00 here; a member of our team will look at a larger refund."
+    )
+
+
+def test_more_than_remains_of_a_partly_refunded_payment_is_refused(
+    start_app: Callable[..., AppClient], stripe: Stripe
+) -> None:
+    app = start_app(refund_max_amount=50_000)
+    partly = next(c for c in stripe.charges("cus_DemoVip") if c["amount_refunded"])
+
+    too_much = preview(app, "vip", charge_id=partly["id"], amount=18_000)
+    the_rest = preview(app, "vip", charge_id=partly["id"])
+
+    assert too_much["reason"] == "refund_amount_too_high"
+    assert too_much["message"] == "Only €179.00 of that payment can still be refunded."
+    assert the_rest["eligible"] is True and the_rest["amount"]["amount"] == 17_900
+
+
+def test_a_payment_older_than_the_maximum_age_is_refused(
+    start_app: Callable[..., AppClient],
+) -> None:
+    app = start_app(refund_max_age_days=5)  # Anna's latest payment is 12 days old
+
+    body = preview(app)
+
+    assert (body["eligible"], body["reason"]) == (False, "refund_charge_too_old")
+    assert "is older than 5 days" in body["message"]
+
+
+def test_the_per_customer_limit_counts_fins_refunds_in_the_window(
+    start_app: Callable[..., AppClient],
+) -> None:
+    app = start_app(refund_max_per_customer=1)
+    first = preview(app, amount=1000)
+    done = app.fin("/fin/refunds", who("healthy", confirmation_token=first["confirmation_token"]))
+    assert done.status_code == 200
+
+    second = preview(app)
+
+    assert (second["eligible"], second["reason"]) == (False, "refund_limit_reached")
+    assert second["message"] == (
+        "You've already had 1 refund in the last 30 days, so a member of our team needs to "
+        "handle this one."
+    )
+
+
+def test_a_disputed_payment_is_refused(fin: AppClient, stripe: Stripe) -> None:
+    latest = stripe.latest_charge("cus_DemoHealthy")
+    # The sandbox has no dispute API; a chargeback sets this flag on the charge in Stripe.
+    stripe.sandbox.state.objects[latest["id"]]["disputed"] = True
+
+    body = preview(fin)
+
+    assert (body["eligible"], body["reason"]) == (False, "refund_disputed_payment")
+    assert "disputed with your bank" in body["message"]
+
+
+def test_a_sepa_debit_still_processing_is_refused_until_it_settles(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    [open_invoice] = stripe.get("/v1/invoices", customer="cus_DemoSepa", status="open")["data"]
+    stripe.post(f"/v1/invoices/{open_invoice['id']}/pay")  # SEPA: the charge is now pending
+
+    body = preview(fin, "sepa", locale="de")
+
+    assert body["charge"]["status"] == "pending"
+    assert (body["eligible"], body["reason"]) == (False, "refund_payment_not_settled")
+    assert "wird von Ihrer Bank noch bearbeitet" in body["message"]
+
+
+def test_a_failed_payment_has_nothing_to_refund(fin: AppClient, stripe: Stripe) -> None:
+    failed = stripe.latest_charge("cus_DemoSepa", status="failed")
+
+    body = preview(fin, "sepa", charge_id=failed["id"])
+
+    assert (body["eligible"], body["reason"]) == (False, "refund_payment_failed")
+    assert "no money was taken" in body["message"]
+
+
+def test_a_fully_refunded_payment_is_refused(fin: AppClient, stripe: Stripe) -> None:
+    latest = stripe.latest_charge("cus_DemoHealthy")
+    stripe.post("/v1/refunds", {"charge": latest["id"]})
+
+    body = preview(fin, charge_id=latest["id"])
+
+    assert (body["eligible"], body["reason"]) == (False, "refunded_already")
+    assert body["message"].startswith("Your payment of €79.00 from ")
+    assert body["message"].endswith("has already been refunded in full.")
+
+
+@pytest.mark.parametrize("whose", ["cus_DemoVip", "unknown"])
+def test_another_customers_payment_looks_like_no_payment_at_all(
+    fin: AppClient, stripe: Stripe, whose: str
+) -> None:
+    charge_id = stripe.latest_charge(whose)["id"] if whose != "unknown" else "ch_doesnotexist"
+
+    body = preview(fin, charge_id=charge_id)
+
+    assert (body["eligible"], body["reason"]) == (False, "refund_charge_not_found")
+    assert body["charge"] is None
+    assert body["message"] == "I couldn't find that payment on your account, so I can't refund it."
+
+
+def test_a_customer_without_payments_has_nothing_to_refund(fin: AppClient, stripe: Stripe) -> None:
+    stripe.post("/v1/customers", {"email": "fresh@example.com"})
+
+    body = fin.fin("/fin/refunds/preview", {"email": "fresh@example.com"}).json()
+
+    assert (body["eligible"], body["reason"]) == (False, "refund_charge_not_found")
+
+
+def test_an_ambiguous_customer_is_a_409_and_nothing_is_looked_up(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    response = fin.fin("/fin/refunds/preview", who("shared_b"))
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "ambiguous_customer"
+    assert not any(r["path"].startswith("/v1/charges") for r in stripe.requests())
+
+
+def test_stripe_unavailable_during_a_preview_is_a_503(fin: AppClient, stripe: Stripe) -> None:
+    stripe.fault(status=500, count=5, path_prefix="/v1/charges")
+
+    response = fin.fin("/fin/refunds/preview", who("healthy"))
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "stripe_unavailable"

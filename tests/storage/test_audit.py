@@ -1,0 +1,129 @@
+"""The audit trail: every attempt is written before Stripe is called and finished after; the
+per-customer limit is one atomic check, even for concurrent attempts."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storage import Database
+from storage.audit import Attempt, AuditLog
+
+
+def refund_attempt(customer: str = "cus_1", token: str = "tok_1", **changes: Any) -> Attempt:
+    attempt = Attempt(
+        actor_type="fin",
+        actor_id=None,
+        action="refund",
+        customer_id=customer,
+        object_id="ch_1",
+        amount=1000,
+        currency="eur",
+        reason="charged twice",
+        conversation_id="conv_1",
+        token_id=token,
+    )
+    return replace(attempt, **changes)
+
+
+async def test_an_attempt_is_pending_until_finished_with_stripes_id(database: Database) -> None:
+    audit = AuditLog(database)
+
+    slot = await audit.begin(refund_attempt())
+    [pending] = await audit.entries()
+    await audit.finish(slot.entry_id, "succeeded", stripe_id="re_123")
+    [done] = await audit.entries()
+
+    assert pending.outcome == "pending" and pending.finished_at is None
+    assert done.outcome == "succeeded" and done.stripe_id == "re_123"
+    assert (done.actor_type, done.conversation_id, done.customer_id, done.object_id) == (
+        "fin",
+        "conv_1",
+        "cus_1",
+        "ch_1",
+    )
+    assert (done.amount, done.currency, done.reason) == (1000, "eur", "charged twice")
+    assert done.created_at.tzinfo is not None and done.finished_at is not None
+
+
+async def test_entries_are_listed_newest_first_and_filter_by_customer(database: Database) -> None:
+    audit = AuditLog(database)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for n, customer in enumerate(["cus_a", "cus_b", "cus_a"]):
+        await audit.begin(
+            refund_attempt(customer, token=f"tok_{n}"), now=start + timedelta(minutes=n)
+        )
+
+    everyone = await audit.entries()
+    only_a = await audit.entries(customer_id="cus_a")
+    newest = await audit.entries(limit=1)
+
+    assert [e.token_id for e in everyone] == ["tok_2", "tok_1", "tok_0"]
+    assert [e.token_id for e in only_a] == ["tok_2", "tok_0"]
+    assert [e.token_id for e in newest] == ["tok_2"]
+
+
+async def test_the_limit_refuses_the_attempt_that_would_exceed_it_and_records_it(
+    database: Database,
+) -> None:
+    audit = AuditLog(database)
+    since = datetime.now(UTC) - timedelta(days=30)
+
+    first = await audit.begin(refund_attempt(token="tok_a"), at_most=1, since=since)
+    second = await audit.begin(refund_attempt(token="tok_b"), at_most=1, since=since)
+
+    assert first.allowed and not second.allowed
+    refused = (await audit.entries())[0]
+    assert refused.token_id == "tok_b"
+    assert (refused.outcome, refused.error_code) == ("refused", "refund_limit_reached")
+
+
+async def test_concurrent_attempts_never_exceed_the_limit(database: Database) -> None:
+    audit = AuditLog(database)
+    since = datetime.now(UTC) - timedelta(days=30)
+
+    slots = await asyncio.gather(
+        *(audit.begin(refund_attempt(token=f"tok_{n}"), at_most=2, since=since) for n in range(10))
+    )
+
+    assert sum(slot.allowed for slot in slots) == 2
+
+
+async def test_the_count_ignores_refused_attempts_other_actors_old_ones_and_other_customers(
+    database: Database,
+) -> None:
+    audit = AuditLog(database)
+    now = datetime.now(UTC)
+    refused = await audit.begin(refund_attempt(token="tok_refused"))
+    await audit.finish(refused.entry_id, "refused", error_code="refunded_already")
+    await audit.begin(refund_attempt(token="tok_admin", actor_type="admin", actor_id="admin_1"))
+    await audit.begin(refund_attempt(token="tok_old"), now=now - timedelta(days=40))
+    await audit.begin(refund_attempt(customer="cus_other", token="tok_other"))
+    counted = await audit.begin(refund_attempt(token="tok_counted"))
+    await audit.finish(counted.entry_id, "succeeded", stripe_id="re_1")
+
+    recent = await audit.count_recent(
+        "cus_1", actor_type="fin", action="refund", since=now - timedelta(days=30)
+    )
+
+    assert recent == 1
+
+
+async def test_a_retried_token_counts_once_and_an_unknown_outcome_counts(
+    database: Database,
+) -> None:
+    audit = AuditLog(database)
+    timed_out = await audit.begin(refund_attempt(token="tok_retried"))
+    await audit.finish(timed_out.entry_id, "failed", error_code="stripe_unavailable")
+    retried = await audit.begin(refund_attempt(token="tok_retried"))
+    await audit.finish(retried.entry_id, "succeeded", stripe_id="re_1")
+    unknown = await audit.begin(refund_attempt(token="tok_unknown"))
+    await audit.finish(unknown.entry_id, "failed", error_code="stripe_unavailable")
+
+    recent = await audit.count_recent(
+        "cus_1", actor_type="fin", action="refund", since=datetime.now(UTC) - timedelta(days=1)
+    )
+
+    assert recent == 2
