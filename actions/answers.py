@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from actions.messages import say
-from actions.previews import NextInvoice
 from actions.schemas import (
     BillingStatusResponse,
     ChargeOut,
@@ -24,6 +23,7 @@ from actions.schemas import (
     UpgradeQuoteResponse,
 )
 from billing.money import Money, format_day, format_money
+from billing.previews import NextInvoice
 from billing.quotes import PlanChangeQuote
 from billing.refunds import RefundPreview, RefundRefused, RefundResult
 from billing.sepa import describe_failure

@@ -21,7 +21,6 @@ from actions import answers
 from actions.auth import Unauthorized, require_bearer
 from actions.messages import pick_locale, say
 from actions.openapi import openapi_document
-from actions.previews import NoQuote, PriceCatalogue, next_invoice, quote_upgrade
 from actions.schemas import (
     BillingStatusRequest,
     BillingStatusResponse,
@@ -43,6 +42,7 @@ from billing.errors import (
     StripeRejected,
     StripeUnavailable,
 )
+from billing.previews import NoQuote, next_invoice, quote_upgrade
 from billing.refunds import (
     Actor,
     ConfirmationTokenExpired,
@@ -129,12 +129,9 @@ async def _next_invoice(call: FinCall) -> NextInvoiceResponse:
 
 async def _upgrade_quote(call: FinCall) -> UpgradeQuoteResponse:
     body: UpgradeQuoteRequest = call.body
-    catalogue = call.services.extras.setdefault(
-        "fin.price_catalogue", PriceCatalogue(call.services.stripe)
-    )
     quote = await quote_upgrade(
         call.services.billing,
-        catalogue,
+        call.services.catalogue,
         call.identity,
         body.target_plan,
         interval=body.interval,

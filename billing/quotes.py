@@ -41,12 +41,6 @@ class NoSubscription(BillingError):
     code = "no_subscription"
 
 
-class QuoteExpired(BillingError):
-    """The quote's proration date is no longer within the current billing period."""
-
-    code = "quote_expired"
-
-
 @dataclass(frozen=True, slots=True)
 class TargetPrice:
     price_id: str
@@ -171,15 +165,14 @@ async def quote_plan_change(
     target: TargetPrice,
     *,
     proration_date: int | None = None,
-    item_id: str | None = None,
 ) -> PlanChangeQuote:
-    """`item_id`: the subscription item carrying the current plan, when the caller read it
-    from the subscription itself (saves asking Stripe for it on multi-item subscriptions)."""
     if subscription is None or not subscription.live or subscription.plan is None:
         raise NoSubscription("There is no active subscription to change.")
     current = subscription.plan
     kind = classify_change(current, target)
-    item_id = item_id or await _item_carrying(gateway, subscription, current)
+    item_id = current.item_id
+    if item_id is None:
+        raise NoSubscription("The current plan is not on a subscription item.")
     proration_date = proration_date or int(time.time())
     preview = await gateway.preview_invoice(
         {
@@ -215,21 +208,6 @@ async def quote_plan_change(
         lines=tuple(lines),
         kind=kind,
     )
-
-
-async def _item_carrying(
-    gateway: StripeGateway, subscription: SubscriptionSummary, plan: Plan
-) -> str:
-    """The id of the subscription item whose price is `plan`'s. A summary's `plans` are not
-    necessarily in the order of its `item_ids` (`billing.snapshot` lists licensed plans before
-    metered ones), so with several items we ask Stripe rather than switch the wrong one."""
-    if len(subscription.item_ids) == 1:
-        return subscription.item_ids[0]
-    current = await gateway.retrieve_subscription(subscription.id)
-    for item in current.items.data:
-        if item.price.id == plan.price_id:
-            return item.id
-    raise NoSubscription(f"The subscription no longer has {plan.product_name}.")
 
 
 async def apply_plan_change(

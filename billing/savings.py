@@ -21,7 +21,6 @@ from typing import Any, Literal
 from billing.money import Money
 from billing.quotes import MONTHS_PER, TargetPrice
 from billing.snapshot import BillingSnapshot, Plan
-from billing.stripe_gateway import StripeGateway
 
 OptionKind = Literal["yearly", "next_tier"]
 
@@ -257,13 +256,6 @@ def catalogue_from_prices(
             )
         )
     return tuple(catalogue)
-
-
-async def load_catalogue(
-    gateway: StripeGateway, *, usage_limit_key: str = "usage_limit"
-) -> tuple[CataloguePrice, ...]:
-    prices = await gateway.list_prices({"active": True, "expand": ["data.product"]})
-    return catalogue_from_prices(prices, usage_limit_key=usage_limit_key)
 
 
 def _per_month(amount: int, interval: str, interval_count: int) -> Decimal:

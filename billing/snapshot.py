@@ -64,14 +64,14 @@ class Plan:
     meter_id: str | None = None
     unit_amount_decimal: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    item_id: str | None = None  # the subscription item carrying this price, when on one
 
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionSummary:
     id: str
     status: str
-    plans: tuple[Plan, ...]  # licensed plans first, metered items after
-    item_ids: tuple[str, ...]
+    plans: tuple[Plan, ...]  # licensed plans first, metered items after; each knows its item
     current_period_start: datetime | None
     current_period_end: datetime | None
     trial_end: datetime | None
@@ -269,7 +269,7 @@ async def load_snapshot(
             {p.id: p for p in await gather_all(*(gateway.retrieve_product(pid) for pid in extra))}
         )
 
-    subscriptions = tuple(_subscription_summary(s, products_by_id) for s in raw_subs)
+    subscriptions = tuple(subscription_summary(s, products_by_id) for s in raw_subs)
     payment_method = _payment_method_summary(sub_pm or customer_pm)
     usage = None
     if metered and used is not None:
@@ -282,9 +282,7 @@ async def load_snapshot(
         payment_method=payment_method,
         payments=tuple(_payment(c) for c in charges),
         open_invoices=tuple(_open_invoice(i) for i in invoices if i.status == "open"),
-        next_invoice=_upcoming(next_invoice, _period_end(subscriptions, next_invoice))
-        if next_invoice
-        else None,
+        next_invoice=_next_invoice(next_invoice, subscriptions) if next_invoice else None,
         lifetime_value=lifetime_value(invoices, charges),
         usage=usage,
         fetched_at=now,
@@ -387,16 +385,17 @@ def _customer_summary(customer: Any) -> CustomerSummary:
     )
 
 
-def _subscription_summary(sub: Any, products: dict[str, Any]) -> SubscriptionSummary:
-    plans = sorted(
-        (_plan(item.price, products) for item in sub.items.data), key=lambda p: p.metered
-    )
+def subscription_summary(sub: Any, products: dict[str, Any]) -> SubscriptionSummary:
+    """A Stripe subscription (items with their prices) as plain data; `products` by id give
+    the plans their names."""
     items = list(sub.items.data)
+    plans = sorted(
+        (plan_of(item.price, products, item.id) for item in items), key=lambda p: p.metered
+    )
     return SubscriptionSummary(
         id=sub.id,
         status=sub.status,
         plans=tuple(plans),
-        item_ids=tuple(item.id for item in items),
         current_period_start=to_datetime(
             min((i.current_period_start for i in items), default=None)
         ),
@@ -410,7 +409,7 @@ def _subscription_summary(sub: Any, products: dict[str, Any]) -> SubscriptionSum
     )
 
 
-def _plan(price: Any, products: dict[str, Any]) -> Plan:
+def plan_of(price: Any, products: dict[str, Any], item_id: str | None = None) -> Plan:
     product_id = _id_of(price.product)
     product = products.get(product_id)
     recurring = price.recurring
@@ -431,6 +430,7 @@ def _plan(price: Any, products: dict[str, Any]) -> Plan:
         if price.unit_amount_decimal is not None
         else None,
         metadata={**_metadata(product), **_metadata(price)} if product else _metadata(price),
+        item_id=item_id,
     )
 
 
@@ -497,9 +497,12 @@ def _open_invoice(invoice: Any) -> OpenInvoice:
     )
 
 
-def _upcoming(preview: Any, fallback_date: int | None) -> UpcomingInvoice:
-    parent = preview.parent
-    sub_details = getattr(parent, "subscription_details", None) if parent else None
+def upcoming_invoice(
+    preview: Any, *, subscription_id: str, fallback_date: datetime | None
+) -> UpcomingInvoice:
+    """An invoice preview as plain data. A renewal is attempted when the period (or trial) ends:
+    `next_payment_attempt` says so, else `fallback_date`; the preview's `created` is only the
+    time of the preview itself."""
     lines = []
     for line in preview.lines.data:
         item_details = (
@@ -512,25 +515,34 @@ def _upcoming(preview: Any, fallback_date: int | None) -> UpcomingInvoice:
                 proration=bool(item_details and item_details.proration),
             )
         )
-    # A renewal preview is attempted when the period ends; `created` is only the preview's time.
-    date = preview.next_payment_attempt or fallback_date
     return UpcomingInvoice(
-        subscription_id=_id_of(sub_details.subscription) if sub_details else "",
+        subscription_id=subscription_id,
         amount_due=Money(preview.amount_due, preview.currency),
         total=Money(preview.total, preview.currency),
-        date=to_datetime(date) if isinstance(date, int) else date,
+        date=to_datetime(preview.next_payment_attempt) or fallback_date,
         lines=tuple(lines),
     )
 
 
-def _period_end(subscriptions: tuple[SubscriptionSummary, ...], preview: Any) -> Any:
+def _next_invoice(preview: Any, subscriptions: tuple[SubscriptionSummary, ...]) -> UpcomingInvoice:
+    sub = _preview_subscription(subscriptions, preview)
+    return upcoming_invoice(
+        preview, subscription_id=sub.id if sub else "", fallback_date=renewal_date(sub)
+    )
+
+
+def _preview_subscription(subscriptions: tuple[SubscriptionSummary, ...], preview: Any) -> Any:
     parent = preview.parent
     sub_details = getattr(parent, "subscription_details", None) if parent else None
     sub_id = _id_of(sub_details.subscription) if sub_details else None
-    for sub in subscriptions:
-        if sub.id == sub_id or sub_id is None:
-            return sub.trial_end if sub.status == "trialing" else sub.current_period_end
-    return None
+    return next((s for s in subscriptions if s.id == sub_id or sub_id is None), None)
+
+
+def renewal_date(sub: SubscriptionSummary | None) -> datetime | None:
+    """When a subscription next charges: at the trial's end while trialing, else the period's."""
+    if sub is None:
+        return None
+    return sub.trial_end if sub.status == "trialing" else sub.current_period_end
 
 
 def _subscriptions_of(customer: Any) -> list[Any]:

@@ -55,10 +55,10 @@ class InboxContext:
 # "<prefix>:<arg>" goes to the handler registered for that prefix; it returns a response body.
 ActionHandler = Callable[[InboxContext, str], Awaitable[dict[str, Any]]]
 ACTIONS: dict[str, ActionHandler] = {}
-# Action buttons other features add, given the snapshot and locale, in priority order: the first
+# Action buttons other features add, given the snapshot and the request, in priority order: the first
 # MAX_SUMMARY_ACTIONS show under the summary (Intercom cuts the first canvas at ~400 px), all of
 # them in the details view.
-SUMMARY_BUTTONS: list[Callable[[BillingSnapshot, str], list[Button]]] = []
+SUMMARY_BUTTONS: list[Callable[[BillingSnapshot, InboxContext], list[Button]]] = []
 MAX_SUMMARY_ACTIONS = 2
 
 
@@ -147,7 +147,7 @@ async def render(
         return _unavailable(ctx, view, stored)
 
     settings = services.settings
-    buttons = [b for make in SUMMARY_BUTTONS for b in make(snapshot, ctx.locale)]
+    buttons = [b for make in SUMMARY_BUTTONS for b in make(snapshot, ctx)]
     if view == "details":
         return cards.details_card(
             snapshot,

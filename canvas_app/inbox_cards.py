@@ -18,7 +18,6 @@ from billing import recovery, savings
 from billing.errors import NotFound
 from billing.money import format_moment
 from billing.recovery import RetryKind, RetryResult
-from billing.savings import CataloguePrice
 from billing.snapshot import BillingSnapshot
 from canvas_app.canvas import Button, Component, Text, canvas, canvas_response
 from canvas_app.cards.common import money, payment_method_label
@@ -31,14 +30,12 @@ from storage.customer_actions import Actor
 log = logging.getLogger(__name__)
 
 SENDABLE_CARDS = ("payment_recovery", "savings")
-# The last catalogue any request of this process loaded: the summary buttons are computed
-# synchronously, so they use it when present and a cheaper test of the snapshot otherwise.
-_latest_catalogue: list[tuple[CataloguePrice, ...]] = []
 
 
-def summary_buttons(snapshot: BillingSnapshot, locale: str) -> list[Button]:
+def summary_buttons(snapshot: BillingSnapshot, ctx: InboxContext) -> list[Button]:
     """In priority order (the summary shows only the first few): let the customer fix a failed
     payment themselves, retry it for them, offer a saving."""
+    locale = ctx.locale
     buttons = []
     failed = snapshot.failed_invoice
     processing = any(p.status == "pending" for p in snapshot.payments)
@@ -55,7 +52,7 @@ def summary_buttons(snapshot: BillingSnapshot, locale: str) -> list[Button]:
                 style="secondary",
             ),
         ]
-    if _offers_savings(snapshot):
+    if _offers_savings(snapshot, ctx):
         buttons.append(
             Button(
                 id="send_card:savings", label=t("ic.button.send_savings", locale), style="secondary"
@@ -64,19 +61,19 @@ def summary_buttons(snapshot: BillingSnapshot, locale: str) -> list[Button]:
     return buttons
 
 
-def _offers_savings(snapshot: BillingSnapshot) -> bool:
-    if _latest_catalogue:
-        return savings.best_for(snapshot, _latest_catalogue[-1]) is not None
+def _offers_savings(snapshot: BillingSnapshot, ctx: InboxContext) -> bool:
+    # The render must not wait for Stripe's catalogue: use it when this process has it cached,
+    # otherwise a cheaper test of the snapshot (the card itself always uses the catalogue).
+    prices = ctx.services.catalogue.cached()
+    if prices is not None:
+        catalogue = savings.catalogue_from_prices(
+            prices, usage_limit_key=ctx.services.settings.usage_limit_metadata_key
+        )
+        return savings.best_for(snapshot, catalogue) is not None
     return savings.may_save(snapshot)
 
 
 SUMMARY_BUTTONS.append(summary_buttons)
-
-
-async def _catalogue(ctx: InboxContext) -> tuple[CataloguePrice, ...]:
-    catalogue = await price_catalogue(ctx.services)
-    _latest_catalogue[:] = [catalogue]
-    return catalogue
 
 
 # --- send a card ---
@@ -87,7 +84,7 @@ async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
     snapshot = await ctx.snapshot(fresh=True)
     lines: list[Component] = []
     if card == "savings":
-        option = savings.best_for(snapshot, await _catalogue(ctx))
+        option = savings.best_for(snapshot, await price_catalogue(ctx.services))
         if option is None:
             plan = snapshot.subscription.plan if snapshot.subscription else None
             return _answer(

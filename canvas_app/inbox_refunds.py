@@ -44,123 +44,12 @@ log = logging.getLogger(__name__)
 MAX_LISTED = 5
 KEPT = ("customer_id", "matches")  # what every step carries over from the sidebar's stored_data
 
-# The refund steps' copy, added to the one catalogue (`canvas_app.copy`) when the feature loads.
-REFUND_COPY: dict[str, dict[str, str]] = {
-    "ir.button.refund": {"en": "Refund a payment", "de": "Zahlung erstatten"},
-    "ir.pick.header": {"en": "**Refund a payment**", "de": "**Zahlung erstatten**"},
-    "ir.pick.hint": {
-        "en": "Which payment should be refunded?",
-        "de": "Welche Zahlung soll erstattet werden?",
-    },
-    "ir.pick.title": {"en": "{amount} · {date}", "de": "{amount} · {date}"},
-    "ir.pick.subtitle": {"en": "{refundable} refundable", "de": "{refundable} erstattbar"},
-    "ir.pick.none": {
-        "en": "No payment of this customer can be refunded here (refunded, disputed or older "
-        "than {days} days).",
-        "de": "Keine Zahlung dieses Kunden kann hier erstattet werden (erstattet, angefochten "
-        "oder älter als {days} Tage).",
-    },
-    "ir.form.header": {
-        "en": "**Refund the payment of {date}**",
-        "de": "**Zahlung vom {date} erstatten**",
-    },
-    "ir.form.detail": {
-        "en": "{amount} paid, {refundable} can still be refunded.",
-        "de": "{amount} bezahlt, davon noch {refundable} erstattbar.",
-    },
-    "ir.form.amount": {"en": "Amount to refund", "de": "Zu erstattender Betrag"},
-    "ir.form.reason": {
-        "en": "Reason (kept in the audit trail)",
-        "de": "Grund (wird im Audit-Protokoll gespeichert)",
-    },
-    "ir.form.reason_placeholder": {"en": "e.g. charged twice", "de": "z. B. doppelt abgebucht"},
-    "ir.form.amount_invalid": {
-        "en": "Enter an amount like {example}.",
-        "de": "Bitte einen Betrag wie {example} eingeben.",
-    },
-    "ir.button.review": {"en": "Review refund", "de": "Erstattung prüfen"},
-    "ir.confirm.header": {"en": "**Refund {amount}?**", "de": "**{amount} erstatten?**"},
-    "ir.confirm.detail": {
-        "en": "From the payment of {date} ({paid}), back to {method}.",
-        "de": "Aus der Zahlung vom {date} ({paid}), zurück auf {method}.",
-    },
-    "ir.confirm.note": {
-        "en": "Money moves when you confirm; a refund cannot be undone.",
-        "de": "Das Geld fließt mit der Bestätigung; eine Erstattung lässt sich nicht rückgängig "
-        "machen.",
-    },
-    "ir.button.confirm": {"en": "Yes, refund {amount}", "de": "Ja, {amount} erstatten"},
-    "ir.done": {"en": "**{amount} refunded**", "de": "**{amount} erstattet**"},
-    "ir.done.detail": {
-        "en": "Stripe refund {refund_id} ({status}). The customer usually sees it within 5 to "
-        "10 business days.",
-        "de": "Stripe-Erstattung {refund_id} ({status}). Beim Kunden kommt sie meist innerhalb "
-        "von 5 bis 10 Werktagen an.",
-    },
-    "ir.done.replayed": {
-        "en": "This refund had already been made; no money moved again.",
-        "de": "Diese Erstattung war bereits erfolgt; es wurde kein weiteres Geld bewegt.",
-    },
-    "ir.unconfirmed": {
-        "en": "Stripe did not confirm the refund in time. Trying again is safe: it cannot "
-        "refund twice.",
-        "de": "Stripe hat die Erstattung nicht rechtzeitig bestätigt. Erneut versuchen ist "
-        "sicher: doppelt erstattet wird nicht.",
-    },
-    "ir.button.try_again": {"en": "Try again", "de": "Erneut versuchen"},
-    "ir.token_expired": {
-        "en": "The confirmation has expired or is not valid. Review the refund again.",
-        "de": "Die Bestätigung ist abgelaufen oder ungültig. Bitte die Erstattung erneut prüfen.",
-    },
-    "ir.in_progress": {
-        "en": "This refund is being processed right now. Check again in a moment.",
-        "de": "Diese Erstattung wird gerade ausgeführt. Bitte gleich noch einmal nachsehen.",
-    },
-    # Why a refund is refused, for the agent (Fin's sentences speak to the customer instead).
-    "ir.refused.refund_charge_not_found": {
-        "en": "This payment does not belong to this customer.",
-        "de": "Diese Zahlung gehört nicht zu diesem Kunden.",
-    },
-    "ir.refused.refund_payment_failed": {
-        "en": "This payment failed: nothing was taken, nothing to refund.",
-        "de": "Diese Zahlung ist fehlgeschlagen: Es wurde nichts abgebucht.",
-    },
-    "ir.refused.refund_payment_not_settled": {
-        "en": "This payment is still processing (SEPA takes days). Refund it once it succeeded.",
-        "de": "Diese Zahlung wird noch bearbeitet (SEPA dauert Tage). Erstatten, sobald sie "
-        "durchgegangen ist.",
-    },
-    "ir.refused.refund_disputed_payment": {
-        "en": "This payment is disputed: the bank decides; a refund would pay twice.",
-        "de": "Diese Zahlung ist angefochten: Die Bank entscheidet; eine Erstattung zahlte "
-        "doppelt.",
-    },
-    "ir.refused.refunded_already": {
-        "en": "This payment has been refunded in full already.",
-        "de": "Diese Zahlung wurde bereits vollständig erstattet.",
-    },
-    "ir.refused.refund_amount_too_high": {
-        "en": "More than allowed: at most {limit} can be refunded here.",
-        "de": "Mehr als erlaubt: Hier können höchstens {limit} erstattet werden.",
-    },
-    "ir.refused.refund_charge_too_old": {
-        "en": "This payment is older than {days} days; refund it in the Stripe dashboard if "
-        "it must be.",
-        "de": "Diese Zahlung ist älter als {days} Tage; falls nötig im Stripe-Dashboard erstatten.",
-    },
-    "ir.refused.refund_refused": {
-        "en": "Stripe refused this refund.",
-        "de": "Stripe hat diese Erstattung abgelehnt.",
-    },
-}
-MESSAGES.update(REFUND_COPY)
-
 
 # --- the summary button ---
-def refund_button(snapshot: BillingSnapshot, locale: str) -> list[Button]:
+def refund_button(snapshot: BillingSnapshot, ctx: InboxContext) -> list[Button]:
     if not any(_refundable(p) for p in snapshot.payments):
         return []
-    return [Button(id="refund", label=t("ir.button.refund", locale), style="secondary")]
+    return [Button(id="refund", label=t("ir.button.refund", ctx.locale), style="secondary")]
 
 
 SUMMARY_BUTTONS.append(refund_button)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -67,7 +66,6 @@ from storage.customer_actions import Actor
 log = logging.getLogger(__name__)
 
 RENDER_BUDGET_SECONDS = 8.0  # Intercom gives up on slow apps; answer well within 10 s
-CATALOGUE_SECONDS = 300.0  # prices change rarely; a price created now shows within 5 minutes
 QUOTE_SALT = "plan-quote"
 CONTENT_PATH = "/canvas/messenger/content"
 
@@ -116,15 +114,11 @@ async def _customer(ctx: MessengerContext, *, fresh: bool = False) -> Customer:
 
 
 async def price_catalogue(services: Services) -> tuple[CataloguePrice, ...]:
-    """The active prices, cached for a few minutes per process."""
-    cached = services.extras.get("price_catalogue")
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
-    catalogue = await savings.load_catalogue(
-        services.stripe, usage_limit_key=services.settings.usage_limit_metadata_key
+    """The savings view of the process's cached price catalogue."""
+    return savings.catalogue_from_prices(
+        await services.catalogue.prices(),
+        usage_limit_key=services.settings.usage_limit_metadata_key,
     )
-    services.extras["price_catalogue"] = (time.monotonic() + CATALOGUE_SECONDS, catalogue)
-    return catalogue
 
 
 def _pay_link(ctx: MessengerContext, customer: Customer, invoice_id: str | None) -> str | None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from automations.intercom_gateway import IntercomGateway
+from billing.catalogue import PriceCatalogue
 from billing.lookup import BillingLookup
 from billing.snapshot import SnapshotOptions
 from billing.stripe_gateway import StripeGateway
@@ -19,7 +19,7 @@ class Services:
     stripe: StripeGateway
     billing: BillingLookup
     db: Database
-    extras: dict[str, Any] = field(default_factory=dict)  # e.g. the Intercom gateway
+    catalogue: PriceCatalogue
     intercom: IntercomGateway | None = None  # None without INTERCOM_ACCESS_TOKEN
 
     @classmethod
@@ -48,6 +48,7 @@ class Services:
             stripe=stripe,
             billing=billing,
             db=Database(settings.database_url),
+            catalogue=PriceCatalogue(stripe),
             intercom=intercom,
         )
 

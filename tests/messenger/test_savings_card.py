@@ -11,8 +11,8 @@ from typing import Any
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from billing.quotes import quote_plan_change
-from billing.savings import load_catalogue
+from billing.quotes import CATALOGUE_QUERY, quote_plan_change
+from billing.savings import catalogue_from_prices
 from billing.snapshot import load_snapshot
 from billing.stripe_gateway import StripeGateway
 from storage.customer_actions import actions_for
@@ -226,15 +226,16 @@ def test_a_plan_changed_since_the_quote_is_not_switched(messenger: Messenger):
 async def test_the_quote_switches_the_plans_item_whatever_order_stripe_lists_items_in(
     stripe_sandbox,
 ):
-    # The summary `billing.snapshot` builds for a subscription whose metered item Stripe lists
-    # first: plans licensed-first, item ids in Stripe's order.
+    # Each plan of the snapshot carries its own subscription item, so the order in which Stripe
+    # lists a metered item and the plan's item can't make the quote switch the wrong one.
     gateway = StripeGateway(STRIPE_KEY, api_base=stripe_sandbox.url, max_network_retries=0)
     try:
         snapshot = await load_snapshot(gateway, await gateway.retrieve_customer("cus_DemoUsage"))
         sub = snapshot.subscription
         assert [p.metered for p in sub.plans] == [False, True]
-        metered_first = replace(sub, item_ids=tuple(reversed(sub.item_ids)))
-        target = next(p for p in await load_catalogue(gateway) if p.price_id == "price_ProYearly")
+        metered_first = replace(sub, plans=tuple(reversed(sub.plans)))
+        prices = await gateway.list_prices(CATALOGUE_QUERY)
+        target = next(p for p in catalogue_from_prices(prices) if p.price_id == "price_ProYearly")
         quote = await quote_plan_change(gateway, "cus_DemoUsage", metered_first, target.as_target())
     finally:
         await gateway.close()

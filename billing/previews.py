@@ -10,17 +10,15 @@ the slowest answer, and a full snapshot would list a hundred charges and invoice
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from billing.catalogue import PriceCatalogue
 from billing.errors import BillingError, NotFound
 from billing.lookup import BillingLookup
-from billing.money import Money, to_datetime
+from billing.money import to_datetime
 from billing.quotes import (
-    CATALOGUE_QUERY,
     NoSubscription,
     NotAnUpgrade,
     PlanChangeQuote,
@@ -32,38 +30,13 @@ from billing.quotes import (
 from billing.resolution import ContactIdentity
 from billing.snapshot import (
     LIVE_STATUSES,
-    InvoiceLine,
     Plan,
-    SubscriptionSummary,
     UpcomingInvoice,
+    renewal_date,
+    subscription_summary,
+    upcoming_invoice,
 )
-from billing.stripe_gateway import StripeGateway, gather_all
-
-CATALOGUE_SECONDS = 60.0
-
-
-class PriceCatalogue:
-    """Active recurring prices with their products, cached for `ttl` seconds; concurrent
-    callers share one fetch."""
-
-    def __init__(self, gateway: StripeGateway, *, ttl: float = CATALOGUE_SECONDS) -> None:
-        self.gateway = gateway
-        self.ttl = ttl
-        self._prices: list[Any] | None = None
-        self._expires = 0.0
-        self._lock = asyncio.Lock()
-
-    async def prices(self) -> list[Any]:
-        if self._prices is not None and time.monotonic() < self._expires:
-            return self._prices
-        async with self._lock:
-            if self._prices is None or time.monotonic() >= self._expires:
-                self._prices = await self.gateway.list_prices(CATALOGUE_QUERY)
-                self._expires = time.monotonic() + self.ttl
-            return self._prices
-
-    def forget(self) -> None:
-        self._prices = None
+from billing.stripe_gateway import gather_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +70,9 @@ async def next_invoice(lookup: BillingLookup, identity: ContactIdentity) -> Next
             raise
         # Stripe has nothing to preview for this subscription (e.g. it is being canceled).
         return NextInvoice(customer.id, None, renewing.id)
-    # A renewal is attempted when the period (or the trial) ends; `created` is only the
-    # preview's own time.
-    date = to_datetime(preview.next_payment_attempt) or (
-        to_datetime(renewing.trial_end) if renewing.status == "trialing" else _period_end(renewing)
-    )
-    return NextInvoice(customer.id, _upcoming(preview, renewing.id, date), renewing.id)
+    fallback = renewal_date(subscription_summary(renewing, {}))
+    upcoming = upcoming_invoice(preview, subscription_id=renewing.id, fallback_date=fallback)
+    return NextInvoice(customer.id, upcoming, renewing.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,20 +107,14 @@ async def quote_upgrade(
             products[product_id] = await lookup.gateway.retrieve_product(product_id)
         except NotFound:
             continue
-    subscription = _subscription_summary(raw, products)
+    subscription = subscription_summary(raw, products)
     current = subscription.plan
     try:
         target = match_target_price(prices, target_plan, interval=interval, current=current)
     except PlanNotFound:
         return NoQuote(customer.id, "plan_not_found", current, target_plan)
-    current_item = next(
-        (i.id for i in raw.items.data if current is not None and i.price.id == current.price_id),
-        None,
-    )
     try:
-        return await quote_plan_change(
-            lookup.gateway, customer.id, subscription, target, item_id=current_item
-        )
+        return await quote_plan_change(lookup.gateway, customer.id, subscription, target)
     except NoSubscription:
         return NoQuote(customer.id, "no_subscription")
     except NotAnUpgrade:
@@ -163,66 +127,6 @@ def _same_plan(current: Plan | None, target: TargetPrice) -> bool:
         return False
     return target.price_id == current.price_id or (
         target.product_id == current.product_id and target.interval == current.interval
-    )
-
-
-def _subscription_summary(sub: Any, products: dict[str, Any]) -> SubscriptionSummary:
-    items = list(sub.items.data)
-    return SubscriptionSummary(
-        id=sub.id,
-        status=sub.status,
-        plans=tuple(_plan(item.price, products) for item in items),
-        item_ids=tuple(item.id for item in items),
-        current_period_start=to_datetime(
-            min((i.current_period_start for i in items), default=None)
-        ),
-        current_period_end=to_datetime(max((i.current_period_end for i in items), default=None)),
-        trial_end=to_datetime(sub.trial_end),
-        cancel_at_period_end=bool(sub.cancel_at_period_end),
-        cancel_at=to_datetime(sub.cancel_at),
-        default_payment_method_id=_id_of(sub.default_payment_method),
-        latest_invoice_id=_id_of(sub.latest_invoice),
-        currency=sub.currency,
-    )
-
-
-def _plan(price: Any, products: dict[str, Any]) -> Plan:
-    product_id = _id_of(price.product) or ""
-    product = products.get(product_id)
-    recurring = price.recurring
-    metered = bool(recurring and getattr(recurring, "usage_type", None) == "metered")
-    return Plan(
-        product_id=product_id,
-        product_name=(product.name if product else None) or price.nickname or product_id,
-        price_id=price.id,
-        amount=None
-        if metered or price.unit_amount is None
-        else Money(price.unit_amount, price.currency),
-        interval=recurring.interval if recurring else None,
-        interval_count=recurring.interval_count if recurring else 1,
-        lookup_key=price.lookup_key,
-        metered=metered,
-        meter_id=getattr(recurring, "meter", None) if recurring else None,
-    )
-
-
-def _upcoming(preview: Any, subscription_id: str, date: datetime | None) -> UpcomingInvoice:
-    lines = []
-    for line in preview.lines.data:
-        details = getattr(line.parent, "subscription_item_details", None) if line.parent else None
-        lines.append(
-            InvoiceLine(
-                description=line.description or "",
-                amount=Money(line.amount, line.currency),
-                proration=bool(details and details.proration),
-            )
-        )
-    return UpcomingInvoice(
-        subscription_id=subscription_id,
-        amount_due=Money(preview.amount_due, preview.currency),
-        total=Money(preview.total, preview.currency),
-        date=date,
-        lines=tuple(lines),
     )
 
 
