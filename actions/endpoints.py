@@ -75,7 +75,9 @@ class FinCall:
 
     @property
     def identity(self) -> ContactIdentity:
-        return ContactIdentity(email=self.body.email, external_id=self.body.user_id)
+        return ContactIdentity(
+            email=self.body.email, external_id=self.body.user_id, stripe_id=self.body.stripe_id
+        )
 
     async def customer(self, *, for_money: bool) -> Any:
         resolution = await self.services.billing.resolve(self.identity)

@@ -40,7 +40,13 @@ class FinRequest(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
         str_max_length=500,
-        json_schema_extra={"anyOf": [{"required": ["email"]}, {"required": ["user_id"]}]},
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["email"]},
+                {"required": ["user_id"]},
+                {"required": ["stripe_id"]},
+            ]
+        },
     )
 
     email: str | None = Field(
@@ -55,6 +61,14 @@ class FinRequest(BaseModel):
         description="The contact's user id (Intercom attribute `user_id` / external id).",
         examples=["usr_anna"],
     )
+    stripe_id: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^cus_[A-Za-z0-9]+$",
+        description="The contact's custom attribute `stripe_id`, when an agent linked the contact "
+        "to a Stripe customer: it wins over user id and email (and settles a shared email).",
+        examples=["cus_DemoHealthy"],
+    )
     locale: str | None = Field(
         default=None,
         max_length=35,
@@ -68,14 +82,14 @@ class FinRequest(BaseModel):
         description="The Intercom conversation id, kept in the audit trail of refunds.",
     )
 
-    _blank = field_validator("email", "user_id", "locale", "conversation_id", mode="before")(
-        _blank_to_none
-    )
+    _blank = field_validator(
+        "email", "user_id", "stripe_id", "locale", "conversation_id", mode="before"
+    )(_blank_to_none)
 
     @model_validator(mode="after")
     def _someone(self) -> FinRequest:
-        if not self.email and not self.user_id:
-            raise ValueError("email or user_id is required to identify the customer")
+        if not self.email and not self.user_id and not self.stripe_id:
+            raise ValueError("email, user_id or stripe_id is required to identify the customer")
         return self
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from automations.intercom_gateway import IntercomContact, IntercomGateway
-from automations.ledger import OnceMarks
+from automations.intercom_gateway import IntercomContact, IntercomGateway, IntercomUnavailable
+from automations.ledger import Mark, OnceMarks
 from automations.recipes import AddTag, Effect, Note, RemoveTag, SetAttributes, TrackEvent
 from automations.recipes import note_marker as _marker
 
@@ -153,8 +154,10 @@ async def _event(
     mark = await marks.claim(event.once_key, event.created_at, now=now)
     if mark.state == "done":
         return
+    _not_in_flight(mark, now)
     # A retry reuses the first attempt's time, so Intercom sees a duplicate, not a second event.
-    await gateway.track_event(contact.id, event.name, mark.created_at, event.metadata)
+    async with _released_on_failure(marks, mark):
+        await gateway.track_event(contact.id, event.name, mark.created_at, event.metadata)
     await marks.done(event.once_key, mark.created_at, contact.id)
 
 
@@ -179,6 +182,7 @@ async def _note(
     mark = await marks.claim(note.key, int(now.timestamp()), now=now)
     if mark.state == "done":
         return
+    _not_in_flight(mark, now)
     if not mark.is_new:
         # An earlier attempt claimed the note and may have written it before failing.
         bodies = await gateway.note_bodies(contact.id)
@@ -186,5 +190,25 @@ async def _note(
             log.info("note %s was written by an earlier attempt", note.key)
             await marks.done(note.key, mark.created_at, contact.id)
             return
-    await gateway.create_note(contact.id, note.body, admin_id)
+    async with _released_on_failure(marks, mark):
+        await gateway.create_note(contact.id, note.body, admin_id)
     await marks.done(note.key, mark.created_at, contact.id)
+
+
+class EffectInProgress(IntercomUnavailable):
+    """A once-only effect is being written by a concurrent attempt right now: try again later
+    (a webhook answers non-2xx so Stripe redelivers; a sweep counts the item as not done)."""
+
+
+def _not_in_flight(mark: Mark, now: datetime) -> None:
+    if mark.in_flight(now):
+        raise EffectInProgress(f"{mark.key} is being written by another attempt")
+
+
+@asynccontextmanager
+async def _released_on_failure(marks: OnceMarks, mark: Mark) -> AsyncIterator[None]:
+    try:
+        yield
+    except BaseException:
+        await marks.release(mark.key, mark.created_at)
+        raise

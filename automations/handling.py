@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import stripe
-
 from automations.contacts import ContactMatch, customer_ref, find_contact
 from automations.effects import Applied, apply_effects
 from automations.intercom_gateway import IntercomContact, IntercomGateway
@@ -40,6 +38,8 @@ from billing.snapshot import BillingSnapshot
 from billing.stripe_gateway import StripeGateway, gather_all
 
 if TYPE_CHECKING:
+    import stripe
+
     from canvas_app.services import Services
 
 log = logging.getLogger(__name__)

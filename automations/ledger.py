@@ -44,12 +44,23 @@ class LedgerEntry:
         return self.handled_at is not None
 
 
+LEASE_SECONDS = 60  # a pending mark younger than this, not released, is being worked on
+
+
 @dataclass(frozen=True, slots=True)
 class Mark:
     key: str
     state: str  # "pending" | "done"
     created_at: int  # the effect's own time (an event's `created_at`), kept for retries
     is_new: bool = False  # claimed by this call
+    claimed_at: datetime | None = None
+    released: bool = False  # the attempt that claimed it failed: no one is working on it
+
+    def in_flight(self, now: datetime) -> bool:
+        """Another attempt holds this pending mark right now (concurrent delivery or sweep)."""
+        if self.is_new or self.state != "pending" or self.released or self.claimed_at is None:
+            return False
+        return (now - self.claimed_at).total_seconds() < LEASE_SECONDS
 
 
 class EventLedger:
@@ -137,8 +148,18 @@ class OnceMarks:
             ).one()
         mark = _mark(row)
         if inserted.rowcount == 1:
-            return Mark(mark.key, mark.state, mark.created_at, is_new=True)
+            return Mark(
+                mark.key, mark.state, mark.created_at, is_new=True, claimed_at=mark.claimed_at
+            )
         return mark
+
+    async def release(self, key: str, created_at: int) -> None:
+        """The claiming attempt failed: leave the mark pending, but free for the next attempt."""
+        detail = json.dumps({"state": "pending", "created_at": created_at, "released": True})
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                automation_marks.update().where(automation_marks.c.key == key).values(detail=detail)
+            )
 
     async def done(self, key: str, created_at: int, contact_id: str) -> None:
         detail = json.dumps({"state": "done", "created_at": created_at, "contact": contact_id})
@@ -173,8 +194,11 @@ def _mark(row: Any) -> Mark:
     except json.JSONDecodeError:
         detail = {}
     state = detail.get("state", "done")
-    created_at = int(detail.get("created_at") or _aware(row.created_at).timestamp())
-    return Mark(row.key, state, created_at)
+    claimed_at = _aware(row.created_at)
+    created_at = int(detail.get("created_at") or claimed_at.timestamp())
+    return Mark(
+        row.key, state, created_at, claimed_at=claimed_at, released=bool(detail.get("released"))
+    )
 
 
 def _aware(moment: datetime) -> datetime:

@@ -99,17 +99,24 @@ class AutomationPolicy:
     """The settings the recipes depend on (a plain value, so recipes stay pure)."""
 
     allowlist: frozenset[str]
-    vip_threshold: int  # minor units of the customer's currency
+    vip_threshold: int  # minor units of `vip_currency`
+    vip_currency: str = "eur"
     usage_high_ratio: float = 0.8
     trial_warning_days: int = 3
     escalation_delay: timedelta = timedelta(hours=48)
     locale: str = "en"
+
+    def is_vip(self, snapshot: BillingSnapshot) -> bool:
+        """Lifetime value in the threshold's currency reached the threshold (¥50,000 is not
+        500 €: other currencies don't count towards it)."""
+        return snapshot.ltv_in(self.vip_currency).amount >= self.vip_threshold
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AutomationPolicy:
         return cls(
             allowlist=frozenset(settings.intercom_attribute_allowlist),
             vip_threshold=settings.vip_threshold,
+            vip_currency=settings.vip_threshold_currency,
             usage_high_ratio=settings.usage_high_ratio,
             trial_warning_days=settings.trial_warning_days,
             escalation_delay=timedelta(hours=settings.escalation_delay_hours),
@@ -224,7 +231,7 @@ def billing_attributes(
         else None,
         "stripe_card_brand": pm.brand if pm and pm.type == "card" else None,
         "usage_status": usage_status or _usage_status(_usage_of(snapshot), policy),
-        "VIP_Status": ltv.amount >= policy.vip_threshold,
+        "VIP_Status": policy.is_vip(snapshot),
     }
     return allowed(values, policy)
 
@@ -340,10 +347,10 @@ def upsell_scout(snapshot: BillingSnapshot, policy: AutomationPolicy) -> Decisio
     """`invoice.paid`: lifetime value (and the tag goes when nothing is unpaid); past the VIP
     threshold, one note for the account manager."""
     decision = attribute_sync(snapshot, policy)
-    ltv = snapshot.ltv_in(snapshot.customer.currency)
-    if ltv.amount >= policy.vip_threshold:
+    if policy.is_vip(snapshot):
+        ltv = snapshot.ltv_in(policy.vip_currency)
         key = f"vip/{snapshot.customer.id}"
-        threshold = Money(policy.vip_threshold, ltv.currency)
+        threshold = Money(policy.vip_threshold, policy.vip_currency)
         decision.effects.append(Note(key, vip_note(ltv, threshold, key, policy.locale)))
         return Decision(decision.effects, "lifetime value past the VIP threshold")
     return Decision(decision.effects, "invoice paid")

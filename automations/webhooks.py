@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import stripe
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -23,9 +23,12 @@ from starlette.routing import Route
 from automations.handling import HANDLED_EVENT_TYPES, Automations, customer_id_of
 from automations.intercom_gateway import IntercomRejected, IntercomUnavailable
 from automations.ledger import EventLedger
-from billing.errors import BillingError, StripeUnavailable
+from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
 from canvas_app.http import error_response, read_body
 from canvas_app.services import Services
+
+if TYPE_CHECKING:
+    import stripe
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +46,8 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         return error_response(400, "missing_signature", "Stripe-Signature header missing.")
     try:
         event = services.stripe.construct_event(payload, signature, secret)
-    except stripe.SignatureVerificationError:
-        return error_response(400, "invalid_signature", "Stripe-Signature does not verify.")
-    except ValueError:
-        return error_response(400, "invalid_payload", "Not a Stripe event.")
+    except InvalidWebhook as exc:
+        return error_response(400, exc.code, exc.message)
 
     ledger = EventLedger(services.db)
     entry = await ledger.receive(event.id, event.type, customer_id_of(event), now=datetime.now(UTC))

@@ -48,3 +48,9 @@ class AmbiguousCustomer(BillingError):
     """Several Stripe customers match the contact; money must not move until one is chosen."""
 
     code = "ambiguous_customer"
+
+
+class InvalidWebhook(BillingError):
+    """A webhook whose `Stripe-Signature` does not verify (or that is not a Stripe event)."""
+
+    code = "invalid_signature"

@@ -3,16 +3,20 @@
 A sidebar that takes seconds is a sidebar nobody opens: the first render of a contact costs two
 Stripe round trips; renders within `SNAPSHOT_CACHE_SECONDS` after it cost none. A Stripe webhook
 about a customer drops that customer's entries (`invalidate`), so the cache is never staler than
-the webhook delivery.
+the webhook delivery: a load that was already running when the webhook arrived is neither joined
+by later callers nor cached (each customer's entries carry a generation that `invalidate` bumps).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from billing.errors import NotFound
 from billing.resolution import ContactIdentity, Resolution, resolve_customer
 from billing.snapshot import BillingSnapshot, SnapshotOptions, load_snapshot
 from billing.stripe_gateway import StripeGateway
@@ -39,38 +43,57 @@ class BillingLookup:
         self.options = options or SnapshotOptions()
         self._resolutions: dict[tuple[str | None, ...], _Entry] = {}
         self._snapshots: dict[str, _Entry] = {}
-        self._inflight: dict[Any, asyncio.Future[Any]] = {}
+        self._inflight: dict[Any, asyncio.Task[Any]] = {}
+        self._generation: dict[str, int] = defaultdict(int)  # per customer, bumped on invalidate
+        self._epoch = 0  # bumped on any invalidate: resolutions may involve any customer
 
     async def resolve(self, identity: ContactIdentity, *, fresh: bool = False) -> Resolution:
         key = identity.cache_key
         if not fresh and (hit := self._get(self._resolutions, key)) is not None:
             return hit
+        epoch = self._epoch
         resolution = await self._once(
-            ("resolve", key),
+            ("resolve", key, epoch),
             lambda: resolve_customer(self.gateway, identity, user_id_key=self.user_id_key),
         )
-        if resolution.found:
+        if resolution.found and epoch == self._epoch:
             self._put(self._resolutions, key, resolution)
         return resolution
 
-    async def snapshot(self, customer: Any, *, fresh: bool = False) -> BillingSnapshot:
+    async def snapshot(
+        self, customer: Any, *, fresh: bool = False, generation: int | None = None
+    ) -> BillingSnapshot:
+        """`generation`: the customer's generation when `customer` was read (defaults to now)."""
         if not fresh and (hit := self._get(self._snapshots, customer.id)) is not None:
             return hit
+        if generation is None:
+            generation = self._generation[customer.id]
         snap = await self._once(
-            ("snapshot", customer.id), lambda: load_snapshot(self.gateway, customer, self.options)
+            ("snapshot", customer.id, generation),
+            lambda: load_snapshot(self.gateway, customer, self.options),
         )
-        self._put(self._snapshots, customer.id, snap)
+        if generation == self._generation[customer.id]:
+            self._put(self._snapshots, customer.id, snap)
         return snap
 
     async def customer_snapshot(self, customer_id: str, *, fresh: bool = False) -> BillingSnapshot:
         """A snapshot when only the id is known (e.g. a choice kept in stored_data)."""
         if not fresh and (hit := self._get(self._snapshots, customer_id)) is not None:
             return hit
-        customer = await self.gateway.retrieve_customer(customer_id)
-        return await self.snapshot(customer, fresh=True)
+        generation = self._generation[customer_id]
+        customer = await self._once(
+            ("customer", customer_id, generation),
+            lambda: self.gateway.retrieve_customer(customer_id),
+        )
+        if getattr(customer, "deleted", False):
+            raise NotFound("The Stripe customer was deleted.")
+        return await self.snapshot(customer, fresh=True, generation=generation)
 
     def invalidate(self, customer_id: str) -> None:
-        """Forget everything cached about one customer (called on its Stripe webhooks)."""
+        """Forget everything cached about one customer (called on its Stripe webhooks); loads
+        already running for it are not joined or cached any more."""
+        self._generation[customer_id] += 1
+        self._epoch += 1
         self._snapshots.pop(customer_id, None)
         for key, entry in list(self._resolutions.items()):
             if any(c.id == customer_id for c in entry.value.customers):
@@ -93,21 +116,21 @@ class BillingLookup:
         if self.ttl > 0:
             store[key] = _Entry(value, time.monotonic() + self.ttl)
 
-    async def _once(self, key: Any, factory: Any) -> Any:
-        """Coalesce concurrent identical loads: 32 agents opening one conversation cost one."""
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            result = await factory()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        else:
-            future.set_result(result)
-            return result
-        finally:
-            self._inflight.pop(key, None)
+    async def _once(self, key: Any, factory: Callable[[], Awaitable[Any]]) -> Any:
+        """Coalesce concurrent identical loads: 32 agents opening one conversation cost one.
+
+        The load runs as its own task and every caller waits on it through `shield`, so a
+        caller that gives up (its render budget ran out) cancels only its own wait: the others
+        still get the result, or the load's own error, never a CancelledError."""
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(factory())
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done))
+        return await asyncio.shield(task)
+
+    def _settle(self, key: Any, task: asyncio.Task[Any]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here so an error nobody awaits any more isn't logged

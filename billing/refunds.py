@@ -22,8 +22,8 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from billing.errors import BillingError, NotFound, StripeRejected, StripeUnavailable
-from billing.money import Money, to_datetime
-from billing.snapshot import Payment
+from billing.money import Money
+from billing.snapshot import Payment, payment_of
 from billing.stripe_gateway import StripeGateway
 from storage.audit import FAILED, REFUSED, SUCCEEDED, Attempt, AuditLog
 from storage.tokens import DONE, UsedTokens
@@ -190,30 +190,6 @@ class RefundPolicy:
 
     def window_start(self, now: datetime) -> datetime:
         return now - timedelta(days=self.window_days)
-
-
-def payment_of(charge: Any) -> Payment:
-    """A Stripe charge as the domain's `Payment`."""
-    details = charge.payment_method_details
-    method_type = details.type if details else None
-    last4 = None
-    if details is not None and method_type in ("card", "sepa_debit"):
-        last4 = getattr(getattr(details, method_type), "last4", None)
-    intent = charge.payment_intent
-    return Payment(
-        charge_id=charge.id,
-        payment_intent_id=intent if isinstance(intent, str) or intent is None else intent.id,
-        amount=Money(charge.amount_captured or charge.amount, charge.currency),
-        amount_refunded=charge.amount_refunded or 0,
-        status=charge.status,
-        created=to_datetime(charge.created),
-        failure_code=charge.failure_code,
-        failure_message=charge.failure_message,
-        method_type=method_type,
-        method_last4=last4,
-        disputed=bool(charge.disputed),
-        refunded=bool(charge.refunded),
-    )
 
 
 # --- tokens ---

@@ -170,7 +170,6 @@ class CustomerSummary:
     balance: Money  # negative = credit in the customer's favour
     delinquent: bool
     currency: str
-    user_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +247,9 @@ async def load_snapshot(
     metered = _metered_item(live_subs)
 
     calls: list[Any] = [
-        gateway.list_charges(customer.id),
-        gateway.list_invoices(customer.id),
+        # All of them: lifetime value is a sum over the whole history (one page is 100).
+        gateway.all_charges(customer.id),
+        gateway.all_invoices(customer.id),
         gather_all(*(gateway.retrieve_product(pid) for pid in product_ids)),
         gather_all(*(_safe_preview(gateway, customer.id, sub.id) for sub in preview_subs)),
         gateway.retrieve_payment_method(sub_pm_id) if need_sub_pm else _none(),
@@ -280,7 +280,7 @@ async def load_snapshot(
         customer=_customer_summary(customer),
         subscriptions=subscriptions,
         payment_method=payment_method,
-        payments=tuple(_payment(c) for c in charges),
+        payments=tuple(payment_of(c) for c in charges),
         open_invoices=tuple(_open_invoice(i) for i in invoices if i.status == "open"),
         next_invoice=_next_invoice(next_invoice, subscriptions) if next_invoice else None,
         lifetime_value=lifetime_value(invoices, charges),
@@ -372,7 +372,6 @@ def _usage(
 
 def _customer_summary(customer: Any) -> CustomerSummary:
     currency = getattr(customer, "currency", None) or "eur"
-    metadata = _metadata(customer)
     return CustomerSummary(
         id=customer.id,
         name=customer.name,
@@ -381,7 +380,6 @@ def _customer_summary(customer: Any) -> CustomerSummary:
         balance=Money(customer.balance or 0, currency),
         delinquent=bool(customer.delinquent),
         currency=currency,
-        user_id=metadata.get("user_id"),
     )
 
 
@@ -460,7 +458,8 @@ def _payment_method_summary(pm: Any) -> PaymentMethodSummary | None:
     return PaymentMethodSummary(id=pm.id, type=pm.type)
 
 
-def _payment(charge: Any) -> Payment:
+def payment_of(charge: Any) -> Payment:
+    """A Stripe charge as the domain's `Payment` (the captured amount, where captured)."""
     details = charge.payment_method_details
     method_type = details.type if details else None
     last4 = None
@@ -469,7 +468,7 @@ def _payment(charge: Any) -> Payment:
     return Payment(
         charge_id=charge.id,
         payment_intent_id=_id_of(charge.payment_intent),
-        amount=Money(charge.amount, charge.currency),
+        amount=Money(charge.amount_captured or charge.amount, charge.currency),
         amount_refunded=charge.amount_refunded or 0,
         status=charge.status,
         created=to_datetime(charge.created),

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import stripe
 
-from billing.errors import NotFound, StripeRejected, StripeUnavailable
+from billing.errors import InvalidWebhook, NotFound, StripeRejected, StripeUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -112,15 +112,6 @@ class StripeGateway:
         result = await self.call(self.client.v1.prices.list_async, {"limit": 100, **params})
         return list(result.data)
 
-    async def retrieve_price(self, price_id: str) -> stripe.Price:
-        return await self.call(
-            self.client.v1.prices.retrieve_async, price_id, {"expand": ["product"]}
-        )
-
-    async def list_products(self) -> list[stripe.Product]:
-        result = await self.call(self.client.v1.products.list_async, {"limit": 100, "active": True})
-        return list(result.data)
-
     # --- subscriptions ---
     async def retrieve_subscription(self, subscription_id: str) -> stripe.Subscription:
         return await self.call(self.client.v1.subscriptions.retrieve_async, subscription_id)
@@ -153,6 +144,12 @@ class StripeGateway:
         )
         return list(result.data)
 
+    async def all_charges(self, customer_id: str, *, max_pages: int = 20) -> list[stripe.Charge]:
+        """Every charge of the customer, newest first (one request per 100)."""
+        return await self._all_pages(
+            self.client.v1.charges.list_async, {"customer": customer_id}, max_pages
+        )
+
     async def retrieve_charge(self, charge_id: str) -> stripe.Charge:
         return await self.call(self.client.v1.charges.retrieve_async, charge_id)
 
@@ -177,6 +174,12 @@ class StripeGateway:
             params["status"] = status
         result = await self.call(self.client.v1.invoices.list_async, params)
         return list(result.data)
+
+    async def all_invoices(self, customer_id: str, *, max_pages: int = 20) -> list[stripe.Invoice]:
+        """Every invoice of the customer, newest first (one request per 100)."""
+        return await self._all_pages(
+            self.client.v1.invoices.list_async, {"customer": customer_id}, max_pages
+        )
 
     async def retrieve_invoice(self, invoice_id: str, *, expand: list[str] | None = None):
         params = {"expand": expand} if expand else None
@@ -210,9 +213,6 @@ class StripeGateway:
         )
         return float(sum(summary.aggregated_value for summary in result.data))
 
-    async def retrieve_meter(self, meter_id: str) -> Any:
-        return await self.call(self.client.v1.billing.meters.retrieve_async, meter_id)
-
     # --- hosted pages ---
     async def create_checkout_session(
         self, params: dict[str, Any], *, idempotency_key: str | None = None
@@ -231,13 +231,16 @@ class StripeGateway:
     async def create_portal_session(self, params: dict[str, Any]) -> Any:
         return await self.call(self.client.v1.billing_portal.sessions.create_async, params)
 
-    # --- webhooks and events ---
+    # --- webhooks ---
     def construct_event(self, payload: bytes, signature: str, secret: str) -> stripe.Event:
-        """Verify a webhook's `Stripe-Signature` (tolerance 300 s) and parse it."""
-        return self.client.construct_event(payload, signature, secret, tolerance=300)
-
-    async def retrieve_event(self, event_id: str) -> stripe.Event:
-        return await self.call(self.client.v1.events.retrieve_async, event_id)
+        """Verify a webhook's `Stripe-Signature` (tolerance 300 s) and parse it; anything that
+        doesn't verify, or isn't an event, raises `InvalidWebhook`."""
+        try:
+            return self.client.construct_event(payload, signature, secret, tolerance=300)
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidWebhook("Stripe-Signature does not verify.") from exc
+        except ValueError as exc:
+            raise InvalidWebhook("Not a Stripe event.", code="invalid_payload") from exc
 
     # --- refunds at most once (billing.refunds) ---
     async def create_refund_once(

@@ -101,13 +101,16 @@ class Button(_Model):
 
 
 class ListItem(_Model):
+    """A list row. Without an action Intercom doesn't make it clickable, so it submits by
+    default (like a button)."""
+
     type: Literal["item"] = "item"
     id: str
     title: str
     subtitle: str | None = None
     tertiary_text: str | None = None
     disabled: bool | None = None
-    action: Action | None = None
+    action: Action = Field(default_factory=SubmitAction)
 
 
 class ListComponent(_Model):

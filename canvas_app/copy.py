@@ -134,6 +134,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Stripe hat nicht rechtzeitig geantwortet. Es wurde nichts geändert.",
     },
     "word.and": {"en": "and", "de": "und"},
+    "problem.header": {"en": "**That didn't work**", "de": "**Das hat nicht geklappt**"},
     # --- messenger cards (customer-facing), payment link pages, inbox card actions ---
     # configure (the admin picks the card)
     "m.configure.header": {

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from billing.errors import NotFound, StripeUnavailable
+from billing.errors import BillingError, NotFound, StripeUnavailable
 from billing.snapshot import BillingSnapshot
 from canvas_app.canvas import Button, Canvas, canvas_response
 from canvas_app.canvas_request import CanvasRequest
@@ -100,6 +100,14 @@ async def submit(request: Request) -> JSONResponse:
             return JSONResponse(await handler(ctx, arg))
     except (StripeUnavailable, TimeoutError):
         return JSONResponse(canvas_response(_unavailable(ctx, "summary")))
+    except BillingError as exc:
+        # Stripe said no, or the customer changed under us: tell the agent, keep the context.
+        log.info("inbox action %s refused: %s", prefix, exc.code)
+        return JSONResponse(
+            canvas_response(
+                cards.problem_card(exc.message, locale=ctx.locale, stored_data=_kept(ctx.stored))
+            )
+        )
 
 
 async def render(
@@ -113,7 +121,7 @@ async def render(
     """The card for `view` ("summary" | "details" | "pick"), loading what it needs."""
     view = view if view in ("summary", "details", "pick") else "summary"
     services = ctx.services
-    stored = {k: v for k, v in ctx.stored.items() if k in ("customer_id", "matches")}
+    stored = _kept(ctx.stored)
     if forget_choice:
         stored.pop("customer_id", None)
     try:
@@ -166,6 +174,11 @@ async def render(
         trial_warning_days=settings.trial_warning_days,
         usage_high_ratio=settings.usage_high_ratio,
     )
+
+
+def _kept(stored: dict[str, Any]) -> dict[str, Any]:
+    """What every sidebar view carries over: the chosen customer and how many matched."""
+    return {k: v for k, v in stored.items() if k in ("customer_id", "matches")}
 
 
 def _unavailable(ctx: InboxContext, view: str, stored: dict[str, Any] | None = None) -> Canvas:

@@ -84,6 +84,7 @@ class Settings(BaseSettings):
 
     # --- automations ---
     vip_threshold: int = Field(default=50_000, ge=0)
+    vip_threshold_currency: str = Field(default="eur", pattern=r"^[a-zA-Z]{3}$")
     usage_high_ratio: float = Field(default=0.8, gt=0, le=10)
     escalation_delay_hours: float = Field(default=48, ge=0)
     trial_warning_days: int = Field(default=3, ge=0)

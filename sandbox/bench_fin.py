@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from sandbox.bench import longest_chain, percentile
+
 # The demo customers as Intercom identifies them (docs/demo-world.md).
 FIN_CUSTOMERS = [
     {"email": "anna@example.com", "user_id": "usr_anna"},
@@ -92,21 +94,6 @@ def format_fin_bench(rows: list[dict[str, Any]]) -> list[str]:
             f"{row['longest_chain']:>7}  {'ok' if ok else 'MISSED'}"
         )
     return lines
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def longest_chain(log: list[dict[str, Any]]) -> int:
-    """Requests overlapping in time ran concurrently; the chain counts requests that each
-    started after the previous one ended."""
-    spans = sorted((r["start"], r["end"]) for r in log if r.get("end"))
-    best: list[int] = []
-    for i, (start, _end) in enumerate(spans):
-        best.append(1 + max((best[j] for j in range(i) if spans[j][1] <= start), default=0))
-    return max(best, default=0)
 
 
 def _call(client: httpx.Client, path: str, body: dict[str, Any]) -> float:

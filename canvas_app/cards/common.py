@@ -7,7 +7,14 @@ from datetime import datetime
 from billing.alerts import Alert
 from billing.money import Money, format_day
 from billing.sepa import describe_failure
-from billing.snapshot import Payment, PaymentMethodSummary, Plan, SubscriptionSummary
+from billing.snapshot import (
+    BillingSnapshot,
+    Payment,
+    PaymentMethodSummary,
+    Plan,
+    SubscriptionSummary,
+)
+from canvas_app.canvas import FieldValue
 from canvas_app.copy import MESSAGES, t
 
 
@@ -105,3 +112,34 @@ def alert_text(alert: Alert, locale: str) -> str:
     if alert.kind == "usage_high":
         return t("alert.usage_high", locale, percent=alert.percent)
     return t(f"alert.{alert.kind}", locale)
+
+
+def status_rows(
+    snapshot: BillingSnapshot, locale: str, *, next_label: str, short_method: bool = False
+) -> list[FieldValue]:
+    """Status, next invoice (labelled `next_label`) and payment method: the table both the
+    sidebar and the customer's status card open with."""
+    rows = [
+        FieldValue(
+            field=t("field.status", locale), value=status_label(snapshot.subscription, locale)
+        )
+    ]
+    if snapshot.next_invoice:
+        rows.append(
+            FieldValue(
+                field=t(next_label, locale),
+                value=t(
+                    "value.next_invoice",
+                    locale,
+                    amount=money(snapshot.next_invoice.amount_due, locale),
+                    date=day(snapshot.next_invoice.date, locale),
+                ),
+            )
+        )
+    rows.append(
+        FieldValue(
+            field=t("field.payment_method", locale),
+            value=payment_method_label(snapshot.payment_method, locale, short=short_method),
+        )
+    )
+    return rows

@@ -22,7 +22,6 @@ from canvas_app.canvas import (
     ListComponent,
     ListItem,
     Spacer,
-    SubmitAction,
     Text,
     canvas,
 )
@@ -30,10 +29,9 @@ from canvas_app.cards.common import (
     alert_text,
     day,
     money,
-    payment_method_label,
     payment_status_label,
     plan_line,
-    status_label,
+    status_rows,
 )
 from canvas_app.copy import join_words, t
 
@@ -52,25 +50,7 @@ def summary_card(
     usage_high_ratio: float = 0.8,
 ) -> Canvas:
     sub = snapshot.subscription
-    rows = [FieldValue(field=t("field.status", locale), value=status_label(sub, locale))]
-    if snapshot.next_invoice:
-        rows.append(
-            FieldValue(
-                field=t("field.next_invoice", locale),
-                value=t(
-                    "value.next_invoice",
-                    locale,
-                    amount=money(snapshot.next_invoice.amount_due, locale),
-                    date=day(snapshot.next_invoice.date, locale),
-                ),
-            )
-        )
-    rows.append(
-        FieldValue(
-            field=t("field.payment_method", locale),
-            value=payment_method_label(snapshot.payment_method, locale, short=True),
-        )
-    )
+    rows = status_rows(snapshot, locale, next_label="field.next_invoice", short_method=True)
 
     components: list[Component] = [
         Text(text=plan_line(sub.plan if sub else None, locale), style="header"),
@@ -183,7 +163,6 @@ def picker_card(customers: list[Any], *, locale: str, stored_data: dict[str, Any
                 title=customer.name or customer.email or customer.id,
                 subtitle=t("pick.subtitle", locale, email=customer.email or "—", plan=plan),
                 tertiary_text=customer.id,
-                action=SubmitAction(),
             )
         )
     return canvas(
@@ -212,4 +191,14 @@ def unavailable_card(*, locale: str, stored_data: dict[str, Any]) -> Canvas:
         Text(text=t("unavailable.body", locale), style="muted"),
         Button(id="retry", label=t("button.retry", locale)),
         stored_data={**stored_data, "view": "unavailable"},
+    )
+
+
+def problem_card(message: str, *, locale: str, stored_data: dict[str, Any]) -> Canvas:
+    """An action that Stripe refused (or whose customer changed): the reason and a way back."""
+    return canvas(
+        Text(text=t("problem.header", locale)),
+        Text(text=message, style="muted"),
+        Button(id="summary", label=t("button.back", locale), style="secondary"),
+        stored_data={**stored_data, "view": "problem"},
     )

@@ -26,7 +26,13 @@ from canvas_app.canvas import (
     Text,
     UrlAction,
 )
-from canvas_app.cards.common import day, money, payment_method_label, plan_line, status_label
+from canvas_app.cards.common import (
+    day,
+    money,
+    payment_method_label,
+    plan_line,
+    status_rows,
+)
 from canvas_app.copy import t
 
 CARD_TYPES = ("billing_status", "savings", "payment_recovery", "trial")
@@ -60,25 +66,7 @@ def billing_status_card(
     trial_warning_days: int = 3,
 ) -> list[Component]:
     sub = snapshot.subscription
-    rows = [FieldValue(field=t("field.status", locale), value=status_label(sub, locale))]
-    if snapshot.next_invoice:
-        rows.append(
-            FieldValue(
-                field=t("m.field.next_payment", locale),
-                value=t(
-                    "value.next_invoice",
-                    locale,
-                    amount=money(snapshot.next_invoice.amount_due, locale),
-                    date=day(snapshot.next_invoice.date, locale),
-                ),
-            )
-        )
-    rows.append(
-        FieldValue(
-            field=t("field.payment_method", locale),
-            value=payment_method_label(snapshot.payment_method, locale),
-        )
-    )
+    rows = status_rows(snapshot, locale, next_label="m.field.next_payment")
     components: list[Component] = [
         Text(text=t("m.status.header", locale)),
         Text(text=plan_line(sub.plan if sub else None, locale)),

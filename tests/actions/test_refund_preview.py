@@ -179,6 +179,15 @@ def test_an_ambiguous_customer_is_a_409_and_nothing_is_looked_up(
     assert not any(r["path"].startswith("/v1/charges") for r in stripe.requests())
 
 
+def test_a_contact_linked_by_stripe_id_settles_a_shared_email(fin: AppClient) -> None:
+    # An agent set the contact's `stripe_id`: the connector passes it, and the match is unique.
+    body = preview(fin, "shared_b", stripe_id="cus_DemoSharedB")
+
+    # Team Beta's last payment is months old: refused by the policy, not as ambiguous.
+    assert body["eligible"] is False
+    assert body["reason"] == "refund_charge_too_old"
+
+
 def test_stripe_unavailable_during_a_preview_is_a_503(fin: AppClient, stripe: Stripe) -> None:
     stripe.fault(status=500, count=5, path_prefix="/v1/charges")
 

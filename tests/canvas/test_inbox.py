@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from sandbox.bench import longest_chain
 from sandbox.canvas_requests import demo_contact, inbox_initialize, inbox_submit, sign
 
 
@@ -270,18 +271,19 @@ def test_cold_render_needs_two_sequential_round_trips_and_warm_render_none(
     stripe_sandbox.control("POST", "/_sandbox/latency", {"ms": 50})
     initialize(app_client, "usage")
     log = stripe_sandbox.requests()
-    assert longest_sequential_chain(log) <= 2, log
+    assert longest_chain(log) <= 2, log
     stripe_sandbox.control("DELETE", "/_sandbox/requests")
     initialize(app_client, "usage")
     assert stripe_sandbox.requests() == []
 
 
-def longest_sequential_chain(log: list[dict[str, Any]]) -> int:
-    """Requests that overlap in time ran concurrently; count the longest chain of requests that
-    each started after the previous one ended."""
-    spans = sorted((r["start"], r["end"]) for r in log)
-    best: list[int] = []
-    for i, (start, _end) in enumerate(spans):
-        before = [best[j] for j in range(i) if spans[j][1] <= start]
-        best.append(1 + max(before, default=0))
-    return max(best, default=0)
+def test_an_action_on_a_customer_stripe_no_longer_knows_answers_with_a_card(
+    app_client, assert_canvas
+):
+    summary = initialize(app_client, "healthy")
+    gone = {**summary["canvas"], "stored_data": {"customer_id": "cus_Gone", "matches": 1}}
+    payload = inbox_submit(demo_contact("healthy"), "conv_healthy", "send_card:savings", gone)
+    response = app_client.canvas("/canvas/inbox/submit", payload)
+    assert response.status_code == 200, response.text
+    assert_canvas("submit_response", response.json())
+    assert texts(response.json())[0] == "**That didn't work**"

@@ -52,7 +52,10 @@ def components(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def clickable(body: dict[str, Any]) -> list[str]:
-    return [c["id"] for c in components(body) if c["type"] in ("button", "item")]
+    """Buttons and list items an agent can click: in Intercom only those with an action."""
+    return [
+        c["id"] for c in components(body) if c["type"] in ("button", "item") and c.get("action")
+    ]
 
 
 def texts(body: dict[str, Any]) -> str:
