@@ -1,7 +1,14 @@
 """Ordered, append-only schema migrations. Each runs once, in its own transaction, and is
 recorded in `schema_migrations`; upgrading an existing database never drops data.
 
-To change the schema: add a function and append it to `MIGRATIONS` with the next version.
+To change the schema: append a function to `MIGRATIONS` with the next version, and change
+`storage/tables.py` to match. `_v1_initial` creates tables from `tables.py`, so before the first
+change to an existing table, freeze v1: give it its own copy of the v1 definitions, so a fresh
+database still gets v1's columns and the new migration's ALTER applies to both fresh and old
+databases. `tests/storage/test_migrations.py` checks that the migrated schema equals tables.py.
+
+Several instances may start at once on PostgreSQL: the upgrade holds a transaction-scoped
+advisory lock, so one migrates and the others then find nothing left to do.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ def _v1_initial(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+MIGRATION_LOCK = 0x5715_1C0D  # any constant unique to this app within the database
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial", _v1_initial),
 ]
@@ -43,6 +52,8 @@ def upgrade(
 ) -> list[int]:
     """Apply the migrations not applied yet (up to `target`); returns the versions applied.
     `migrations` defaults to `MIGRATIONS` (tests pass a longer list to rehearse an upgrade)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     done = applied_versions(conn)
     applied = []
     for version, name, migrate in MIGRATIONS if migrations is None else migrations:

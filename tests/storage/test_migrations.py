@@ -131,3 +131,21 @@ async def test_a_database_made_at_version_1_is_upgraded_in_place_on_start(
     ]
     assert entries[0].created_at == created
     assert token is not None and token.status == "done"
+
+
+async def test_the_migrated_schema_is_the_schema_the_code_uses(database: Database) -> None:
+    # A column added to storage/tables.py without a migration (or the reverse) fails here.
+    from storage.tables import metadata
+
+    def columns(conn: Connection) -> dict[str, set[str]]:
+        inspector = sa.inspect(conn)
+        return {
+            name: {c["name"] for c in inspector.get_columns(name)}
+            for name in inspector.get_table_names()
+            if name in metadata.tables
+        }
+
+    async with database.transaction() as conn:
+        migrated = await conn.run_sync(columns)
+    expected = {name: {c.name for c in table.columns} for name, table in metadata.tables.items()}
+    assert migrated == expected
