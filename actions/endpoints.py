@@ -7,6 +7,7 @@ JSON errors in one place, `_error_response`; a client mistake is never a 500.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -84,6 +85,9 @@ class FinCall:
         return resolution.require_one(for_money=for_money)
 
 
+# Fin gives a data connector about 15 s; answer (503, "try again") well before it gives up.
+FIN_BUDGET_SECONDS = 12.0
+
 Body = TypeVar("Body", bound=FinRequest)
 Handler = Callable[[FinCall], Awaitable[BaseModel]]
 
@@ -111,7 +115,11 @@ class FinEndpoint:
             except ValidationError as exc:
                 raise _invalid(exc) from None
             locale = pick_locale(body.locale, services.settings.customer_locale)
-            answer = await self.handler(FinCall(services, body, locale))
+            try:
+                async with asyncio.timeout(FIN_BUDGET_SECONDS):
+                    answer = await self.handler(FinCall(services, body, locale))
+            except TimeoutError:
+                raise StripeUnavailable("Stripe did not answer in time.") from None
         except Exception as exc:
             return _error_response(exc, locale, refund=self.path == "/fin/refunds")
         return JSONResponse(answer.model_dump(mode="json"))

@@ -184,3 +184,25 @@ def test_stripe_timing_out_is_a_503_within_the_timeout(
 
 def _day(iso: str) -> str:
     return format_day(datetime.fromisoformat(iso.replace("Z", "+00:00")), "en")
+
+
+def test_a_hanging_stripe_is_answered_with_a_503_before_fin_gives_up(
+    start_app: Callable[..., AppClient], stripe_sandbox
+) -> None:
+    import time
+
+    app = start_app(stripe_timeout_seconds=30)  # only the endpoint's own budget can end this
+    stripe_sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        {"path_prefix": "/v1/", "status": "hang", "delay_ms": 15000, "count": 50},
+    )
+    started = time.monotonic()
+    response = app.fin("/fin/next-invoice", who("healthy"))
+    elapsed = time.monotonic() - started
+    stripe_sandbox.control("DELETE", "/_sandbox/faults")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "stripe_unavailable"
+    assert response.headers["Retry-After"]
+    assert elapsed < 14
