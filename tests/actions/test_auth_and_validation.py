@@ -83,7 +83,7 @@ def test_a_request_without_email_or_user_id_is_a_422(fin: AppClient, stripe: Str
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "invalid_request"
-    assert "email or user_id" in error["details"][0]["message"]
+    assert "email, user_id or stripe_id" in error["details"][0]["message"]
     assert stripe.requests() == []
 
 
