@@ -213,13 +213,18 @@ async def quote_plan_change(
 async def apply_plan_change(
     gateway: StripeGateway, quote: PlanChangeQuote, *, idempotency_key: str
 ) -> Any:
-    """Switch the subscription item to the quoted price, prorated as of the quote's date."""
+    """Switch the subscription item to the quoted price, prorated as of the quote's date, as a
+    pending update: the new plan applies only if its invoice is paid; otherwise Stripe keeps the
+    old plan and answers with `pending_update` set (and the unpaid invoice as `latest_invoice`,
+    expanded here). https://docs.stripe.com/billing/subscriptions/pending-updates"""
     return await gateway.update_subscription(
         quote.subscription_id,
         {
             "items": [{"id": quote.item_id, "price": quote.target.price_id}],
             "proration_date": quote.proration_date,
             "proration_behavior": PRORATION_BEHAVIOR,
+            "payment_behavior": "pending_if_incomplete",
+            "expand": ["latest_invoice"],
         },
         idempotency_key=idempotency_key,
     )

@@ -6,7 +6,7 @@ Every action here is safe to trigger twice:
   the cool-down after our last attempt;
 - each Stripe call that moves money is claimed first (`storage.customer_actions.claim`), so of
   two simultaneous clicks only one reaches Stripe, and it carries an idempotency key derived from
-  what it is about (invoice + attempt count, invoice + checkout session, quote id);
+  what it is about (invoice + its latest charge, invoice + checkout session, quote id);
 - "Stripe unreachable" gives the claim back and is recorded as such, so trying again later
   works, and exactly once.
 Each attempt leaves an `audit_log` row, like refunds do.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from billing.errors import NotFound, StripeRejected, StripeUnavailable
+from billing.errors import BillingError, NotFound, StripeRejected, StripeUnavailable
 from billing.money import Money, to_datetime
 from billing.quotes import PlanChangeQuote, TargetPrice, apply_plan_change
 from billing.sepa import SepaReason, sepa_reason
@@ -59,6 +59,7 @@ class InvoiceRecovery:
     method_type: str | None = None  # "sepa_debit", "card", ...
     payment_method_id: str | None = None
     failed_at: datetime | None = None
+    latest_charge_id: str | None = None  # the latest attempt's charge: a new one per attempt
 
     @property
     def is_sepa(self) -> bool:
@@ -70,8 +71,10 @@ class InvoiceRecovery:
 
     @property
     def retry_key(self) -> str:
-        """Stable across double clicks; a new attempt (after Stripe counted one) gets a new key."""
-        return f"retry:{self.invoice_id}:{self.attempt_count}"
+        """Stable across double clicks; each attempt that reached the bank leaves a new charge,
+        so the next attempt gets a new key. (Not `attempt_count`: Stripe counts the first attempt
+        and its automatic retries only, never a manual `invoices.pay` after the first.)"""
+        return f"retry:{self.invoice_id}:{self.latest_charge_id or 'none'}"
 
 
 async def load_invoice(gateway: StripeGateway, invoice_id: str) -> InvoiceRecovery:
@@ -100,8 +103,8 @@ async def failed_invoice_id(gateway: StripeGateway, customer_id: str) -> str | N
 
 
 def _recovery(invoice: Any, intent: Any | None) -> InvoiceRecovery:
-    charge = getattr(intent, "latest_charge", None) if intent is not None else None
-    charge = None if isinstance(charge, str) else charge
+    latest = getattr(intent, "latest_charge", None) if intent is not None else None
+    charge = None if isinstance(latest, str) else latest
     error = getattr(intent, "last_payment_error", None) if intent is not None else None
     status = invoice.status
     if status == "paid":
@@ -148,6 +151,7 @@ def _recovery(invoice: Any, intent: Any | None) -> InvoiceRecovery:
         method_type=method_type,
         payment_method_id=_id_of(getattr(intent, "payment_method", None)) if intent else None,
         failed_at=to_datetime(charge.created) if charge is not None else None,
+        latest_charge_id=_id_of(latest),
     )
 
 
@@ -161,6 +165,7 @@ RetryKind = Literal[
     "still_processing",  # refused: an earlier payment is still processing
     "cooldown",  # refused: we tried within the cool-down
     "in_progress",  # another click holds this attempt
+    "changed",  # refused: the amount is no longer the one the customer was shown
     "not_payable",  # nothing failed (not attempted yet, void, uncollectible)
     "unavailable",  # Stripe unreachable: nothing was charged
 ]
@@ -183,8 +188,11 @@ async def retry_invoice(
     actor: Actor,
     cooldown: timedelta,
     now: datetime | None = None,
+    expected_amount: Money | None = None,
 ) -> RetryResult:
-    """Ask Stripe to collect a failed invoice again (`invoices.pay`), at most once per attempt."""
+    """Ask Stripe to collect a failed invoice again (`invoices.pay`), at most once per attempt.
+    `expected_amount`: what the customer was shown; if the invoice now owes something else,
+    nothing is paid ("changed")."""
     now = now or datetime.now(UTC)
     invoice = await load_invoice(gateway, invoice_id)
     if invoice.customer_id != customer_id:
@@ -195,13 +203,15 @@ async def retry_invoice(
         return RetryResult("still_processing", invoice)
     if invoice.state != "failed":
         return RetryResult("not_payable", invoice)
+    if expected_amount is not None and invoice.amount != expected_amount:
+        return RetryResult("changed", invoice)
 
     # The claim comes first: of two simultaneous clicks exactly one gets past it, whatever the
     # timing of the checks below.
-    key = invoice.retry_key
-    held = await actions.claim(db, key, RETRY_ACTION, now=now)
-    if not held.won:
-        return RetryResult("in_progress", invoice)
+    claimed = await _claim_retry(gateway, db, invoice, now=now)
+    if isinstance(claimed, RetryResult):
+        return claimed
+    key = claimed
     last = await actions.last_attempt_at(db, action=RETRY_ACTION, object_id=invoice_id)
     if last is not None and now < last + cooldown:
         await actions.release(db, key)
@@ -235,6 +245,41 @@ async def retry_invoice(
         now=now,
     )
     return await _pay(gateway, db, invoice, idempotency_key, {}, row, claim_key=key)
+
+
+# A declined attempt that left no new charge spends its key at Stripe (which replays the
+# decline for it); the next attempt then takes the next generation of the key. Bounded, so a
+# broken store can't loop forever.
+MAX_KEY_GENERATIONS = 20
+
+
+async def _claim_retry(
+    gateway: StripeGateway, db: Database, invoice: InvoiceRecovery, *, now: datetime
+) -> str | RetryResult:
+    """Claim the next attempt at `invoice`: the claim key won, or what to answer instead.
+
+    A claim still executing, or done with a payment (paid, processing), answers "in_progress".
+    A claim done with a decline never blocks a later attempt: if the invoice now shows a newer
+    charge, this click raced the declined one and gets its outcome; if not, the decline left
+    no charge and the next generation of the key is a fresh attempt."""
+    base = invoice.retry_key
+    for generation in range(1, MAX_KEY_GENERATIONS + 1):
+        key = base if generation == 1 else f"{base}:g{generation}"
+        held = await actions.claim(db, key, RETRY_ACTION, now=now)
+        if held.won:
+            return key
+        if held.status != "done" or (held.result or {}).get("kind") != "declined":
+            return RetryResult("in_progress", invoice)
+        current = await _reload(gateway, invoice)
+        if current.state == "paid":
+            return RetryResult("already_paid", current)
+        if current.state == "processing":
+            return RetryResult("still_processing", current)
+        if current.state != "failed":
+            return RetryResult("not_payable", current)
+        if current.latest_charge_id != invoice.latest_charge_id:
+            return RetryResult("declined", current)
+    return RetryResult("in_progress", invoice)
 
 
 async def attempt_keys(
@@ -273,7 +318,7 @@ async def _pay(
     except StripeRejected as exc:
         after = await _reload(gateway, invoice)
         declined = exc.code == "card_declined"  # the bank said no: that was an attempt
-        if not declined and after.attempt_count == invoice.attempt_count:
+        if not declined and after.latest_charge_id == invoice.latest_charge_id:
             # Refused before any attempt (no usable payment method, a payment still
             # processing, ...): nothing reached the bank, so the key is free again.
             await actions.release(db, claim_key)
@@ -284,17 +329,13 @@ async def _pay(
                 return RetryResult("already_paid", after)
             return RetryResult("rejected", after, message=str(exc))
         if after is invoice:  # declined, but Stripe can't show us the invoice right now
-            after = replace(invoice, failure_code=exc.code, attempt_count=invoice.attempt_count + 1)
+            after = replace(invoice, failure_code=exc.code, failure_message=None)
         return await _settle(db, after, claim_key, row)
     after = await _reload(gateway, invoice)
     if after.state in ("failed", "open") and paid.status == "paid":
         after = replace(after, state="paid")
     elif after is invoice:  # the re-read failed; judge by what `pay` returned
-        after = replace(
-            invoice,
-            state="paid" if paid.status == "paid" else "processing",
-            attempt_count=paid.attempt_count or invoice.attempt_count + 1,
-        )
+        after = replace(invoice, state="paid" if paid.status == "paid" else "processing")
     return await _settle(db, after, claim_key, row)
 
 
@@ -367,29 +408,71 @@ async def start_card_collection(
     return str(session.url)
 
 
+def collection_metadata(kind: str, invoice_id: str | None) -> dict[str, str]:
+    """What a Checkout session we start carries, so its return can be matched to its link."""
+    return {"kind": kind, **({"invoice": invoice_id} if invoice_id else {})}
+
+
 async def collected_payment_method(
     gateway: StripeGateway,
     *,
     customer_id: str,
-    session_id: str | None,
-    previous_payment_method: str | None,
+    session_id: str,
+    kind: str,
+    invoice_id: str | None,
 ) -> str | None:
-    """The payment method the customer just added: from the completed Checkout session, or
-    (Billing Portal) their new default. None when they haven't finished."""
-    if session_id:
-        session = await gateway.retrieve_checkout_session(session_id)
-        if _id_of(session.customer) != customer_id:
-            raise NotFound("This checkout session belongs to someone else.")
-        intent = session.setup_intent
-        if session.status != "complete" or intent is None or isinstance(intent, str):
-            return None
-        return _id_of(intent.payment_method)
+    """The payment method the customer just added in Checkout: from a complete session of this
+    customer that we started for this very link (kind and invoice, `collection_metadata`).
+    None while the session isn't complete; NotFound for anyone else's session."""
+    session = await gateway.retrieve_checkout_session(session_id)
+    if _id_of(session.customer) != customer_id:
+        raise NotFound("This checkout session belongs to someone else.")
+    metadata = session.metadata.to_dict() if session.metadata else {}
+    if metadata.get("kind") != kind or (metadata.get("invoice") or None) != invoice_id:
+        raise NotFound("This checkout session was started for something else.")
+    intent = session.setup_intent
+    if session.status != "complete" or intent is None or isinstance(intent, str):
+        return None
+    return _id_of(intent.payment_method)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPaymentMethod:
+    """A payment method the customer added through the Billing Portal."""
+
+    id: str
+    type: str
+    brand: str | None
+    last4: str | None
+
+
+async def portal_payment_method(
+    gateway: StripeGateway,
+    *,
+    customer_id: str,
+    issued_at: datetime,
+    excluded: tuple[str | None, ...],
+) -> NewPaymentMethod | None:
+    """The Billing Portal leaves no session to show for itself, only the customer's new
+    default payment method. It counts only if it is not one of `excluded` (the default when
+    the link was issued, the one that failed) and was created since the link was issued
+    (Stripe's `created` has whole seconds, hence "since", not "after"). Otherwise None: the
+    customer hasn't added anything through this link, and nothing may be charged."""
     customer = await gateway.retrieve_customer(customer_id)
-    default = (
-        customer.invoice_settings.default_payment_method if customer.invoice_settings else None
+    settings = customer.invoice_settings
+    pm_id = _id_of(settings.default_payment_method if settings else None)
+    if pm_id is None or pm_id in excluded:
+        return None
+    pm = await gateway.retrieve_payment_method(pm_id)
+    if _id_of(pm.customer) != customer_id or pm.created < int(issued_at.timestamp()):
+        return None
+    card = getattr(pm, "card", None)
+    return NewPaymentMethod(
+        id=pm.id,
+        type=pm.type,
+        brand=card.brand if card is not None else None,
+        last4=card.last4 if card is not None else None,
     )
-    pm_id = _id_of(default)
-    return pm_id if pm_id and pm_id != previous_payment_method else None
 
 
 CardSwitchKind = Literal[
@@ -530,8 +613,18 @@ async def _make_default(
 
 
 # --- confirm a quoted plan switch ---
+# Plans change only on a subscription in good standing: past_due or unpaid ones owe money first.
+SWITCHABLE_STATUSES = ("active", "trialing")
+
 SwitchKind = Literal[
-    "switched", "already_switched", "plan_changed", "in_progress", "rejected", "unavailable"
+    "switched",  # the new plan applies (see `charged` / `payment_open`)
+    "already_switched",
+    "plan_changed",  # the plan is not the quoted one any more
+    "not_switchable",  # the subscription owes money (past_due, unpaid, ...)
+    "payment_failed",  # Stripe kept the old plan: the payment for the switch failed
+    "in_progress",
+    "rejected",  # Stripe refused the update (nothing changed)
+    "unavailable",
 ]
 
 
@@ -540,7 +633,10 @@ class PlanSwitchResult:
     kind: SwitchKind
     quote: PlanChangeQuote
     next_renewal: datetime | None = None
-    message: str | None = None
+    message: str | None = None  # Stripe's words, for logs and agents only
+    charged: Money | None = None  # collected for the switch (the invoice is paid)
+    payment_open: Money | None = None  # invoiced for the switch but not yet paid
+    failure_code: str | None = None  # why the payment for the switch failed
 
 
 async def confirm_plan_change(
@@ -552,12 +648,15 @@ async def confirm_plan_change(
     actor: Actor,
 ) -> PlanSwitchResult:
     """Apply a quote the customer confirmed, with the quote's `proration_date` (so the charge is
-    the quoted one), once: a second confirmation of the same quote returns the first result."""
+    the quoted one), once: a second confirmation of the same quote returns the first result.
+
+    The update is a pending one (`apply_plan_change`): if the payment fails, Stripe keeps the
+    old plan, and so do we say."""
     key = f"switch:{quote_id}"
     held = await actions.claim(db, key, SWITCH_ACTION)
     if not held.won:
         if held.status == "done" and held.result:
-            return PlanSwitchResult("switched", quote, to_datetime(held.result.get("next_renewal")))
+            return _switch_from_record(quote, held.result)
         return PlanSwitchResult("in_progress", quote)
     try:
         subscription = await gateway.retrieve_subscription(quote.subscription_id)
@@ -569,9 +668,13 @@ async def confirm_plan_change(
     if item_price == quote.target.price_id:
         await actions.release(db, key)
         return PlanSwitchResult("already_switched", quote, to_datetime(item.current_period_end))
-    if item_price != quote.current.price_id or subscription.status not in LIVE_STATUSES:
+    if item_price != quote.current.price_id:
         await actions.release(db, key)
         return PlanSwitchResult("plan_changed", quote)
+    if subscription.status not in SWITCHABLE_STATUSES:
+        await actions.release(db, key)
+        return PlanSwitchResult("not_switchable", quote)
+    latest_before = _id_of(subscription.latest_invoice)
 
     token, idempotency_key = await attempt_keys(db, key, key, now=datetime.now(UTC))
     row = await actions.record(
@@ -594,11 +697,83 @@ async def confirm_plan_change(
         await actions.release(db, key)
         await actions.finish(db, row, outcome="failed", error_code=exc.code, reason=str(exc))
         return PlanSwitchResult("rejected", quote, message=str(exc))
+
     new_item = next((i for i in updated.items.data if i.id == quote.item_id), None)
+    applied = (
+        not getattr(updated, "pending_update", None)
+        and new_item is not None
+        and new_item.price.id == quote.target.price_id
+    )
+    latest = updated.latest_invoice
+    invoice = latest if _id_of(latest) != latest_before and not isinstance(latest, str) else None
+    if not applied:
+        result = await _switch_payment_failed(gateway, quote, invoice)
+        await actions.complete(db, key, _switch_record(result))
+        await actions.finish(
+            db,
+            row,
+            outcome="failed",
+            error_code=result.failure_code or "payment_failed",
+            stripe_id=invoice.id if invoice is not None else None,
+        )
+        return result
     renewal = new_item.current_period_end if new_item is not None else None
-    await actions.complete(db, key, {"kind": "switched", "next_renewal": renewal})
+    charged = payment_open = None
+    if invoice is not None and invoice.status == "paid" and invoice.amount_paid > 0:
+        charged = Money(invoice.amount_paid, invoice.currency)
+    elif invoice is not None and invoice.status == "open" and invoice.amount_remaining > 0:
+        payment_open = Money(invoice.amount_remaining, invoice.currency)
+    result = PlanSwitchResult(
+        "switched", quote, to_datetime(renewal), charged=charged, payment_open=payment_open
+    )
+    await actions.complete(db, key, _switch_record(result))
     await actions.finish(db, row, outcome="succeeded", stripe_id=updated.id)
-    return PlanSwitchResult("switched", quote, to_datetime(renewal))
+    return result
+
+
+async def _switch_payment_failed(
+    gateway: StripeGateway, quote: PlanChangeQuote, invoice: Any | None
+) -> PlanSwitchResult:
+    """The switch is pending at Stripe because its invoice wasn't paid: why, if Stripe says."""
+    code = None
+    amount = quote.amount_now
+    if invoice is not None:
+        amount = Money(invoice.amount_remaining, invoice.currency)
+        try:
+            code = (await load_invoice(gateway, invoice.id)).failure_code
+        except BillingError:  # the switch is settled either way; only the reason is missing
+            code = None
+    return PlanSwitchResult("payment_failed", quote, failure_code=code, payment_open=amount)
+
+
+def _switch_record(result: PlanSwitchResult) -> dict[str, Any]:
+    """What a finished switch leaves in its claim, for a second confirmation to show."""
+
+    def money(value: Money | None) -> list[Any] | None:
+        return [value.amount, value.currency] if value is not None else None
+
+    return {
+        "kind": result.kind,
+        "next_renewal": int(result.next_renewal.timestamp()) if result.next_renewal else None,
+        "charged": money(result.charged),
+        "payment_open": money(result.payment_open),
+        "failure_code": result.failure_code,
+    }
+
+
+def _switch_from_record(quote: PlanChangeQuote, record: dict[str, Any]) -> PlanSwitchResult:
+    def money(value: Any) -> Money | None:
+        return Money(int(value[0]), str(value[1])) if isinstance(value, list) else None
+
+    kind = record.get("kind")
+    return PlanSwitchResult(
+        kind if kind == "payment_failed" else "switched",
+        quote,
+        to_datetime(record.get("next_renewal")),
+        charged=money(record.get("charged")),
+        payment_open=money(record.get("payment_open")),
+        failure_code=record.get("failure_code"),
+    )
 
 
 def quote_to_data(quote: PlanChangeQuote) -> dict[str, Any]:

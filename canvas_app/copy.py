@@ -601,6 +601,50 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Nothing was charged. Please reply in the chat and our team will help.",
         "de": "Es wurde nichts abgebucht. Antworte bitte im Chat, unser Team hilft dir weiter.",
     },
+    # --- money-safety review: confirm before paying, plan switches that didn't apply ---
+    "page.confirm.title": {"en": "Confirm your payment", "de": "Zahlung bestätigen"},
+    "page.confirm.body": {
+        "en": "Pay {amount} for invoice {number} with {method}? This card will also be used "
+        "for future payments.",
+        "de": "{amount} für Rechnung {number} mit {method} bezahlen? Diese Karte wird auch für "
+        "künftige Zahlungen verwendet.",
+    },
+    "page.confirm.button": {
+        "en": "Pay {amount} with {method}",
+        "de": "{amount} mit {method} zahlen",
+    },
+    "m.recovery.changed": {
+        "en": "This payment changed since the card was shown, so nothing was charged. "
+        "Check the amount above and retry if it is right.",
+        "de": "Diese Zahlung hat sich geändert, seit die Karte angezeigt wurde, daher wurde "
+        "nichts abgebucht. Prüfe den Betrag oben und versuch es erneut, wenn er stimmt.",
+    },
+    "m.savings.blocked.header": {
+        "en": "**Settle your open payment first**",
+        "de": "**Erst die offene Zahlung begleichen**",
+    },
+    "m.switch.not_switchable": {
+        "en": "Your subscription has a payment outstanding, so the plan can't be changed right "
+        "now. Once it is paid, you can switch here.",
+        "de": "Für dein Abonnement ist noch eine Zahlung offen, daher lässt sich der Tarif gerade "
+        "nicht ändern. Sobald sie bezahlt ist, kannst du hier wechseln.",
+    },
+    "m.switch.payment_failed": {
+        "en": "Your payment of {amount} didn't go through ({reason}), so your plan did not "
+        "change: you stay on {plan}. Nothing was charged.",
+        "de": "Deine Zahlung über {amount} ist nicht durchgegangen ({reason}), daher wurde dein "
+        "Tarif nicht geändert: Du bleibst bei {plan}. Es wurde nichts abgebucht.",
+    },
+    "m.switch.not_applied": {
+        "en": "The switch didn't go through, so your plan did not change: you stay on {plan}. "
+        "Nothing was charged. Reply here and our team will help.",
+        "de": "Der Wechsel hat nicht geklappt, daher wurde dein Tarif nicht geändert: Du bleibst "
+        "bei {plan}. Es wurde nichts abgebucht. Antworte hier, unser Team hilft dir weiter.",
+    },
+    "m.switched.payment_open": {
+        "en": "Your payment of {amount} is still being processed.",
+        "de": "Deine Zahlung über {amount} wird noch bearbeitet.",
+    },
     # --- inbox: refund a payment (canvas_app/inbox_refunds.py) ---
     "ir.button.refund": {"en": "Refund a payment", "de": "Zahlung erstatten"},
     "ir.pick.header": {"en": "**Refund a payment**", "de": "**Zahlung erstatten**"},

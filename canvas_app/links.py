@@ -2,18 +2,28 @@
 "Pay by card instead" and "Add a payment method" buttons.
 
 The token (itsdangerous, salt "payment-link") binds the customer, the invoice (none for a
-trial), the kind of link and the reader's language, and expires after `LINK_MAX_AGE_HOURS`. A
-tampered or expired token gets a friendly page and never reaches Stripe. A valid one goes to a
-Stripe-hosted page (Checkout in setup mode, or the Billing Portal's payment-method flow); on the
-way back (`/l/<token>/done`) the new card becomes the default and pays the open invoice, once,
-however often the page is reloaded.
+trial), the kind of link, the reader's language and the customer's default payment method when
+it was made, and expires after `LINK_MAX_AGE_HOURS`. A tampered or expired token gets a friendly
+page and never reaches Stripe. A valid one goes to a Stripe-hosted page (Checkout in setup mode,
+or the Billing Portal's payment-method flow); on the way back (`/l/<token>/done`) the new card
+becomes the default and pays the open invoice, once, however often the page is reloaded.
+
+Nothing is charged without proof that the customer just added the card through this link:
+- Checkout: `/done` needs the `session_id` of a complete session of this customer, started for
+  this link (kind and invoice in its metadata). Without one: a friendly page, no Stripe call.
+- Billing Portal (no session comes back): only a default payment method other than the one
+  bound into the token (and the one that failed), created since the token was signed, counts;
+  and even then `GET /done` only asks ("Pay €29.00 with Visa •••• 4242"): the payment is a POST
+  of that form. A GET never moves money in this mode.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -26,6 +36,7 @@ from billing.errors import BillingError, NotFound, StripeUnavailable
 from billing.recovery import CardSwitchResult
 from canvas_app.cards.messenger import plain_reason
 from canvas_app.copy import t
+from canvas_app.http import ClientError, read_body
 from canvas_app.services import Services
 from canvas_app.settings import Settings
 from storage.customer_actions import Actor
@@ -50,6 +61,9 @@ class PaymentLink:
     kind: LinkKind
     locale: str
     contact: str | None = None  # the Intercom contact it was made for (audit only)
+    payment_method: str | None = None  # the customer's default payment method when made
+    # When the token was signed (itsdangerous' signed timestamp; not part of the payload).
+    issued_at: datetime | None = field(default=None, compare=False)
 
 
 class LinkRejected(Exception):
@@ -66,14 +80,18 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
 
 
 def payment_link_url(settings: Settings, link: PaymentLink) -> str:
-    token = _serializer(settings).dumps(asdict(link))
+    payload = asdict(link)
+    del payload["issued_at"]
+    token = _serializer(settings).dumps(payload)
     return f"{settings.public_url}/l/{token}"
 
 
 def read_link(settings: Settings, token: str) -> PaymentLink:
     serializer = _serializer(settings)
     try:
-        data = serializer.loads(token, max_age=settings.link_max_age_hours * 3600)
+        data, issued_at = serializer.loads(
+            token, max_age=settings.link_max_age_hours * 3600, return_timestamp=True
+        )
     except SignatureExpired as exc:
         # The signature was ours, only too old: its language is still worth honouring.
         payload = serializer.load_payload(exc.payload) if exc.payload is not None else None
@@ -89,6 +107,8 @@ def read_link(settings: Settings, token: str) -> PaymentLink:
         kind=data["kind"],
         locale=data.get("locale") if data.get("locale") in ("en", "de") else "en",
         contact=data.get("contact"),
+        payment_method=data.get("payment_method") or None,
+        issued_at=issued_at,
     )
 
 
@@ -122,7 +142,7 @@ async def start(request: Request) -> Response:
             done_url=f"{base}/done",
             cancel_url=f"{base}/cancel",
             locale=link.locale,
-            metadata={"kind": link.kind, **({"invoice": link.invoice} if link.invoice else {})},
+            metadata=recovery.collection_metadata(link.kind, link.invoice),
         )
     except NotFound:
         return _page(link.locale, "invalid", status=404)
@@ -135,7 +155,8 @@ async def start(request: Request) -> Response:
 
 
 async def done(request: Request) -> Response:
-    """Back from Stripe: make the new card the default and pay the open invoice with it."""
+    """Back from Stripe: make the new card the default and pay the open invoice with it, once
+    the customer has shown they just added it (see the module docstring)."""
     services: Services = request.app.state.services
     settings = services.settings
     token = request.path_params["token"]
@@ -144,19 +165,24 @@ async def done(request: Request) -> Response:
         return link
     base = f"{settings.public_url}/l/{token}"
     session_id = request.query_params.get("session_id") or None
+    if session_id is None and settings.payment_method_flow == "checkout":
+        # No Checkout session, no proof of a new card: nothing is read, saved or charged.
+        return _page(link.locale, "incomplete", status=400, retry_url=base)
     try:
-        previous = None
-        if link.invoice and session_id is None:
-            # Billing Portal: the new card is the customer's new default, not the one that failed.
-            previous = (
-                await recovery.load_invoice(services.stripe, link.invoice)
-            ).payment_method_id
-        pm_id = await recovery.collected_payment_method(
-            services.stripe,
-            customer_id=link.customer,
-            session_id=session_id,
-            previous_payment_method=previous,
-        )
+        if session_id is not None:
+            pm_id = await recovery.collected_payment_method(
+                services.stripe,
+                customer_id=link.customer,
+                session_id=session_id,
+                kind=link.kind,
+                invoice_id=link.invoice,
+            )
+            attempt_key = session_id
+        else:
+            answer = await _portal_card(request, services, link, base)
+            if isinstance(answer, Response):
+                return answer
+            pm_id, attempt_key = answer, f"portal-{answer}"
         if pm_id is None:
             return _page(link.locale, "incomplete", retry_url=base)
         result = await recovery.switch_to_payment_method(
@@ -165,7 +191,7 @@ async def done(request: Request) -> Response:
             customer_id=link.customer,
             payment_method_id=pm_id,
             invoice_id=link.invoice,
-            attempt_key=session_id or f"portal-{pm_id}",
+            attempt_key=attempt_key,
             actor=Actor("customer", link.contact),
         )
     except NotFound:
@@ -179,6 +205,55 @@ async def done(request: Request) -> Response:
         services.billing.invalidate(link.customer)
     log.info("payment link %s for %s: %s", link.kind, link.customer, result.kind)
     return _result_page(link, result, retry_url=base, reload_url=str(request.url))
+
+
+async def _portal_card(
+    request: Request, services: Services, link: PaymentLink, base: str
+) -> str | None | Response:
+    """Billing Portal: the new card's id once the customer confirmed paying with it (a POST of
+    the confirmation form), the confirmation page for a GET, or None (no new card)."""
+    invoice = await recovery.load_invoice(services.stripe, link.invoice) if link.invoice else None
+    if invoice is not None and invoice.customer_id != link.customer:
+        raise NotFound("No such invoice for this customer.")
+    if invoice is not None and invoice.state in ("paid", "closed"):
+        return _page(link.locale, "already_paid", tone="good")
+    if link.issued_at is None:
+        return None
+    card = await recovery.portal_payment_method(
+        services.stripe,
+        customer_id=link.customer,
+        issued_at=link.issued_at,
+        excluded=(link.payment_method, invoice.payment_method_id if invoice else None),
+    )
+    if card is None or invoice is None:
+        return card.id if card is not None else None  # a trial link saves the card, no payment
+    if request.method != "POST":
+        method = _method_label(card)
+        amount = invoice.amount.format(link.locale)
+        return _page(
+            link.locale,
+            "confirm",
+            amount=amount,
+            number=invoice.number or invoice.invoice_id,
+            method=method,
+            form_url=f"{base}/done",
+            form_label=t("page.confirm.button", link.locale, amount=amount, method=method),
+            form_fields={"payment_method": card.id},
+        )
+    try:
+        form = dict(parse_qsl((await read_body(request, limit=4096)).decode("utf-8", "replace")))
+    except ClientError:
+        form = {}
+    if form.get("payment_method") != card.id:
+        return None  # confirmed another card than the current new default: start over
+    return card.id
+
+
+def _method_label(card: recovery.NewPaymentMethod) -> str:
+    """ "Visa •••• 4242" (the brand as people write it)."""
+    if card.last4 is None:
+        return card.type.replace("_", " ")
+    return f"{(card.brand or card.type).title()} •••• {card.last4}"
 
 
 async def cancel(request: Request) -> Response:
@@ -256,6 +331,9 @@ def _page(
     tone: str = "neutral",
     retry_url: str | None = None,
     retry_label: str | None = None,
+    form_url: str | None = None,
+    form_label: str | None = None,
+    form_fields: dict[str, str] | None = None,
     **values: Any,
 ) -> HTMLResponse:
     html = _pages.get_template("payment_link.html").render(
@@ -266,12 +344,15 @@ def _page(
         paragraphs=[t(f"page.{outcome}.body", locale, **values)],
         action_url=retry_url,
         action_label=retry_label or t("page.try_again", locale),
+        form_url=form_url,
+        form_label=form_label,
+        form_fields=form_fields or {},
     )
     return HTMLResponse(html, status_code=status, headers=_PRIVATE)
 
 
 routes = [
     Route("/l/{token}", start, methods=["GET"]),
-    Route("/l/{token}/done", done, methods=["GET"]),
+    Route("/l/{token}/done", done, methods=["GET", "POST"]),
     Route("/l/{token}/cancel", cancel, methods=["GET"]),
 ]

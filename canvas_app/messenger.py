@@ -8,8 +8,15 @@
 - submit: the buttons (retry, show me, switch, confirm, refresh).
 
 The customer is always the signed request's contact (§1.3). `stored_data` carries only the card
-type, the customer an agent picked (honoured only among the contact's own matches) and, while a
-switch is being confirmed, the quote, signed so that it cannot be edited on the way.
+type, the customer an agent picked (honoured only among the contact's own matches), while a
+switch is being confirmed the quote, and on a recovery card the invoice and amount it shows —
+the last two signed so that they cannot be edited on the way.
+
+"Retry payment" pays only the invoice, and the amount, that its card showed. A live canvas is
+repainted from `content_url` on every view, and that answer can't update `stored_data`, so the
+recovery card also names what it shows in its header's component id; a press is matched against
+the card as Intercom sends it back (`current_canvas`), else against `stored_data`. If neither
+names the failed invoice as it is now, the press shows the current state and pays nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from billing.errors import (
     StripeRejected,
     StripeUnavailable,
 )
+from billing.money import Money
 from billing.quotes import (
     NoSubscription,
     NotAnUpgrade,
@@ -67,6 +75,8 @@ log = logging.getLogger(__name__)
 
 RENDER_BUDGET_SECONDS = 8.0  # Intercom gives up on slow apps; answer well within 10 s
 QUOTE_SALT = "plan-quote"
+SHOWN_SALT = "recovery-card"
+SHOWN_PREFIX = "shown:"  # the recovery card's header id: "shown:<signed invoice and amount>"
 CONTENT_PATH = "/canvas/messenger/content"
 
 
@@ -79,6 +89,9 @@ class MessengerContext:
     card: str
     hint: str | None = None  # a customer id an agent picked when sending the card
     stored: dict[str, Any] = field(default_factory=dict)
+    # The signed invoice and amount a recovery card shows: what the pressed card showed, then
+    # what the card we answer with shows.
+    shown: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -89,6 +102,14 @@ class MessengerContext:
         stored: dict[str, Any] = {"card": self.card}
         if self.hint:
             stored["customer_id"] = self.hint
+        return stored
+
+    @property
+    def answer_stored(self) -> dict[str, Any]:
+        """`stored_data` of a submit answer: the base, and the invoice the card shows."""
+        stored = self.base_stored
+        if self.shown:
+            stored["shown"] = self.shown
         return stored
 
 
@@ -124,12 +145,17 @@ async def price_catalogue(services: Services) -> tuple[CataloguePrice, ...]:
 def _pay_link(ctx: MessengerContext, customer: Customer, invoice_id: str | None) -> str | None:
     if customer.ambiguous:
         return None  # money never moves while the match is ambiguous
+    settings = customer.stripe.invoice_settings
+    default = settings.default_payment_method if settings else None
     link = PaymentLink(
         customer=customer.id,
         invoice=invoice_id,
         kind="recover" if invoice_id else "trial",
         locale=ctx.locale,
         contact=ctx.request.identity.contact_id,
+        # Billing Portal returns prove nothing by themselves: only a default other than this
+        # one, added after the link was made, may pay (canvas_app/links.py).
+        payment_method=default if isinstance(default, str) or default is None else default.id,
     )
     return payment_link_url(ctx.services.settings, link)
 
@@ -175,12 +201,15 @@ def _recovery(
         if invoice is not None and invoice.state == "failed"
         else None
     )
+    shows = invoice is not None and invoice.state in ("failed", "processing")
+    ctx.shown = _seal_shown(ctx.services, customer.id, invoice) if shows and invoice else None
     return cards.recovery_card(
         invoice,
         locale=ctx.locale,
         pay_by_card_url=link,
         result=result,
         ambiguous=customer.ambiguous,
+        shown_id=f"{SHOWN_PREFIX}{ctx.shown}" if ctx.shown else None,
     )
 
 
@@ -199,7 +228,14 @@ async def retry_payment(ctx: MessengerContext) -> list[Component]:
     gateway = ctx.services.stripe
     invoice_id = await recovery.failed_invoice_id(gateway, customer.id)
     if invoice_id is None:
+        ctx.shown = None
         return cards.recovery_card(None, locale=ctx.locale, pay_by_card_url=None)
+    shown = _unseal_shown(ctx.services, ctx.shown)
+    if shown is None or shown.customer != customer.id or shown.invoice != invoice_id:
+        # The card showed another invoice (or nothing we signed): show this one, pay nothing.
+        current = await recovery.load_invoice(gateway, invoice_id)
+        log.info("messenger retry for %s: card showed another invoice", customer.id)
+        return _recovery(ctx, customer, current, recovery.RetryResult("changed", current))
     try:
         result = await recovery.retry_invoice(
             gateway,
@@ -208,6 +244,7 @@ async def retry_payment(ctx: MessengerContext) -> list[Component]:
             customer_id=customer.id,
             actor=ctx.actor,
             cooldown=timedelta(minutes=ctx.services.settings.retry_cooldown_minutes),
+            expected_amount=shown.amount,
         )
     finally:
         ctx.services.billing.invalidate(customer.id)
@@ -215,11 +252,17 @@ async def retry_payment(ctx: MessengerContext) -> list[Component]:
     return _recovery(ctx, customer, result.invoice, result)
 
 
+def _switchable(snapshot: BillingSnapshot) -> bool:
+    """Plans change only on an active or trialing subscription (none that owes money)."""
+    sub = snapshot.subscription
+    return sub is not None and sub.status in recovery.SWITCHABLE_STATUSES
+
+
 async def show_savings(ctx: MessengerContext) -> list[Component]:
     customer = await _customer(ctx)
     snapshot = await ctx.services.billing.snapshot(customer.stripe)
     option = savings.best_for(snapshot, await price_catalogue(ctx.services))
-    if option is None:
+    if option is None or not _switchable(snapshot):
         return cards.savings_card(snapshot, None, locale=ctx.locale)
     return cards.savings_breakdown_card(option, locale=ctx.locale)
 
@@ -230,7 +273,7 @@ async def switch_plan(ctx: MessengerContext, *, notice: str | None = None) -> li
         return cards.ambiguous_card(locale=ctx.locale)
     snapshot = await ctx.services.billing.snapshot(customer.stripe, fresh=True)
     option = savings.best_for(snapshot, await price_catalogue(ctx.services))
-    if option is None:
+    if option is None or not _switchable(snapshot):
         return cards.savings_card(snapshot, None, locale=ctx.locale)
     try:
         quote = await quote_plan_change(
@@ -280,6 +323,54 @@ def _seal(services: Services, quote: PlanChangeQuote) -> str:
     return _serializer(services).dumps(payload)
 
 
+@dataclass(frozen=True, slots=True)
+class ShownInvoice:
+    """What a recovery card showed: whose invoice, which, and how much."""
+
+    customer: str
+    invoice: str
+    amount: Money
+
+
+def _seal_shown(services: Services, customer_id: str, invoice: InvoiceRecovery) -> str:
+    serializer = URLSafeTimedSerializer(
+        services.settings.secret_key.get_secret_value(), salt=SHOWN_SALT
+    )
+    return serializer.dumps(
+        [customer_id, invoice.invoice_id, invoice.amount.amount, invoice.amount.currency]
+    )
+
+
+def _unseal_shown(services: Services, sealed: Any) -> ShownInvoice | None:
+    """The signed (not expiring: it authorises nothing by itself) invoice a card showed."""
+    if not isinstance(sealed, str):
+        return None
+    serializer = URLSafeTimedSerializer(
+        services.settings.secret_key.get_secret_value(), salt=SHOWN_SALT
+    )
+    try:
+        customer, invoice, amount, currency = serializer.loads(sealed)
+        return ShownInvoice(str(customer), str(invoice), Money(int(amount), str(currency)))
+    except (BadSignature, TypeError, ValueError):
+        return None
+
+
+def _shown_by_request(request: CanvasRequest) -> str | None:
+    """The seal of the invoice the pressed card showed: from the card's own components as
+    Intercom sends them back (a live canvas repaints those on every view), else `stored_data`."""
+    for key in ("current_canvas", "canvas"):
+        canvas = request.raw.get(key)
+        canvas = canvas.get("current_canvas", canvas) if isinstance(canvas, dict) else None
+        content = canvas.get("content") if isinstance(canvas, dict) else None
+        components = content.get("components") if isinstance(content, dict) else None
+        for component in components if isinstance(components, list) else []:
+            component_id = component.get("id") if isinstance(component, dict) else None
+            if isinstance(component_id, str) and component_id.startswith(SHOWN_PREFIX):
+                return component_id.removeprefix(SHOWN_PREFIX)
+    sealed = request.stored_data.get("shown")
+    return sealed if isinstance(sealed, str) else None
+
+
 def _unseal(services: Services, sealed: Any) -> tuple[str, PlanChangeQuote]:
     if not isinstance(sealed, str):
         raise BadSignature("no quote")
@@ -305,6 +396,9 @@ async def configure(request: Request) -> JSONResponse:
 async def initialize(request: Request) -> JSONResponse:
     ctx = await _context(request, request_options=True)
     components = await _render(ctx, home)
+    # A card placed by a Workflow is initialized when it is created, long before it is seen:
+    # its stored_data stays the creation options, and what a recovery card shows is named in
+    # the (repainted) components instead.
     live = Canvas(
         content=Content(components=components),
         content_url=f"{ctx.services.settings.public_url}{CONTENT_PATH}",
@@ -342,11 +436,11 @@ async def submit(request: Request) -> JSONResponse:
         live = Canvas(
             content=Content(components=components),
             content_url=f"{ctx.services.settings.public_url}{CONTENT_PATH}",
-            stored_data=ctx.base_stored,
+            stored_data=ctx.answer_stored,
         )
         return JSONResponse(canvas_response(live))
     components = await _render(ctx, action, budget=component not in MONEY_ACTIONS)
-    stored = ctx.base_stored
+    stored = ctx.answer_stored
     if component in QUOTE_ACTIONS and "quote" in ctx.stored:
         stored["quote"] = ctx.stored["quote"]  # the quote on screen, for Confirm / Try again
     return JSONResponse(canvas_response(canvas(*components, stored_data=stored)))
@@ -395,6 +489,7 @@ async def _context(request: Request, *, request_options: bool = False) -> Messen
         card=card if card in cards.CARD_TYPES else "billing_status",
         hint=hint if isinstance(hint, str) and hint else None,
         stored=dict(req.stored_data),
+        shown=_shown_by_request(req),
     )
 
 

@@ -12,7 +12,7 @@ from babel.numbers import format_decimal
 from billing.alerts import Alert, billing_alerts, days_until
 from billing.money import Money, babel_locale, format_moment
 from billing.quotes import PlanChangeQuote
-from billing.recovery import InvoiceRecovery, PlanSwitchResult, RetryResult
+from billing.recovery import SWITCHABLE_STATUSES, InvoiceRecovery, PlanSwitchResult, RetryResult
 from billing.savings import SavingsOption
 from billing.sepa import SEPA_REASONS, sepa_reason
 from billing.snapshot import BillingSnapshot
@@ -23,6 +23,7 @@ from canvas_app.canvas import (
     FieldValue,
     ListComponent,
     ListItem,
+    SubmitAction,
     Text,
     UrlAction,
 )
@@ -49,6 +50,7 @@ def configure_card(locale: str) -> list[Component]:
                     id=f"card:{card}",
                     title=t(f"m.card.{card}", locale),
                     subtitle=t(f"m.card.{card}.hint", locale),
+                    action=SubmitAction(),  # a row without one can't be picked in Intercom
                 )
                 for card in CARD_TYPES
             ]
@@ -141,6 +143,17 @@ def savings_card(
     snapshot: BillingSnapshot, option: SavingsOption | None, *, locale: str
 ) -> list[Component]:
     sub = snapshot.subscription
+    if sub is not None and sub.live and sub.status not in SWITCHABLE_STATUSES:
+        # past_due, unpaid, ...: the open payment comes first; no offer until it is settled.
+        components: list[Component] = [
+            Text(text=t("m.savings.blocked.header", locale)),
+            Text(text=t("m.switch.not_switchable", locale)),
+        ]
+        if snapshot.failed_invoice is not None:
+            components.append(
+                Button(id="show:payment_recovery", label=t("m.button.fix_payment", locale))
+            )
+        return components
     if option is None:
         if sub is None or not sub.live or sub.plan is None:
             return [
@@ -275,9 +288,20 @@ def switch_result_card(result: PlanSwitchResult, *, locale: str) -> list[Compone
         components: list[Component] = [
             Text(text=t("m.switched.header", locale, plan=target_label(quote, locale)))
         ]
-        if result.kind == "switched" and quote.amount_now.amount > 0:
+        # "Charged" only for money Stripe collected: the switch's invoice is paid.
+        if result.kind == "switched" and result.charged is not None:
             components.append(
-                Text(text=t("m.switched.charged", locale, amount=money(quote.amount_now, locale)))
+                Text(text=t("m.switched.charged", locale, amount=money(result.charged, locale)))
+            )
+        elif result.kind == "switched" and result.payment_open is not None:
+            components.append(
+                Text(
+                    text=t(
+                        "m.switched.payment_open",
+                        locale,
+                        amount=money(result.payment_open, locale),
+                    )
+                )
             )
         if result.next_renewal is not None:
             components.append(
@@ -293,15 +317,27 @@ def switch_result_card(result: PlanSwitchResult, *, locale: str) -> list[Compone
         return components
     if result.kind == "unavailable":
         return unavailable_card(locale=locale, retry_id="confirm_switch")
+    # Stripe's own words (`result.message`) are for logs and agents; the customer reads ours.
+    failed = result.kind in ("payment_failed", "rejected", "not_switchable")
     if result.kind == "in_progress":
         notice = t("m.switch.in_progress", locale)
+    elif result.kind == "payment_failed":
+        notice = t(
+            "m.switch.payment_failed",
+            locale,
+            amount=money(result.payment_open or quote.amount_now, locale),
+            reason=plain_reason(result.failure_code, None, locale),
+            plan=quote.current.product_name,
+        )
     elif result.kind == "rejected":
-        notice = t("m.switch.rejected", locale, reason=result.message or "—")
+        notice = t("m.switch.not_applied", locale, plan=quote.current.product_name)
+    elif result.kind == "not_switchable":
+        notice = t("m.switch.not_switchable", locale)
     else:
         notice = t("m.switch.plan_changed", locale)
     return [
         Text(text=t("m.quote.header", locale, plan=target_label(quote, locale))),
-        Text(text=notice, style="error" if result.kind == "rejected" else "muted"),
+        Text(text=notice, style="error" if failed else "muted"),
         Button(id="back", label=t("button.back", locale), style="secondary"),
     ]
 
@@ -314,8 +350,11 @@ def recovery_card(
     pay_by_card_url: str | None,
     result: RetryResult | None = None,
     ambiguous: bool = False,
+    shown_id: str | None = None,
 ) -> list[Component]:
-    """The failed invoice with Retry / Pay by card, or "processing", "paid", "all settled"."""
+    """The failed invoice with Retry / Pay by card, or "processing", "paid", "all settled".
+    `shown_id` (the signed invoice and amount on screen) becomes the header's component id, so
+    a Retry press can be matched to what its card showed."""
     if result is not None and result.kind == "unavailable":
         return unavailable_card(locale=locale, retry_id="retry_payment")
     if invoice is None or invoice.state in ("open", "closed"):
@@ -344,12 +383,12 @@ def recovery_card(
         else:
             key = "m.recovery.processing.other"
         return [
-            Text(text=t("m.recovery.processing.header", locale, amount=amount)),
+            Text(id=shown_id, text=t("m.recovery.processing.header", locale, amount=amount)),
             Text(text=t(key, locale)),
             Button(id="refresh", label=t("m.button.refresh", locale), style="secondary"),
         ]
 
-    components = [Text(text=t("m.recovery.header", locale, amount=amount))]
+    components = [Text(id=shown_id, text=t("m.recovery.header", locale, amount=amount))]
     if invoice.number:
         components.append(
             Text(
@@ -410,6 +449,8 @@ def _retry_notice(result: RetryResult | None, locale: str) -> str | None:
         return t("m.recovery.rejected", locale)
     if result.kind == "cooldown" and result.retry_after is not None:
         return t("m.recovery.cooldown", locale, time=format_moment(result.retry_after, locale))
+    if result.kind == "changed":
+        return t("m.recovery.changed", locale)
     return None
 
 

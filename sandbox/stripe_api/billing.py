@@ -221,6 +221,8 @@ def mark_invoice_paid(state: StripeState, inv: dict[str, Any], *, at: int | None
     state.emit("invoice.paid", inv, prev)
     state.emit("invoice.payment_succeeded", inv, prev)
     sub = subscription_of(state, inv)
+    if sub and _pending_invoice(state, sub, inv):
+        _apply_pending_update(state, sub)
     if sub and sub["status"] in ("past_due", "unpaid", "incomplete"):
         sprev = {"status": sub["status"]}
         sub["status"] = "active"
@@ -278,6 +280,11 @@ def pay_invoice(
     Card: immediate success or 402 ``card_declined``. SEPA: the payment intent goes
     ``processing`` (charge ``pending``) and the invoice stays ``open`` until settlement.
     ``force`` ("succeed"/"fail") lets the seed and demo controls decide the outcome.
+
+    Every attempt is a new charge on the invoice's payment intent. ``attempt_count`` counts like
+    Stripe's: "Any payment attempt counts as the first attempt, and subsequently only automatic
+    retries increment the attempt count" (the sandbox makes no automatic retries), so a manual
+    ``invoices.pay`` after the first attempt leaves it as it is.
     """
     at = at if at is not None else state.now()
     if inv["status"] == "draft":
@@ -324,7 +331,9 @@ def pay_invoice(
     pi["payment_method_types"] = [pm["type"]]
     pi["payment_method_options"] = {pm["type"]: {}}
     pi["last_payment_error"] = None
-    inv["attempt_count"] += 1
+    attempts_before = inv["attempt_count"]
+    if attempts_before == 0:
+        inv["attempt_count"] = 1
     inv["attempted"] = True
     ch = ob.charge(
         id=state.new_id("ch"),
@@ -340,7 +349,7 @@ def pay_invoice(
         billing_email=cus["email"],
         mandate=state.priv(pm["id"]).get("mandate"),
     )
-    state.put(ch)
+    state.put(ch, {"attempt_count_before": attempts_before})
     pi["latest_charge"] = ch["id"]
     outcome = force
     if pm["type"] == "sepa_debit" and force is None:
@@ -452,13 +461,16 @@ def _fail(
     pi.update(
         status="requires_payment_method", last_payment_error=err, processing=None, amount_received=0
     )
-    prev = {"attempt_count": inv["attempt_count"] - 1}
+    before = state.priv(ch["id"]).get("attempt_count_before", inv["attempt_count"])
+    prev = {"attempt_count": before} if before != inv["attempt_count"] else None
     inv["next_payment_attempt"] = at + 3 * 86400
     state.emit("charge.failed", ch)
     state.emit("payment_intent.payment_failed", pi)
     state.emit("invoice.payment_failed", inv, prev)
     sub = subscription_of(state, inv)
-    if sub and sub["status"] in ("active", "trialing"):
+    # A pending update's failed invoice leaves the subscription as it was ("continues to cycle
+    # as if no update request was made").
+    if sub and sub["status"] in ("active", "trialing") and not _pending_invoice(state, sub, inv):
         sub["status"] = "past_due"
         state.emit("customer.subscription.updated", sub, {"status": "active"})
     cus = state.get("customer", inv["customer"])
@@ -737,10 +749,25 @@ def preview_invoice(
     return inv
 
 
+PENDING_UPDATE_MAX_SECONDS = 23 * 3600
+
+
 def apply_change(
-    state: StripeState, sub: dict[str, Any], plan: ChangePlan, behavior: str
+    state: StripeState,
+    sub: dict[str, Any],
+    plan: ChangePlan,
+    behavior: str,
+    payment_behavior: str = "allow_incomplete",
 ) -> dict[str, Any] | None:
-    """Commit a planned change; invoice (and try to pay) now when Stripe would."""
+    """Commit a planned change; invoice (and try to pay) now when Stripe would.
+
+    ``pending_if_incomplete`` (pending updates): when the change invoices now, it applies only
+    once that invoice is paid. If the payment fails the subscription keeps its items, shows the
+    change in ``pending_update`` and points ``latest_invoice`` at the open invoice; paying that
+    invoice later applies the change (https://docs.stripe.com/billing/subscriptions/pending-updates).
+    """
+    if payment_behavior == "pending_if_incomplete" and plan.invoice_now:
+        return _apply_pending(state, sub, plan)
     sub["items"]["data"] = plan.items
     if plan.reset_anchor:
         sub["billing_cycle_anchor"] = plan.at
@@ -759,6 +786,57 @@ def apply_change(
     if plan.prorations and behavior == "create_prorations":
         state.priv(sub["id"]).setdefault("pending_prorations", []).extend(plan.prorations)
     return None
+
+
+def _apply_pending(state: StripeState, sub: dict[str, Any], plan: ChangePlan) -> dict[str, Any]:
+    cus = state.get("customer", sub["customer"])
+    pend = pending_specs(state, sub)
+    state.priv(sub["id"])["pending_prorations"] = []
+    inv = create_invoice(
+        state,
+        cus,
+        sub,
+        pend + plan.invoice_now,
+        "subscription_update",
+        (plan.at, plan.at),
+        finalize=False,
+    )
+    state.priv(sub["id"])["pending_change"] = {
+        "invoice": inv["id"],
+        "items": plan.items,
+        "anchor": plan.at if plan.reset_anchor else None,
+    }
+    finalize_invoice(state, inv)  # a zero invoice is paid here, which applies the change
+    if inv["status"] == "open":
+        with contextlib.suppress(ApiError):  # no payment method: nothing attempted
+            pay_invoice(state, inv, raise_on_decline=False)
+    if inv["status"] != "paid":
+        now = state.now()
+        period_end = sub["items"]["data"][0]["current_period_end"]
+        sub["pending_update"] = {
+            "billing_cycle_anchor": plan.at if plan.reset_anchor else None,
+            "expires_at": min(period_end, now + PENDING_UPDATE_MAX_SECONDS),
+            "subscription_items": [state.render(i) for i in plan.items],
+            "trial_end": None,
+            "trial_from_plan": None,
+        }
+    return inv
+
+
+def _pending_invoice(state: StripeState, sub: dict[str, Any], inv: dict[str, Any]) -> bool:
+    change = state.priv(sub["id"]).get("pending_change")
+    return bool(change) and change["invoice"] == inv["id"]
+
+
+def _apply_pending_update(state: StripeState, sub: dict[str, Any]) -> None:
+    """The pending update's invoice is paid: the change applies now."""
+    change = state.priv(sub["id"]).pop("pending_change")
+    prev = {"items": state.render(sub)["items"], "pending_update": sub["pending_update"]}
+    sub["items"]["data"] = change["items"]
+    if change["anchor"] is not None:
+        sub["billing_cycle_anchor"] = change["anchor"]
+    sub["pending_update"] = None
+    state.emit("customer.subscription.updated", sub, prev)
 
 
 # ------------------------------------------------------------------------------ refunds

@@ -333,6 +333,57 @@ SUB_UPDATE_PARAMS = {
 }
 
 
+PAYMENT_BEHAVIORS = (
+    "allow_incomplete",
+    "default_incomplete",
+    "error_if_incomplete",
+    "pending_if_incomplete",
+)
+# What a pending update may carry (https://docs.stripe.com/billing/subscriptions/pending-updates-reference,
+# as far as the sandbox supports them).
+PENDING_UPDATE_PARAMS = {
+    "items",
+    "proration_date",
+    "proration_behavior",
+    "billing_cycle_anchor",
+    "payment_behavior",
+    "expand",
+}
+
+
+def _payment_behavior(ctx: Ctx, sub: dict[str, Any]) -> str:
+    value = ctx.params.get("payment_behavior") or "allow_incomplete"
+    if value not in PAYMENT_BEHAVIORS:
+        raise invalid(
+            "Invalid payment_behavior: must be one of " + ", ".join(PAYMENT_BEHAVIORS),
+            "payment_behavior",
+        )
+    if value != "pending_if_incomplete":
+        return value
+    extra = sorted(k for k in ctx.params if k not in PENDING_UPDATE_PARAMS)
+    if extra:
+        # Chosen wording: Stripe accepts only the pending-update attributes with this behavior.
+        raise invalid(
+            "When `payment_behavior` is `pending_if_incomplete`, you can only pass the "
+            f"parameters supported by pending updates; received {extra[0]}.",
+            extra[0],
+        )
+    st = ctx.state
+    cus = st.get("customer", sub["customer"])
+    for pm_id in (sub["default_payment_method"], cus["invoice_settings"]["default_payment_method"]):
+        pm = st.find(pm_id, "payment_method") if pm_id else None
+        if pm is not None:
+            if pm["type"] == "sepa_debit":
+                # Chosen wording: pending updates aren't supported with bank debits.
+                raise invalid(
+                    "Pending updates are not supported for subscriptions paid by bank debit "
+                    "(sepa_debit).",
+                    "payment_behavior",
+                )
+            break
+    return value
+
+
 def _behavior(value: Any, param: str) -> str:
     b = value or "create_prorations"
     if b not in ("create_prorations", "always_invoice", "none"):
@@ -366,6 +417,7 @@ def subscription_update(ctx: Ctx) -> dict[str, Any]:
         )
     before = st.render(sub)
     behavior = _behavior(p.get("proration_behavior"), "proration_behavior")
+    payment_behavior = _payment_behavior(ctx, sub)
     pdate = as_int(p["proration_date"], "proration_date") if p.get("proration_date") else None
     anchor = _anchor(p.get("billing_cycle_anchor"), "billing_cycle_anchor")
     if "default_payment_method" in p:
@@ -390,7 +442,7 @@ def subscription_update(ctx: Ctx) -> dict[str, Any]:
         plan = billing.plan_change(
             st, sub, items, proration_date=pdate, behavior=behavior, anchor=anchor, prefix="items"
         )
-        inv = billing.apply_change(st, sub, plan, behavior)
+        inv = billing.apply_change(st, sub, plan, behavior, payment_behavior)
     after = st.render(sub)
     prev = {k: before[k] for k in before if before[k] != after.get(k)}
     if prev:

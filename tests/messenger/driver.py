@@ -55,6 +55,22 @@ def button_ids(body: dict[str, Any]) -> list[str]:
     return [c["id"] for c in components(body) if c["type"] == "button"]
 
 
+def clickable(body: dict[str, Any], component_id: str) -> dict[str, Any]:
+    """The button or list item `component_id` of a canvas, which Intercom would let a person
+    click only if it has a submit action (a url button opens a page instead; an item without
+    an action isn't clickable at all)."""
+    for c in components(body):
+        candidates = c["items"] if c["type"] == "list" else [c]
+        for item in candidates:
+            if item.get("type") in ("button", "item") and item.get("id") == component_id:
+                action = item.get("action") or {}
+                assert action.get("type") == "submit", (
+                    f"{component_id!r} can't be clicked to submit: action {action or None}"
+                )
+                return item
+    raise AssertionError(f"nothing clickable named {component_id!r} in {texts(body)}")
+
+
 @dataclass
 class Messenger:
     app: AppClient
@@ -68,7 +84,17 @@ class Messenger:
         self.check(schema, body)
         return body
 
-    def configure(self, component_id: str | None = None, canvas: dict[str, Any] | None = None):
+    def configure(
+        self,
+        component_id: str | None = None,
+        canvas: dict[str, Any] | None = None,
+        *,
+        crafted: bool = False,
+    ):
+        """The configure screen; with `component_id`, an admin's click on that item or button of
+        `canvas` (which must be clickable), unless `crafted` (a request no click could send)."""
+        if component_id is not None and canvas is not None and not crafted:
+            clickable({"canvas": canvas}, component_id)
         payload = messenger_configure(component_id, current_canvas=canvas)
         return self._post("/canvas/messenger/configure", payload, "configure_response")
 
@@ -85,8 +111,9 @@ class Messenger:
         return self._post("/canvas/messenger/submit", payload, "submit_response")
 
     def press(self, key: str, body: dict[str, Any], component_id: str, *, locale: str = "en"):
-        """Press a button that is on the card `body` (fails if the card has no such button)."""
-        assert button(body, component_id)["action"]["type"] == "submit"
+        """Click a button or list item that is on the card `body` (fails if the card has no
+        such component, or it has no submit action); `submit` sends crafted requests."""
+        clickable(body, component_id)
         return self.submit(key, component_id, body["canvas"], locale=locale)
 
     # --- the sandbox Stripe ---

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sandbox.canvas_requests import demo_contact, messenger_content, messenger_initialize
 from tests.messenger.driver import Messenger, button_ids, components, visible
 
@@ -21,6 +23,25 @@ def test_configure_offers_the_four_cards(messenger: Messenger):
     assert "Payment recovery | Retry a failed payment or pay by card instead" in visible(body)
 
 
+def test_every_card_on_the_configure_screen_can_be_clicked(messenger: Messenger):
+    body = messenger.configure()
+    items = [c for c in components(body) if c["type"] == "list"][0]["items"]
+    assert all(i["action"] == {"type": "submit"} for i in items)
+
+
+def test_the_driver_refuses_to_click_what_intercom_would_not_submit(messenger: Messenger):
+    card = messenger.initialize("sepa", "payment_recovery")
+    with pytest.raises(AssertionError, match="can't be clicked to submit"):
+        messenger.press("sepa", card, "pay_by_card")  # a url button opens a page instead
+    first = messenger.configure()
+    unclickable = json.loads(json.dumps(first["canvas"]))
+    for component in unclickable["content"]["components"]:
+        for item in component.get("items", []):
+            item.pop("action", None)
+    with pytest.raises(AssertionError, match="can't be clicked to submit"):
+        messenger.configure("card:savings", unclickable)
+
+
 def test_picking_a_card_ends_configuration_with_results(messenger: Messenger):
     first = messenger.configure()
     body = messenger.configure("card:payment_recovery", first["canvas"])
@@ -29,7 +50,7 @@ def test_picking_a_card_ends_configuration_with_results(messenger: Messenger):
 
 def test_an_unknown_pick_shows_the_picker_again(messenger: Messenger):
     first = messenger.configure()
-    body = messenger.configure("card:lottery", first["canvas"])
+    body = messenger.configure("card:lottery", first["canvas"], crafted=True)
     assert "canvas" in body and "results" not in body
 
 

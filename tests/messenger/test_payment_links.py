@@ -6,6 +6,7 @@ Stripe."""
 from __future__ import annotations
 
 import html
+import re
 import time
 from dataclasses import dataclass
 
@@ -258,7 +259,7 @@ def test_stripe_failing_on_the_way_back_charges_nothing_and_a_reload_pays_once(
     assert [p["status"] for p in messenger.stripe_posts("/pay")] == [500, 200]
 
 
-def test_the_billing_portal_flow_works_the_same(start_messenger):
+def test_the_billing_portal_flow_asks_before_it_pays(start_messenger):
     messenger = start_messenger(payment_method_flow="portal")
     invoice = messenger.open_invoice("cus_DemoSepa")
     card = messenger.initialize("sepa", "payment_recovery")
@@ -269,15 +270,131 @@ def test_the_billing_portal_flow_works_the_same(start_messenger):
     assert len(session) == 1
     back = httpx.post(portal, data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
     assert back.headers["location"] == f"{link}/done"
+
+    # Back from the portal, a GET only asks: "Pay €29.00 with Visa •••• 4242".
     page = httpx.get(back.headers["location"])
-    assert "Thank you, your payment went through" in shown(page)
-    assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "paid"
+    assert page.status_code == 200
+    assert "Confirm your payment" in shown(page)
+    assert "Pay €29.00 with Visa •••• 4242" in shown(page)
+    assert f'<form method="post" action="{link}/done">' in shown(page)
+    assert messenger.stripe_posts("/pay") == []
     new_card = messenger.stripe_get("/v1/customers/cus_DemoSepa")["invoice_settings"][
         "default_payment_method"
     ]
+    form = re.search(r'name="payment_method" value="([^"]+)"', page.text)
+    assert form and form.group(1) == new_card
+
+    paid = httpx.post(f"{link}/done", data={"payment_method": new_card})
+    assert "Thank you, your payment went through" in shown(paid)
+    assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "paid"
     assert (
         messenger.stripe_get("/v1/subscriptions/sub_DemoSepa")["default_payment_method"] == new_card
     )
+    again = httpx.post(f"{link}/done", data={"payment_method": new_card})
+    assert "This invoice is already paid" in shown(again)
+    assert len(messenger.stripe_posts("/pay")) == 1
+
+
+def test_the_confirmation_speaks_german(start_messenger):
+    messenger = start_messenger(payment_method_flow="portal")
+    card = messenger.initialize("sepa", "payment_recovery", locale="de")
+    link = button(card, "pay_by_card")["action"]["url"]
+    portal = httpx.get(link).headers["location"]
+    httpx.post(portal, data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
+    page = httpx.get(f"{link}/done")
+    assert "Zahlung bestätigen" in shown(page)
+    assert "29,00 € mit Visa •••• 4242 zahlen" in shown(page).replace("\xa0", " ")
+
+
+def give_default_card(messenger: Messenger, customer: str, number: str = VISA) -> str:
+    """A card the customer saved some other time, made their default (not through our link)."""
+    session = messenger.stripe_post(
+        "/v1/checkout/sessions",
+        {"mode": "setup", "customer": customer, "currency": "eur", "success_url": "https://x"},
+    )
+    httpx.post(session["url"], data={"card": number, "exp_month": "12", "exp_year": "2031"})
+    done = messenger.stripe_get(f"/v1/checkout/sessions/{session['id']}?expand[]=setup_intent")
+    pm = done["setup_intent"]["payment_method"]
+    messenger.stripe_post(
+        f"/v1/customers/{customer}", {"invoice_settings[default_payment_method]": pm}
+    )
+    return pm
+
+
+def test_done_without_a_checkout_session_charges_nothing(messenger: Messenger):
+    # Müller has a card as default already; the open invoice failed on SEPA.
+    give_default_card(messenger, "cus_DemoSepa")
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    invoice = messenger.open_invoice("cus_DemoSepa")
+    messenger.forget_stripe_requests()
+    for path in ("/done", "/done?session_id="):
+        page = httpx.get(f"{link}{path}")
+        assert page.status_code == 400
+        assert "Your card wasn't saved yet" in shown(page)
+        assert "Nothing was charged" in shown(page)
+    assert messenger.stripe_requests() == []
+    assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "open"
+
+
+def test_a_checkout_session_started_for_something_else_pays_nothing(messenger: Messenger):
+    # Müller's own completed session, but not one this link started (no link metadata).
+    session = messenger.stripe_post(
+        "/v1/checkout/sessions",
+        {
+            "mode": "setup",
+            "customer": "cus_DemoSepa",
+            "currency": "eur",
+            "success_url": "https://x",
+        },
+    )
+    httpx.post(session["url"], data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    page = httpx.get(f"{link}/done?session_id={session['id']}")
+    assert page.status_code == 404
+    assert messenger.stripe_posts("/pay") == []
+
+
+def test_portal_done_without_a_new_card_charges_nothing(start_messenger):
+    messenger = start_messenger(payment_method_flow="portal")
+    old_card = give_default_card(messenger, "cus_DemoSepa")  # before the link was made
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    invoice = messenger.open_invoice("cus_DemoSepa")
+    messenger.forget_stripe_requests()
+    page = httpx.get(f"{link}/done")
+    assert "Your card wasn't saved yet" in shown(page)
+    posted = httpx.post(f"{link}/done", data={"payment_method": old_card})
+    assert "Your card wasn't saved yet" in shown(posted)
+    assert messenger.stripe_posts() == []
+    assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "open"
+
+
+def test_portal_link_made_before_a_card_was_added_elsewhere_asks_first(start_messenger):
+    # A link made when the SEPA mandate was the default; a card added later (not through the
+    # link) may pay only after the customer confirms it on the page.
+    messenger = start_messenger(payment_method_flow="portal")
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    later = give_default_card(messenger, "cus_DemoSepa")
+    page = httpx.get(f"{link}/done")
+    assert "Pay €29.00 with Visa •••• 4242" in shown(page)
+    wrong = httpx.post(f"{link}/done", data={"payment_method": "pm_someone_else"})
+    assert "Your card wasn't saved yet" in shown(wrong)
+    assert messenger.stripe_posts("/pay") == []
+    paid = httpx.post(f"{link}/done", data={"payment_method": later})
+    assert "Thank you, your payment went through" in shown(paid)
+    assert len(messenger.stripe_posts("/pay")) == 1
+
+
+def test_a_portal_link_is_bound_to_the_default_of_its_time(start_messenger):
+    messenger = start_messenger(payment_method_flow="portal")
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+    token = link.rsplit("/", 1)[1]
+    payload = URLSafeTimedSerializer(SECRET_KEY, salt="payment-link").loads(token)
+    assert payload["payment_method"] == "pm_DemoSepaDebit"
 
 
 def test_stripe_refusing_the_hosted_page_gets_a_friendly_page(messenger: Messenger):

@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import httpx
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from billing.quotes import CATALOGUE_QUERY, quote_plan_change
@@ -240,3 +241,113 @@ async def test_the_quote_switches_the_plans_item_whatever_order_stripe_lists_ite
     finally:
         await gateway.close()
     assert quote.item_id == "si_DemoUsage1"  # the Pro item, not the API-calls item
+
+
+# --- a switch applies only when its payment goes through ---
+DECLINING_VISA = "4000000000009995"  # saved fine, declines when charged (insufficient funds)
+
+
+def pay_with_declining_card(messenger: Messenger) -> str:
+    """Anna's saved card now declines (a new one, made the customer's and the plan's default)."""
+    session = messenger.stripe_post(
+        "/v1/checkout/sessions",
+        {
+            "mode": "setup",
+            "customer": "cus_DemoHealthy",
+            "currency": "eur",
+            "success_url": "https://example.com/ok",
+        },
+    )
+    httpx.post(session["url"], data={"card": DECLINING_VISA, "exp_month": "12", "exp_year": "2031"})
+    done = messenger.stripe_get(f"/v1/checkout/sessions/{session['id']}?expand[]=setup_intent")
+    pm = done["setup_intent"]["payment_method"]
+    messenger.stripe_post(
+        "/v1/customers/cus_DemoHealthy", {"invoice_settings[default_payment_method]": pm}
+    )
+    messenger.stripe_post("/v1/subscriptions/sub_DemoHealthy", {"default_payment_method": pm})
+    messenger.app.services.billing.clear()
+    return pm
+
+
+def test_a_switch_whose_payment_fails_keeps_the_plan_and_says_so(messenger: Messenger):
+    pay_with_declining_card(messenger)
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    quote = quote_in(quote_card)
+
+    done = messenger.press("healthy", quote_card, "confirm_switch")
+
+    text = visible(done)
+    assert "We charged" not in text and "You're now on" not in text
+    assert (
+        f"Your payment of €{quote['amount_now'] / 100:,.2f} didn't go through (insufficient "
+        "funds), so your plan did not change: you stay on Pro. Nothing was charged." in text
+    )
+    subscription = messenger.stripe_get("/v1/subscriptions/sub_DemoHealthy")
+    assert subscription["items"]["data"][0]["price"]["id"] == "price_ProMonthly"
+    assert subscription["status"] == "active"
+    assert subscription["pending_update"] is not None  # Stripe holds the change, unapplied
+    # A second press on Confirm: the same answer, no second update.
+    again = messenger.press("healthy", quote_card, "confirm_switch")
+    assert "so your plan did not change" in visible(again)
+    assert len(subscription_updates(messenger)) == 2  # the new default card, then the switch
+    rows = [
+        r
+        for r in asyncio.run(actions_for(messenger.app.services.db, "cus_DemoHealthy"))
+        if r["action"] == "subscription_update"
+    ]
+    assert [(r["outcome"], r["error_code"]) for r in rows] == [("failed", "insufficient_funds")]
+
+
+def test_a_failed_switch_in_german(messenger: Messenger):
+    pay_with_declining_card(messenger)
+    card = messenger.initialize("healthy", "savings", locale="de")
+    quote_card = messenger.press("healthy", card, "switch_plan", locale="de")
+    done = visible(messenger.press("healthy", quote_card, "confirm_switch", locale="de"))
+    assert "ist nicht durchgegangen (Kontodeckung nicht ausreichend)" in done
+    assert "Du bleibst bei Pro. Es wurde nichts abgebucht." in done
+
+
+def test_stripe_refusing_a_switch_is_told_in_our_words_not_stripes(messenger: Messenger):
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    messenger.stripe.control(
+        "POST",
+        "/_sandbox/faults",
+        {"path_prefix": "/v1/subscriptions/", "method": "POST", "status": 400, "count": 1},
+    )
+    done = messenger.press("healthy", quote_card, "confirm_switch")
+    refusal = [r for r in subscription_updates(messenger) if r["status"] == 400]
+    assert len(refusal) == 1
+    text = visible(done)
+    assert (
+        "The switch didn't go through, so your plan did not change: you stay on Pro. "
+        "Nothing was charged." in text
+    )
+    assert "Stripe" not in text
+    assert "We charged" not in text
+
+
+def test_a_subscription_that_owes_money_is_offered_no_switch(messenger: Messenger):
+    # Müller's subscription is past due: the open payment comes first.
+    card = messenger.initialize("sepa", "savings")
+    text = visible(card)
+    assert "**Settle your open payment first**" in text
+    assert "switch_plan" not in button_ids(card)
+    assert "show:payment_recovery" in button_ids(card)
+    messenger.forget_stripe_requests()
+    crafted = messenger.submit("sepa", "switch_plan", card["canvas"])
+    assert "**Settle your open payment first**" in visible(crafted)
+    assert "quote" not in crafted["canvas"].get("stored_data", {})
+    assert messenger.stripe_posts("/v1/subscriptions/sub_DemoSepa") == []
+
+
+def test_a_quote_is_not_applied_once_the_subscription_owes_money(messenger: Messenger):
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    # Before Anna confirms, her renewal fails: the subscription is past due.
+    messenger.stripe.control("POST", "/_sandbox/demo/fail_payment", {"customer": "cus_DemoHealthy"})
+    messenger.forget_stripe_requests()
+    done = messenger.press("healthy", quote_card, "confirm_switch")
+    assert "Your subscription has a payment outstanding" in visible(done)
+    assert subscription_updates(messenger) == []

@@ -34,7 +34,9 @@ def test_billing_status_names_what_needs_action_and_leads_to_the_fix(messenger: 
     recovery = messenger.press("sepa", card, "show:payment_recovery")
     assert "Your bank returned the direct debit (code AM04)" in visible(recovery)
     assert "retry_payment" in button_ids(recovery)
-    assert recovery["canvas"]["stored_data"] == {"card": "payment_recovery"}
+    stored = recovery["canvas"]["stored_data"]
+    assert stored["card"] == "payment_recovery"
+    assert set(stored) == {"card", "shown"}  # and, signed, the invoice the card shows
 
 
 def test_billing_status_of_a_trial_without_payment_method_links_to_add_one(messenger: Messenger):

@@ -214,7 +214,9 @@ async def test_pay_sepa_processing_then_fails(
     assert pi.status == "requires_payment_method"
     assert pi.last_payment_error.code == "insufficient_funds"
     paid = await client.v1.invoices.pay_async(inv.id, {"off_session": True})
-    assert paid.status == "open" and paid.attempt_count == 2
+    # Stripe: only the first attempt and automatic retries count; a manual pay doesn't.
+    assert paid.status == "open" and paid.attempt_count == 1
+    assert paid.attempted is True
     pi = await client.v1.payment_intents.retrieve_async(pi.id)
     assert pi.status == "processing"
     ch = await client.v1.charges.retrieve_async(pi.latest_charge)
@@ -295,7 +297,32 @@ async def test_pay_with_declining_card(sandbox: Sandbox, client: stripe.StripeCl
     assert ei.value.code == "card_declined"
     assert ei.value.error.decline_code == "insufficient_funds"
     inv = await client.v1.invoices.retrieve_async(inv.id)
-    assert inv.status == "open" and inv.attempt_count == 2
+    assert inv.status == "open" and inv.attempt_count == 1
+
+
+async def test_each_manual_attempt_is_a_new_charge_but_not_a_new_attempt_count(
+    sandbox: Sandbox, client: stripe.StripeClient
+) -> None:
+    from sandbox.stripe_api import payment_methods as pms
+
+    card = pms.create_card(sandbox.state, "4000000000009995", 1, 2030, customer="cus_DemoSepa")
+    inv = (
+        await client.v1.invoices.list_async({"customer": "cus_DemoSepa", "status": "open"})
+    ).data[0]
+
+    async def latest_charge() -> str:
+        expanded = await client.v1.invoices.retrieve_async(
+            inv.id, {"expand": ["payments.data.payment.payment_intent"]}
+        )
+        return expanded.payments.data[0].payment.payment_intent.latest_charge
+
+    charges = [await latest_charge()]
+    for _ in range(2):
+        with pytest.raises(stripe.CardError):
+            await client.v1.invoices.pay_async(inv.id, {"payment_method": card["id"]})
+        charges.append(await latest_charge())
+    assert len(set(charges)) == 3  # one charge per attempt
+    assert (await client.v1.invoices.retrieve_async(inv.id)).attempt_count == 1
 
 
 async def test_demo_fail_payment(sandbox: Sandbox, client: stripe.StripeClient) -> None:

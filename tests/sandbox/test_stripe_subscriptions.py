@@ -99,3 +99,86 @@ async def test_basic_auth_like_curl(sandbox: Sandbox) -> None:
             headers={"Authorization": f"Basic {token}"},
         )
     assert r.status_code == 200 and r.json()["id"] == "cus_DemoVip"
+
+
+# --- pending updates (payment_behavior=pending_if_incomplete) ---
+def _declining_default(sandbox: Sandbox, customer: str, subscription: str) -> str:
+    from sandbox.stripe_api import payment_methods as pms
+
+    card = pms.create_card(sandbox.state, "4000000000009995", 1, 2030, customer=customer)
+    sandbox.state.objects[customer]["invoice_settings"]["default_payment_method"] = card["id"]
+    sandbox.state.objects[subscription]["default_payment_method"] = card["id"]
+    return card["id"]
+
+
+async def test_a_pending_update_whose_payment_fails_keeps_the_old_plan(
+    sandbox: Sandbox, client: stripe.StripeClient
+) -> None:
+    _declining_default(sandbox, "cus_DemoHealthy", "sub_DemoHealthy")
+    sub = await client.v1.subscriptions.retrieve_async("sub_DemoHealthy")
+    item = sub["items"].data[0]
+    updated = await client.v1.subscriptions.update_async(
+        sub.id,
+        {
+            "items": [{"id": item.id, "price": "price_ProYearly"}],
+            "proration_behavior": "always_invoice",
+            "payment_behavior": "pending_if_incomplete",
+            "expand": ["latest_invoice"],
+        },
+    )
+    assert [i.price.id for i in updated["items"].data] == ["price_ProMonthly"]
+    assert updated.status == "active"
+    pending = updated.pending_update
+    assert [i.price.id for i in pending.subscription_items] == ["price_ProYearly"]
+    assert pending.expires_at <= sandbox.state.now() + 23 * 3600
+    invoice = updated.latest_invoice
+    assert invoice.status == "open" and invoice.billing_reason == "subscription_update"
+
+    # Paying the invoice later (another card) applies the change.
+    from sandbox.stripe_api import payment_methods as pms
+
+    good = pms.create_card(sandbox.state, "4242424242424242", 1, 2030, customer="cus_DemoHealthy")
+    await client.v1.invoices.pay_async(invoice.id, {"payment_method": good["id"]})
+    sub = await client.v1.subscriptions.retrieve_async(sub.id)
+    assert [i.price.id for i in sub["items"].data] == ["price_ProYearly"]
+    assert sub.pending_update is None
+
+
+async def test_a_pending_update_that_is_paid_applies_at_once(client: stripe.StripeClient) -> None:
+    sub = await client.v1.subscriptions.retrieve_async("sub_DemoHealthy")
+    updated = await client.v1.subscriptions.update_async(
+        sub.id,
+        {
+            "items": [{"id": sub["items"].data[0].id, "price": "price_ProYearly"}],
+            "proration_behavior": "always_invoice",
+            "payment_behavior": "pending_if_incomplete",
+            "expand": ["latest_invoice"],
+        },
+    )
+    assert [i.price.id for i in updated["items"].data] == ["price_ProYearly"]
+    assert updated.pending_update is None and updated.latest_invoice.status == "paid"
+
+
+async def test_pending_updates_refuse_other_params_and_bank_debits(
+    client: stripe.StripeClient,
+) -> None:
+    sub = await client.v1.subscriptions.retrieve_async("sub_DemoHealthy")
+    items = [{"id": sub["items"].data[0].id, "price": "price_ProYearly"}]
+    with pytest.raises(stripe.InvalidRequestError) as ei:
+        await client.v1.subscriptions.update_async(
+            sub.id,
+            {"items": items, "payment_behavior": "pending_if_incomplete", "metadata": {"a": "b"}},
+        )
+    assert ei.value.param == "metadata"
+    sepa = await client.v1.subscriptions.retrieve_async("sub_DemoSepa")
+    with pytest.raises(stripe.InvalidRequestError) as ei:
+        await client.v1.subscriptions.update_async(
+            sepa.id,
+            {
+                "items": [{"id": sepa["items"].data[0].id, "price": "price_StarterYearly"}],
+                "payment_behavior": "pending_if_incomplete",
+            },
+        )
+    assert ei.value.param == "payment_behavior"
+    sepa = await client.v1.subscriptions.retrieve_async("sub_DemoSepa")
+    assert sepa["items"].data[0].price.id == "price_StarterMonthly"
