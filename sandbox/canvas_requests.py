@@ -197,7 +197,11 @@ def demo_contact(key: str) -> dict[str, Any]:
     for contact_key, name, email, external_id, _age, _opening in DEMO_CONTACTS:
         if contact_key == key:
             attributes = {"stripe_id": "cus_DemoHealthy"} if key == "healthy" else {}
-            return contact_payload(contact_id=f"contact_{key}", email=email,
-                                   external_id=external_id, name=name,
-                                   custom_attributes=attributes)
+            return contact_payload(
+                contact_id=f"contact_{key}",
+                email=email,
+                external_id=external_id,
+                name=name,
+                custom_attributes=attributes,
+            )
     raise KeyError(key)
