@@ -27,7 +27,7 @@ _ERROR_SCHEMA: Mapping[str, Any] = {"$ref": "#/components/schemas/error"}
 def _load(path: str) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=loader)  # noqa: S506 - safe loader
+        return yaml.load(handle, Loader=loader)  # `loader` is a SafeLoader subclass
 
 
 def load_spec(path: str | Path = DEFAULT_SPEC_PATH) -> dict[str, Any]:

@@ -214,7 +214,7 @@ def create_stripe_app(
         except FormError as e:
             status = 400
             body = ApiError(400, str(e), param=e.param).body(req_id)
-        except Exception as e:  # noqa: BLE001 - a sandbox bug must still look like Stripe's 500
+        except Exception as e:  # a sandbox bug must still look like Stripe's 500
             status = 500
             body = ApiError(
                 500, f"An unknown error occurred ({type(e).__name__}: {e})", type="api_error"

@@ -228,6 +228,6 @@ async def test_update_customer_metadata_and_default_pm(client: stripe.StripeClie
 
 async def test_unknown_parameter(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as ei:
-        await client.v1.refunds.create_async({"charge": "ch_x", "colour": "blue"})  # type: ignore[typeddict-unknown-key]
+        await client.v1.refunds.create_async({"charge": "ch_x", "colour": "blue"})
     assert ei.value.code == "parameter_unknown"
     assert ei.value.param == "colour"

@@ -185,7 +185,7 @@ async def test_preview_validation(client: stripe.StripeClient) -> None:
         )
     assert "proration_date" in (ei.value.param or "")
     with pytest.raises(stripe.InvalidRequestError) as ei:
-        await client.v1.invoices.create_preview_async({"customer": "cus_DemoVip", "foo": "1"})  # type: ignore[typeddict-unknown-key]
+        await client.v1.invoices.create_preview_async({"customer": "cus_DemoVip", "foo": "1"})
     assert ei.value.code == "parameter_unknown"
 
 

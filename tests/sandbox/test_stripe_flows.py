@@ -22,7 +22,7 @@ from .conftest import Sandbox
 async def test_checkout_setup_flow(sandbox: Sandbox, client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as ei:
         await client.v1.checkout.sessions.create_async(
-            {  # type: ignore[typeddict-unknown-key]
+            {
                 "mode": "setup",
                 "customer": "cus_DemoSepa",
                 "payment_method_types": ["card"],

@@ -75,7 +75,7 @@ async def test_flags_and_behaviour_none(sandbox: Sandbox, client: stripe.StripeC
     ).data[0]
     assert evt.data.previous_attributes.cancel_at_period_end is False
     with pytest.raises(stripe.InvalidRequestError) as ei:
-        await client.v1.subscriptions.update_async(sub.id, {"trial_from_plan": True})  # type: ignore[typeddict-unknown-key]
+        await client.v1.subscriptions.update_async(sub.id, {"trial_from_plan": True})
     assert ei.value.code == "parameter_unknown"
     with pytest.raises(stripe.InvalidRequestError) as ei:
         await client.v1.subscriptions.update_async(
