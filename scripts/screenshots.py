@@ -21,17 +21,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CLIENT_SECRET = "screenshots-client-secret"
 STRIPE_KEY = "sk_test_screenshots"
 INTERCOM_TOKEN = "tok_screenshots"
@@ -212,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=2.0, help="device pixel ratio")
     parser.add_argument("--only", nargs="*", help="names of the shots to take")
     args = parser.parse_args(argv)
+    from sandbox.simulator.chromium import CHROMIUM, CHROMIUM_ARGS
 
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} not found: apt-get install -y chromium", file=sys.stderr)

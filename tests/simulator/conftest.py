@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,21 +13,9 @@ import pytest
 from canvas_app.app import create_app
 from sandbox.serving import ThreadedServer, free_port
 from sandbox.simulator import SimulatorConfig, create_simulator_app
+from sandbox.simulator.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import CLIENT_SECRET, INTERCOM_TOKEN, Sandbox
 from tests.simulator.gallery import Received, create_gallery_app
-
-CHROMIUM = Path("/usr/bin/chromium")
-# No network beyond loopback, nothing phoning home; the sandbox flag because CI runs as root.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _missing(message: str) -> None:
