@@ -1,10 +1,9 @@
 """Shared test fixtures: the two sandboxes over HTTP, the app over HTTP, signed requests, and the
-official contracts read in place from ../shared (skipped outside CI when absent)."""
+official contracts that travel with the repository (contracts/)."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +15,10 @@ import pytest
 from canvas_app.app import create_app
 from canvas_app.settings import Settings, load_settings
 from sandbox.canvas_requests import signed
+from sandbox.contracts import CANVAS_KIT
 from sandbox.intercom_api import IntercomState, create_intercom_app, seed_demo_workspace
 from sandbox.serving import ThreadedServer
 from sandbox.stripe_api import StripeState, create_stripe_app, seed_demo_world
-
-REPO = Path(__file__).resolve().parents[1]
-CONTRACTS = REPO.parent / "shared" / "contracts"
 
 STRIPE_KEY = "sk_test_sandbox"
 INTERCOM_TOKEN = "tok_sandbox"
@@ -31,20 +28,9 @@ FIN_TOKEN = "fin-token-1"
 SECRET_KEY = "test-secret-key-0123456789"
 
 
-def contract_file(name: str) -> Path:
-    """A contract from ../shared/contracts; absent → skip (outside CI) or fail (in CI)."""
-    path = CONTRACTS / name
-    if not path.exists():
-        message = f"{path} not found: contract tests need ../shared beside the repository"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 @pytest.fixture(scope="session")
 def canvas_schema() -> dict[str, Any]:
-    return json.loads(contract_file("intercom-canvas-kit-2.11.json").read_text())
+    return json.loads(CANVAS_KIT.read_text())
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Validate request bodies we send to Intercom against the official 2.14 OpenAPI description.
 
-The description lives outside the repo (``../shared/contracts/intercom-api-2.14.yaml``); it is loaded
+The description travels with the repo (``contracts/intercom-api-2.14.yaml``); it is loaded
 once per path and cached because it is ~900 KB. Matching accepts either a path template
 (``/contacts/{contact_id}``) or a concrete path (``/contacts/contact_healthy``).
 """
@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-DEFAULT_SPEC_PATH = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "intercom-api-2.14.yaml"
-)
+from sandbox.contracts import INTERCOM_API
+
+DEFAULT_SPEC_PATH = INTERCOM_API
 _ERROR_SCHEMA: Mapping[str, Any] = {"$ref": "#/components/schemas/error"}
 
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The official Canvas Kit schemas live beside the repository (../shared/contracts); they are read
-# in place and never copied in.
-DEFAULT_CONTRACT_PATH = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "contracts"
-    / "intercom-canvas-kit-2.11.json"
-)
+from sandbox.contracts import CANVAS_KIT
+
+# The official Canvas Kit schemas travel with the repository (contracts/).
+DEFAULT_CONTRACT_PATH = CANVAS_KIT
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Every request body the automations send to Intercom, checked against the official REST API
-2.14 description (../shared/contracts/intercom-api-2.14.yaml).
+2.14 description (contracts/intercom-api-2.14.yaml).
 
 One documented gap in that description: it types event metadata values as strings, while the
 same operation's description (and Intercom's docs) define two structured metadata types, the
@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
+from sandbox.contracts import INTERCOM_API
 from sandbox.intercom_api.contract import load_spec, validate_request
 from tests.automations.conftest import Loop
-from tests.conftest import contract_file
 
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    return load_spec(contract_file("intercom-api-2.14.yaml"))
+    return load_spec(INTERCOM_API)
 
 
 def documented_metadata_object(value: Any) -> bool:

@@ -1,5 +1,5 @@
 """Contract: every object kind the sandbox returns has the top-level key set of Stripe's own
-example object (``stripe/openapi`` fixtures3, API 2026-10-28.endive) in ../shared/contracts.
+example object (``stripe/openapi`` fixtures3, API 2026-07-29.dahlia; the app pins 2026-10-28.endive) in contracts/.
 
 Raw HTTP JSON is compared (not SDK objects) so nothing is hidden by deserialization.
 """
@@ -7,17 +7,14 @@ Raw HTTP JSON is compared (not SDK objects) so nothing is hidden by deserializat
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import API_KEY, Sandbox
+from sandbox.contracts import STRIPE_FIXTURES
 
-CONTRACTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "contracts"
-FIXTURES = CONTRACTS / "stripe-fixtures3.json"
+from .conftest import API_KEY, Sandbox
 
 # Known, deliberate differences from the fixture (kind -> keys the fixture has that we omit).
 # invoice.subscription: fixtures3 still lists it, but API basil removed it from invoices and the
@@ -27,13 +24,7 @@ OMITTED = {"invoice": {"subscription"}}
 
 @pytest.fixture(scope="module")
 def resources() -> dict[str, Any]:
-    if not FIXTURES.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{FIXTURES} is missing; CI must provide ../shared/contracts")
-        pytest.skip(
-            "../shared/contracts not found: contract tests need the shared folder beside the repo"
-        )
-    return json.loads(FIXTURES.read_text())["resources"]
+    return json.loads(STRIPE_FIXTURES.read_text())["resources"]
 
 
 class Api:

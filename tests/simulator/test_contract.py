@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.contracts import CANVAS_KIT
 from sandbox.simulator.contract import CanvasContract
-from tests.conftest import contract_file
 from tests.simulator.gallery import button, every_component, options
 
 
 @pytest.fixture(scope="module")
 def contract() -> CanvasContract:
-    return CanvasContract(contract_file("intercom-canvas-kit-2.11.json"))
+    return CanvasContract(CANVAS_KIT)
 
 
 def response(*components, **canvas):
