@@ -9,11 +9,12 @@ templates may be laid out for people to read.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound
 
-LOCALES = ("en", "de")
+Locale = Literal["en", "de"]
+LOCALES: tuple[Locale, ...] = ("en", "de")
 _WHITESPACE = re.compile(r"[ \t\r\n]+")
 
 _env = Environment(
@@ -26,13 +27,14 @@ _env = Environment(
 )
 
 
-def pick_locale(requested: str | None, default: str) -> str:
+def pick_locale(requested: str | None, default: str) -> Locale:
     """`de`, `de-DE`, `de_AT` → "de"; anything we have no copy for → `default`."""
     if requested:
         language = requested.replace("_", "-").split("-")[0].strip().lower()
-        if language in LOCALES:
-            return language
-    return default if default in LOCALES else "en"
+        for known in LOCALES:
+            if language == known:
+                return known
+    return next((known for known in LOCALES if known == default), "en")
 
 
 def say(name: str, locale: str, **values: Any) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 from actions.schemas import ErrorResponse
 
@@ -26,18 +27,26 @@ ERROR_DESCRIPTIONS = {
 
 
 class Endpoint(Protocol):
-    path: str
-    request: type[BaseModel]
-    response: type[BaseModel]
-    summary: str
-    description: str
-    errors: tuple[int, ...]
+    """What the document needs of an endpoint (read-only, so frozen dataclasses qualify)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def request(self) -> type[BaseModel]: ...
+    @property
+    def response(self) -> type[BaseModel]: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def errors(self) -> tuple[int, ...]: ...
 
 
 def openapi_document(endpoints: Iterable[Endpoint], *, server_url: str) -> dict[str, Any]:
     schemas: dict[str, Any] = {}
 
-    def ref(model: type[BaseModel], mode: str) -> dict[str, str]:
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, str]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import overload
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
@@ -89,8 +90,15 @@ def format_money(amount: int, currency: str, locale: str = "en") -> str:
     return format_currency(value, code, locale=babel_locale(locale))
 
 
+@overload
+def to_datetime(timestamp: int | float) -> datetime: ...
+@overload
+def to_datetime(timestamp: None) -> None: ...
+@overload
+def to_datetime(timestamp: int | float | None) -> datetime | None: ...
 def to_datetime(timestamp: int | float | None) -> datetime | None:
-    """Stripe's Unix timestamps as timezone-aware UTC datetimes."""
+    """Stripe's Unix timestamps as timezone-aware UTC datetimes (a typed overload per case, so a
+    required timestamp gives a `datetime` and an optional one a `datetime | None`)."""
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, tz=UTC)

@@ -36,7 +36,7 @@ from billing.snapshot import (
     subscription_summary,
     upcoming_invoice,
 )
-from billing.stripe_gateway import gather_all
+from billing.stripe_gateway import gather_all, id_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ async def quote_upgrade(
     if raw is None:
         return NoQuote(customer.id, "no_subscription")
     products = {p.product.id: p.product for p in prices if not isinstance(p.product, str)}
-    missing = {_id_of(item.price.product) for item in raw.items.data} - products.keys()
+    missing = {id_of(item.price.product) for item in raw.items.data} - products.keys()
     for product_id in missing:
         # A plan on an archived price is not in the catalogue: one extra look-up for its name.
         try:
@@ -137,9 +137,3 @@ def _period_end(sub: Any) -> datetime | None:
 def _subscriptions(customer: Any) -> list[Any]:
     subs = getattr(customer, "subscriptions", None)
     return list(subs.data) if subs is not None else []
-
-
-def _id_of(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else value.id

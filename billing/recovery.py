@@ -15,6 +15,7 @@ Each attempt leaves an `audit_log` row, like refunds do.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from billing.money import Money, to_datetime
 from billing.quotes import PlanChangeQuote, TargetPrice, apply_plan_change
 from billing.sepa import SepaReason, sepa_reason
 from billing.snapshot import LIVE_STATUSES, Plan
-from billing.stripe_gateway import StripeGateway, gather_all
+from billing.stripe_gateway import StripeGateway, gather_all, id_of
 from storage import Database
 from storage import customer_actions as actions
 from storage.customer_actions import Actor
@@ -88,7 +89,7 @@ async def load_invoice(gateway: StripeGateway, invoice_id: str) -> InvoiceRecove
     ]
     latest = max(payments, key=lambda p: p.created) if payments else None
     intent = (
-        await gateway.retrieve_payment_intent(_id_of(latest.payment.payment_intent))
+        await gateway.retrieve_payment_intent(id_of(latest.payment.payment_intent))
         if latest is not None
         else None
     )
@@ -139,19 +140,19 @@ def _recovery(invoice: Any, intent: Any | None) -> InvoiceRecovery:
     amount = invoice.amount_paid if state == "paid" else invoice.amount_remaining
     return InvoiceRecovery(
         invoice_id=invoice.id,
-        customer_id=_id_of(invoice.customer) or "",
+        customer_id=id_of(invoice.customer) or "",
         number=invoice.number,
         amount=Money(amount, invoice.currency),
         created=to_datetime(invoice.created) or datetime.now(UTC),
         attempt_count=invoice.attempt_count or 0,
-        subscription_id=_id_of(sub_details.subscription) if sub_details else None,
+        subscription_id=id_of(sub_details.subscription) if sub_details else None,
         state=state,
         failure_code=code,
         failure_message=message,
         method_type=method_type,
-        payment_method_id=_id_of(getattr(intent, "payment_method", None)) if intent else None,
+        payment_method_id=id_of(getattr(intent, "payment_method", None)) if intent else None,
         failed_at=to_datetime(charge.created) if charge is not None else None,
-        latest_charge_id=_id_of(latest),
+        latest_charge_id=id_of(latest),
     )
 
 
@@ -425,7 +426,7 @@ async def collected_payment_method(
     customer that we started for this very link (kind and invoice, `collection_metadata`).
     None while the session isn't complete; NotFound for anyone else's session."""
     session = await gateway.retrieve_checkout_session(session_id)
-    if _id_of(session.customer) != customer_id:
+    if id_of(session.customer) != customer_id:
         raise NotFound("This checkout session belongs to someone else.")
     metadata = session.metadata.to_dict() if session.metadata else {}
     if metadata.get("kind") != kind or (metadata.get("invoice") or None) != invoice_id:
@@ -433,7 +434,7 @@ async def collected_payment_method(
     intent = session.setup_intent
     if session.status != "complete" or intent is None or isinstance(intent, str):
         return None
-    return _id_of(intent.payment_method)
+    return id_of(intent.payment_method)
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,11 +461,11 @@ async def portal_payment_method(
     customer hasn't added anything through this link, and nothing may be charged."""
     customer = await gateway.retrieve_customer(customer_id)
     settings = customer.invoice_settings
-    pm_id = _id_of(settings.default_payment_method if settings else None)
+    pm_id = id_of(settings.default_payment_method if settings else None)
     if pm_id is None or pm_id in excluded:
         return None
     pm = await gateway.retrieve_payment_method(pm_id)
-    if _id_of(pm.customer) != customer_id or pm.created < int(issued_at.timestamp()):
+    if id_of(pm.customer) != customer_id or pm.created < int(issued_at.timestamp()):
         return None
     card = getattr(pm, "card", None)
     return NewPaymentMethod(
@@ -520,7 +521,7 @@ async def switch_to_payment_method(
     pm, customer = await gather_all(
         gateway.retrieve_payment_method(payment_method_id), gateway.retrieve_customer(customer_id)
     )
-    if _id_of(pm.customer) != customer_id:
+    if id_of(pm.customer) != customer_id:
         raise NotFound("This payment method belongs to someone else.")
     card = getattr(pm, "card", None)
     brand, last4 = (card.brand, card.last4) if card is not None else (pm.type, None)
@@ -575,11 +576,11 @@ async def _make_default(
         targets = [s for s in subs if s.id == invoice.subscription_id]
     else:
         targets = [s for s in subs if s.status in LIVE_STATUSES]
-    calls = []
+    calls: list[Awaitable[Any]] = []
     current = (
         customer.invoice_settings.default_payment_method if customer.invoice_settings else None
     )
-    if _id_of(current) != pm_id:
+    if id_of(current) != pm_id:
         calls.append(
             gateway.update_customer(
                 customer.id,
@@ -588,7 +589,7 @@ async def _make_default(
             )
         )
     for sub in targets:
-        if _id_of(sub.default_payment_method) != pm_id:
+        if id_of(sub.default_payment_method) != pm_id:
             calls.append(
                 gateway.update_subscription(
                     sub.id,
@@ -665,7 +666,7 @@ async def confirm_plan_change(
         return PlanSwitchResult("unavailable", quote)
     item = next((i for i in subscription.items.data if i.id == quote.item_id), None)
     item_price = item.price.id if item is not None else None
-    if item_price == quote.target.price_id:
+    if item is not None and item_price == quote.target.price_id:
         await actions.release(db, key)
         return PlanSwitchResult("already_switched", quote, to_datetime(item.current_period_end))
     if item_price != quote.current.price_id:
@@ -674,7 +675,7 @@ async def confirm_plan_change(
     if subscription.status not in SWITCHABLE_STATUSES:
         await actions.release(db, key)
         return PlanSwitchResult("not_switchable", quote)
-    latest_before = _id_of(subscription.latest_invoice)
+    latest_before = id_of(subscription.latest_invoice)
 
     token, idempotency_key = await attempt_keys(db, key, key, now=datetime.now(UTC))
     row = await actions.record(
@@ -705,7 +706,7 @@ async def confirm_plan_change(
         and new_item.price.id == quote.target.price_id
     )
     latest = updated.latest_invoice
-    invoice = latest if _id_of(latest) != latest_before and not isinstance(latest, str) else None
+    invoice = latest if id_of(latest) != latest_before and not isinstance(latest, str) else None
     if not applied:
         result = await _switch_payment_failed(gateway, quote, invoice)
         await actions.complete(db, key, _switch_record(result))
@@ -840,9 +841,3 @@ def quote_from_data(data: dict[str, Any]) -> PlanChangeQuote:
         lines=(),
         kind=data["kind"],
     )
-
-
-def _id_of(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else value.id

@@ -17,7 +17,7 @@ from typing import Any
 from billing.errors import BillingError
 from billing.money import Money, to_datetime
 from billing.sepa import SepaReason, sepa_reason
-from billing.stripe_gateway import StripeGateway, gather_all
+from billing.stripe_gateway import StripeGateway, gather_all, id_of
 
 LIVE_STATUSES = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
 
@@ -85,7 +85,7 @@ class SubscriptionSummary:
     def plan(self) -> Plan | None:
         """The subscription's main (licensed) plan."""
         licensed = [p for p in self.plans if not p.metered]
-        return (licensed or list(self.plans) or [None])[0]
+        return next(iter(licensed or self.plans), None)
 
     @property
     def live(self) -> bool:
@@ -188,7 +188,7 @@ class BillingSnapshot:
     def subscription(self) -> SubscriptionSummary | None:
         """The subscription the customer is most likely asking about: a live one first."""
         live = [s for s in self.subscriptions if s.live]
-        return (live or list(self.subscriptions) or [None])[0]
+        return next(iter(live or self.subscriptions), None)
 
     @property
     def last_payments(self) -> tuple[Payment, ...]:
@@ -231,7 +231,7 @@ async def load_snapshot(
 
     product_ids = sorted(
         {
-            _id_of(item.price.product)
+            id_of(item.price.product)
             for sub in raw_subs
             for item in sub.items.data
             if item.price.product
@@ -241,9 +241,9 @@ async def load_snapshot(
     preview_subs = [s for s in live_subs if not s.cancel_at_period_end]
     # The subscription's own default payment method wins over the customer's (Stripe's order).
     sub_pm_id = next(
-        (_id_of(s.default_payment_method) for s in live_subs if s.default_payment_method), None
+        (id_of(s.default_payment_method) for s in live_subs if s.default_payment_method), None
     )
-    need_sub_pm = sub_pm_id and (customer_pm is None or sub_pm_id != customer_pm.id)
+    need_sub_pm = sub_pm_id is not None and (customer_pm is None or sub_pm_id != customer_pm.id)
     metered = _metered_item(live_subs)
 
     calls: list[Any] = [
@@ -252,7 +252,7 @@ async def load_snapshot(
         gateway.all_invoices(customer.id),
         gather_all(*(gateway.retrieve_product(pid) for pid in product_ids)),
         gather_all(*(_safe_preview(gateway, customer.id, sub.id) for sub in preview_subs)),
-        gateway.retrieve_payment_method(sub_pm_id) if need_sub_pm else _none(),
+        gateway.retrieve_payment_method(sub_pm_id) if sub_pm_id and need_sub_pm else _none(),
         _usage_value(gateway, customer.id, metered, now) if metered else _none(),
     ]
     if not raw_subs:
@@ -263,7 +263,7 @@ async def load_snapshot(
     if ended and ended[0]:
         raw_subs = ended[0][:3]
         extra = sorted(
-            {_id_of(i.price.product) for s in raw_subs for i in s.items.data} - set(products_by_id)
+            {id_of(i.price.product) for s in raw_subs for i in s.items.data} - set(products_by_id)
         )
         products_by_id.update(
             {p.id: p for p in await gather_all(*(gateway.retrieve_product(pid) for pid in extra))}
@@ -350,7 +350,7 @@ def _usage(
         for product in products.values():
             if options.usage_limit_key in _metadata(product):
                 meter = _metadata(product).get(options.usage_meter_key)
-                if meter in (None, item.price.recurring.meter) and product.id != _id_of(
+                if meter in (None, item.price.recurring.meter) and product.id != id_of(
                     item.price.product
                 ):
                     limit_raw = _metadata(product)[options.usage_limit_key]
@@ -401,14 +401,14 @@ def subscription_summary(sub: Any, products: dict[str, Any]) -> SubscriptionSumm
         trial_end=to_datetime(sub.trial_end),
         cancel_at_period_end=bool(sub.cancel_at_period_end),
         cancel_at=to_datetime(sub.cancel_at),
-        default_payment_method_id=_id_of(sub.default_payment_method),
-        latest_invoice_id=_id_of(sub.latest_invoice),
+        default_payment_method_id=id_of(sub.default_payment_method),
+        latest_invoice_id=id_of(sub.latest_invoice),
         currency=sub.currency,
     )
 
 
 def plan_of(price: Any, products: dict[str, Any], item_id: str | None = None) -> Plan:
-    product_id = _id_of(price.product)
+    product_id = id_of(price.product)
     product = products.get(product_id)
     recurring = price.recurring
     metered = bool(recurring and getattr(recurring, "usage_type", None) == "metered")
@@ -467,7 +467,7 @@ def payment_of(charge: Any) -> Payment:
         last4 = getattr(getattr(details, method_type), "last4", None)
     return Payment(
         charge_id=charge.id,
-        payment_intent_id=_id_of(charge.payment_intent),
+        payment_intent_id=id_of(charge.payment_intent),
         amount=Money(charge.amount_captured or charge.amount, charge.currency),
         amount_refunded=charge.amount_refunded or 0,
         status=charge.status,
@@ -492,7 +492,7 @@ def _open_invoice(invoice: Any) -> OpenInvoice:
         attempt_count=invoice.attempt_count or 0,
         next_payment_attempt=to_datetime(invoice.next_payment_attempt),
         hosted_invoice_url=invoice.hosted_invoice_url,
-        subscription_id=_id_of(sub_details.subscription) if sub_details else None,
+        subscription_id=id_of(sub_details.subscription) if sub_details else None,
     )
 
 
@@ -533,7 +533,7 @@ def _next_invoice(preview: Any, subscriptions: tuple[SubscriptionSummary, ...]) 
 def _preview_subscription(subscriptions: tuple[SubscriptionSummary, ...], preview: Any) -> Any:
     parent = preview.parent
     sub_details = getattr(parent, "subscription_details", None) if parent else None
-    sub_id = _id_of(sub_details.subscription) if sub_details else None
+    sub_id = id_of(sub_details.subscription) if sub_details else None
     return next((s for s in subscriptions if s.id == sub_id or sub_id is None), None)
 
 
@@ -552,12 +552,6 @@ def _subscriptions_of(customer: Any) -> list[Any]:
 def _expanded(obj: Any, name: str) -> Any:
     value = getattr(obj, name, None) if obj is not None else None
     return None if isinstance(value, str) else value
-
-
-def _id_of(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else value.id
 
 
 def _metadata(obj: Any) -> dict[str, str]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import stripe
+from stripe import StripeObject
 
 from billing.errors import InvalidWebhook, NotFound, StripeRejected, StripeUnavailable
 
@@ -308,3 +309,14 @@ async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
         for task in tasks:
             task.cancel()
         raise
+
+
+@overload
+def id_of(value: str | StripeObject) -> str: ...
+@overload
+def id_of(value: str | StripeObject | None) -> str | None: ...
+def id_of(value: Any) -> str | None:
+    """The id of an expandable field: the string itself, or the expanded object's id."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else value.id

@@ -105,7 +105,7 @@ def read_link(settings: Settings, token: str) -> PaymentLink:
         customer=str(data["customer"]),
         invoice=data.get("invoice") or None,
         kind=data["kind"],
-        locale=data.get("locale") if data.get("locale") in ("en", "de") else "en",
+        locale=str(data["locale"]) if data.get("locale") in ("en", "de") else "en",
         contact=data.get("contact"),
         payment_method=data.get("payment_method") or None,
         issued_at=issued_at,

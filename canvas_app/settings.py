@@ -6,7 +6,7 @@ start-up with a message naming the variable; secret values never appear in that 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -147,7 +147,7 @@ class SettingsError(Exception):
     """Raised instead of pydantic's error so that no input value (a secret) is ever printed."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:

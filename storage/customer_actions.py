@@ -82,7 +82,9 @@ async def record(
                 finished_at=None if outcome == "pending" else moment,
             )
         )
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # an INSERT without RETURNING still reports its primary key
+        return int(key[0])
 
 
 async def finish(

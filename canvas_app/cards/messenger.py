@@ -388,7 +388,9 @@ def recovery_card(
             Button(id="refresh", label=t("m.button.refresh", locale), style="secondary"),
         ]
 
-    components = [Text(id=shown_id, text=t("m.recovery.header", locale, amount=amount))]
+    components: list[Component] = [
+        Text(id=shown_id, text=t("m.recovery.header", locale, amount=amount))
+    ]
     if invoice.number:
         components.append(
             Text(

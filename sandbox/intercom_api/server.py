@@ -386,6 +386,7 @@ def _match_single(state: IntercomState, contact: dict[str, Any], query: dict[str
         raise ApiFailure(400, "parameter_invalid", f"{operator} requires a numeric value")
     if stored is None or not _is_number(stored):
         return False
+    assert value is not None  # _is_number said so
     left, right = float(stored), float(value)
     return {
         ">": left > right,
@@ -556,7 +557,7 @@ def create_intercom_app(state: IntercomState, *, access_token: str) -> Starlette
                 await asyncio.sleep(state.latency_ms / 1000)
             response = await dispatch(request, handler, body, body_error)
             entry["status"] = response.status_code
-            entry["response"] = json.loads(response.body) if response.body else None
+            entry["response"] = json.loads(bytes(response.body)) if response.body else None
             with state.lock:
                 entry["id"] = len(state.requests) + 1
                 state.requests.append(entry)

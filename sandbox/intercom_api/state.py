@@ -93,7 +93,7 @@ class IntercomState:
     rate_limit_retry_after: int = 1
     faults: list[Fault] = field(default_factory=list)
     latency_ms: int = 0
-    seeded_with: Callable[[IntercomState], None] | None = field(default=None, repr=False)
+    seeded_with: Callable[[IntercomState], object] | None = field(default=None, repr=False)
     _next_ids: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

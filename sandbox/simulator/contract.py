@@ -138,9 +138,19 @@ def _wrong_type(error: ValidationError, path: list[Any]) -> list[str]:
         for e in error.context or []
         if e.validator == "enum" and list(e.relative_path) == ["type"]
     ]
-    if len({e.schema_path[0] for e in rejections}) < len(error.validator_value):
+    branches = error.validator_value
+    if not isinstance(branches, list) or len({e.schema_path[0] for e in rejections}) < len(
+        branches
+    ):
         return []
-    allowed = sorted({str(value) for e in rejections for value in e.validator_value})
+    allowed = sorted(
+        {
+            str(value)
+            for e in rejections
+            if isinstance(e.validator_value, list)
+            for value in e.validator_value
+        }
+    )
     given = error.instance.get("type") if isinstance(error.instance, dict) else None
     return [f"{_path_label([*path, 'type'])}: {given!r} is not one of {', '.join(allowed)}"]
 

@@ -110,7 +110,8 @@ class Directory:
             conversation = await self._get(path, api=True)
         except DirectoryError:
             conversation = conversation_payload(conversation_id, contact_id)
-        source = conversation.get("source") if isinstance(conversation.get("source"), dict) else {}
+        found = conversation.get("source")
+        source: dict[str, Any] = found if isinstance(found, dict) else {}
         return DemoConversation(
             contact_id=contact_id,
             conversation_id=conversation_id,

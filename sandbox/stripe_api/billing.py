@@ -424,7 +424,7 @@ def _fail(
         decline = code or DECLINING_CARDS.get(
             state.priv(pm["id"]).get("number", ""), "insufficient_funds"
         )
-        err = {
+        err: dict[str, Any] = {
             "code": "card_declined",
             "decline_code": decline,
             "message": CARD_DECLINE_MESSAGES.get(decline, "Your card was declined."),
@@ -825,7 +825,7 @@ def _apply_pending(state: StripeState, sub: dict[str, Any], plan: ChangePlan) ->
 
 def _pending_invoice(state: StripeState, sub: dict[str, Any], inv: dict[str, Any]) -> bool:
     change = state.priv(sub["id"]).get("pending_change")
-    return bool(change) and change["invoice"] == inv["id"]
+    return change is not None and change["invoice"] == inv["id"]
 
 
 def _apply_pending_update(state: StripeState, sub: dict[str, Any]) -> None:
@@ -856,6 +856,7 @@ def create_refund(state: StripeState, params: dict[str, Any]) -> dict[str, Any]:
         if pi_id and ch["payment_intent"] != pi_id:
             raise invalid(f"Charge {ch_id} does not belong to PaymentIntent {pi_id}.", "charge")
     else:
+        assert pi_id is not None  # one of the two was given
         pi = state.get("payment_intent", pi_id, "payment_intent")
         if not pi["latest_charge"] or pi["status"] != "succeeded":
             raise ApiError(

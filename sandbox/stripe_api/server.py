@@ -185,7 +185,7 @@ def create_stripe_app(
                 if fault.get("delay_ms"):
                     await asyncio.sleep(fault["delay_ms"] / 1000)
                 if fault["status"] != "hang":
-                    if idem_slot is not None:
+                    if idem_slot is not None and idem_key is not None:
                         st.idempotency.pop(idem_key, None)
                         idem_slot = None
                     raise _fault_error(int(fault["status"]))
@@ -219,7 +219,7 @@ def create_stripe_app(
             body = ApiError(
                 500, f"An unknown error occurred ({type(e).__name__}: {e})", type="api_error"
             ).body(req_id)
-        if idem_slot is not None:
+        if idem_slot is not None and idem_key is not None:
             if status >= 500 or status == 429:
                 st.idempotency.pop(idem_key, None)
             else:
