@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint format clean venv screenshots
+.PHONY: demo test bench lint format clean venv screenshots contracts
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,6 @@ clean:
 
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py
+
+contracts: $(STAMP)
+	$(BIN)/python scripts/update_contracts.py
