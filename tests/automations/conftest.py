@@ -182,6 +182,12 @@ class Loop:
             ).fetchone()
         return dict(row) if row is not None else None
 
+    def ledger_row(self, event_id: str) -> dict[str, Any]:
+        """The app's record of an event that must have been recorded."""
+        row = self.ledger(event_id)
+        assert row is not None, f"event {event_id} is not in the ledger"
+        return row
+
     def cli(self, *argv: str, **overrides: Any) -> tuple[int, str]:
         """`python -m canvas_app <argv>` with the app's settings (plus overrides) in the env."""
         env = settings_env(self.app.settings)

@@ -101,7 +101,7 @@ def test_a_long_retry_after_is_left_to_stripes_redelivery(loop: Loop) -> None:
 
     assert response.status_code == 503
     assert time.monotonic() - started < 5  # the webhook does not hang for a minute
-    assert "rate limited" in loop.ledger(event["id"])["error"]
+    assert "rate limited" in loop.ledger_row(event["id"])["error"]
     assert loop.deliver(event).json()["status"] == "handled"
 
 
@@ -112,7 +112,7 @@ def test_intercom_outage_answers_non_2xx_and_redelivery_completes_once(loop: Loo
     response = loop.deliver(event)
 
     assert response.status_code == 503
-    row = loop.ledger(event["id"])
+    row = loop.ledger_row(event["id"])
     assert row["outcome"] == "failed" and row["handled_at"] is None
     assert "IntercomUnavailable" in row["error"] and "500" in row["error"]
     assert loop.events("contact_sepa") == [] and loop.tags("contact_sepa") == set()
@@ -121,7 +121,7 @@ def test_intercom_outage_answers_non_2xx_and_redelivery_completes_once(loop: Loo
     again = loop.deliver(event)
 
     assert again.status_code == 200 and again.json()["status"] == "handled"
-    row = loop.ledger(event["id"])
+    row = loop.ledger_row(event["id"])
     assert row["outcome"] == "handled" and row["error"] is None and row["attempts"] == 2
     assert len(loop.events("contact_sepa", "stripe-payment-failed")) == 1
     assert loop.tags("contact_sepa") == {"Billing-Issue"}
@@ -152,7 +152,7 @@ def test_stripe_outage_answers_non_2xx_and_writes_nothing(loop: Loop) -> None:
     response = loop.deliver(event)
 
     assert response.status_code == 503
-    assert "StripeUnavailable" in loop.ledger(event["id"])["error"]
+    assert "StripeUnavailable" in loop.ledger_row(event["id"])["error"]
     assert loop.requests() == []
 
 
@@ -213,7 +213,7 @@ def test_shared_email_without_a_link_writes_to_nobody(loop: Loop) -> None:
     response = loop.deliver(event)
 
     assert response.json()["status"] == "ambiguous_contact"
-    assert loop.ledger(event["id"])["outcome"] == "ambiguous_contact"
+    assert loop.ledger_row(event["id"])["outcome"] == "ambiguous_contact"
     assert loop.writes() == []
 
 

@@ -75,7 +75,7 @@ def test_event_type_we_do_not_handle_is_acknowledged_and_recorded(loop: Loop) ->
 
     assert response.status_code == 200
     assert response.json() == {"status": "ignored"}
-    row = loop.ledger(event["id"])
+    row = loop.ledger_row(event["id"])
     assert row["type"] == "invoice.created" and row["outcome"] == "ignored"
     assert row["handled_at"] is not None
     assert loop.requests() == []
@@ -87,7 +87,7 @@ def test_handled_event_is_recorded_with_its_outcome(loop: Loop) -> None:
 
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "handled"
-    row = loop.ledger(event["id"])
+    row = loop.ledger_row(event["id"])
     assert row["type"] == "invoice.payment_failed"
     assert row["customer_id"] == "cus_DemoSepa"
     assert row["outcome"] == "handled" and row["error"] is None
@@ -107,7 +107,7 @@ def test_redelivered_event_causes_no_new_intercom_write(loop: Loop) -> None:
     assert again.json() == {"status": "duplicate", "outcome": "handled"}
     assert len(loop.requests()) == requests_after_first  # not even a read
     assert len(loop.events("contact_sepa", "stripe-payment-failed")) == 1
-    assert loop.ledger(event["id"])["attempts"] == 2
+    assert loop.ledger_row(event["id"])["attempts"] == 2
 
 
 def test_every_intercom_request_pins_api_version_2_14(loop: Loop) -> None:
@@ -128,6 +128,6 @@ def test_customer_without_intercom_contact_is_recorded_and_nobody_is_created(loo
 
     assert response.status_code == 200
     assert response.json()["status"] == "no_contact"
-    assert loop.ledger(event["id"])["outcome"] == "no_contact"
+    assert loop.ledger_row(event["id"])["outcome"] == "no_contact"
     assert loop.writes() == []
     assert len(loop.intercom.control("GET", "/_sandbox/contacts")["data"]) == contacts_before

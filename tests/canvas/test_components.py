@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from canvas_app.canvas import (
     Button,
     Checkbox,
+    Component,
     DataTable,
     Divider,
     Dropdown,
@@ -27,7 +28,7 @@ from canvas_app.canvas import (
 )
 
 OPTIONS = [Option(id="a", text="A"), Option(id="b", text="B", disabled=True)]
-EVERY_COMPONENT = [
+EVERY_COMPONENT: list[Component] = [
     Text(text="**Bold** and [a link](https://example.com)", style="header", align="center"),
     Text(text="muted", style="muted", bottom_margin="none"),
     DataTable(items=[FieldValue(field="Plan", value="Pro")]),
@@ -67,4 +68,4 @@ def test_invalid_components_are_refused_when_built():
     with pytest.raises(ValidationError):
         Dropdown(id="d", options=[Option(id="only", text="One")])  # Intercom needs 2–10
     with pytest.raises(ValidationError):
-        Text(text="x", style="shouting")
+        Text.model_validate({"text": "x", "style": "shouting"})  # not a TextStyle

@@ -233,6 +233,7 @@ async def test_the_quote_switches_the_plans_item_whatever_order_stripe_lists_ite
     try:
         snapshot = await load_snapshot(gateway, await gateway.retrieve_customer("cus_DemoUsage"))
         sub = snapshot.subscription
+        assert sub is not None
         assert [p.metered for p in sub.plans] == [False, True]
         metered_first = replace(sub, plans=tuple(reversed(sub.plans)))
         prices = await gateway.list_prices(CATALOGUE_QUERY)

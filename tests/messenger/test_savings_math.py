@@ -112,8 +112,10 @@ def test_the_best_option_is_the_biggest_saving_per_year():
     heavy = usage(12000, 1000, "1")  # next tier saves 480 €/year, yearly saves 58 €/year
     options = savings_options(plan("Starter", 2900), CATALOGUE, heavy)
     assert [o.kind for o in options] == ["next_tier", "yearly"]
-    assert best_option(plan("Starter", 2900), CATALOGUE, heavy).kind == "next_tier"
-    assert best_option(plan("Starter", 2900), CATALOGUE, None).kind == "yearly"
+    best = best_option(plan("Starter", 2900), CATALOGUE, heavy)
+    assert best is not None and best.kind == "next_tier"
+    without_usage = best_option(plan("Starter", 2900), CATALOGUE, None)
+    assert without_usage is not None and without_usage.kind == "yearly"
 
 
 def test_nothing_to_save_means_no_option():

@@ -37,6 +37,12 @@ class Sandbox:
         return r.json()
 
 
+def is_proration(line: stripe.InvoiceLineItem) -> bool:
+    """Whether an invoice line for a subscription item is a proration."""
+    assert line.parent is not None and line.parent.subscription_item_details is not None
+    return line.parent.subscription_item_details.proration
+
+
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     state = StripeState(webhook_retry_delays=(0.2, 0.4))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import httpx
 import pytest
@@ -16,7 +17,8 @@ async def test_retrieve_customer_shape(client: stripe.StripeClient) -> None:
     assert isinstance(cus, stripe.Customer)
     assert cus.email == "anna@example.com"
     assert cus.balance == -500
-    assert cus.metadata["user_id"] == "usr_anna"
+    assert cus.metadata is not None and cus.metadata["user_id"] == "usr_anna"
+    assert cus.invoice_settings is not None
     assert cus.invoice_settings.default_payment_method == "pm_DemoHealthyVisa"
     assert "subscriptions" not in cus
 
@@ -42,7 +44,7 @@ async def test_search_email_case_insensitive_and_metadata(client: stripe.StripeC
         {"query": "name:'Team Beta' OR name:'Paul Wagner'", "expand": ["total_count"]}
     )
     assert {c.id for c in res.data} == {"cus_DemoSharedB", "cus_DemoUsage"}
-    assert res.total_count == 2
+    assert res["total_count"] == 2  # expandable, so not an attribute the SDK declares
     with pytest.raises(stripe.InvalidRequestError):
         await client.v1.customers.search_async({"query": "email:'a' AND name:'b' OR name:'c'"})
 
@@ -60,9 +62,12 @@ async def test_expand_subscriptions_and_default_pm(client: stripe.StripeClient) 
     cus = await client.v1.customers.retrieve_async(
         "cus_DemoHealthy", {"expand": ["subscriptions", "invoice_settings.default_payment_method"]}
     )
+    assert cus.subscriptions is not None
     assert [s.id for s in cus.subscriptions.data] == ["sub_DemoHealthy"]
+    assert cus.invoice_settings is not None
     pm = cus.invoice_settings.default_payment_method
     assert isinstance(pm, stripe.PaymentMethod)
+    assert pm.card is not None
     assert (pm.card.brand, pm.card.last4, pm.card.exp_month, pm.card.exp_year) == (
         "visa",
         "4242",
@@ -71,7 +76,7 @@ async def test_expand_subscriptions_and_default_pm(client: stripe.StripeClient) 
     )
     # canceled subscriptions are not in the includable list
     b = await client.v1.customers.retrieve_async("cus_DemoSharedB", {"expand": ["subscriptions"]})
-    assert b.subscriptions.data == []
+    assert b.subscriptions is not None and b.subscriptions.data == []
     res = await client.v1.customers.list_async(
         {"email": "shared@agency.example", "expand": ["data.subscriptions"]}
     )
@@ -83,7 +88,9 @@ async def test_expand_data_product_and_subscription_shape(client: stripe.StripeC
         {"lookup_keys": ["pro_monthly", "pro_yearly"], "expand": ["data.product"]}
     )
     assert {p.id for p in prices.data} == {"price_ProMonthly", "price_ProYearly"}
-    assert all(p.product.name == "Pro" for p in prices.data)
+    assert all(
+        isinstance(p.product, stripe.Product) and p.product.name == "Pro" for p in prices.data
+    )
     sub = await client.v1.subscriptions.retrieve_async("sub_DemoUsage")
     assert "current_period_end" not in sub
     items = sub["items"].data
@@ -94,7 +101,8 @@ async def test_expand_data_product_and_subscription_shape(client: stripe.StripeC
         "sub_DemoUsage", {"expand": ["items.data.price.product", "customer", "latest_invoice"]}
     )
     assert sub["items"].data[0].price.product.object == "product"
-    assert sub.customer.id == "cus_DemoUsage"
+    assert isinstance(sub.customer, stripe.Customer) and sub.customer.id == "cus_DemoUsage"
+    assert isinstance(sub.latest_invoice, stripe.Invoice)
     assert sub.latest_invoice.object == "invoice"
 
 
@@ -177,7 +185,7 @@ async def test_idempotent_replay_and_mismatch(
     sandbox: Sandbox, client: stripe.StripeClient
 ) -> None:
     ch = (await client.v1.charges.list_async({"customer": "cus_DemoHealthy", "limit": 1})).data[0]
-    opts = {"idempotency_key": "refund:ticket-1"}
+    opts: stripe.RequestOptions = {"idempotency_key": "refund:ticket-1"}
     r1 = await client.v1.refunds.create_async({"charge": ch.id, "amount": 100}, options=opts)
     r2 = await client.v1.refunds.create_async({"charge": ch.id, "amount": 100}, options=opts)
     assert r1.id == r2.id
@@ -213,7 +221,7 @@ async def test_update_customer_metadata_and_default_pm(client: stripe.StripeClie
     cus = await client.v1.customers.update_async(
         "cus_DemoVip", {"metadata": {"tier": "gold", "user_id": ""}, "name": "Lena F."}
     )
-    assert cus.metadata.to_dict() == {"tier": "gold"}
+    assert cus.metadata is not None and cus.metadata.to_dict() == {"tier": "gold"}
     with pytest.raises(stripe.InvalidRequestError):
         await client.v1.customers.update_async(
             "cus_DemoVip", {"invoice_settings": {"default_payment_method": "pm_DemoHealthyVisa"}}
@@ -221,13 +229,16 @@ async def test_update_customer_metadata_and_default_pm(client: stripe.StripeClie
     pms = await client.v1.customers.payment_methods.list_async(
         "cus_DemoSepa", {"type": "sepa_debit"}
     )
-    assert [
-        (p.sepa_debit.last4, p.sepa_debit.bank_code, p.sepa_debit.country) for p in pms.data
-    ] == [("2227", "37040044", "DE")]
+    assert len(pms.data) == 1
+    sepa = pms.data[0].sepa_debit
+    assert sepa is not None
+    assert (sepa.last4, sepa.bank_code, sepa.country) == ("2227", "37040044", "DE")
 
 
 async def test_unknown_parameter(client: stripe.StripeClient) -> None:
+    # An unknown parameter on purpose: the SDK's params type rightly has no room for it.
+    unknown = cast(stripe.params.RefundCreateParams, {"charge": "ch_x", "colour": "blue"})
     with pytest.raises(stripe.InvalidRequestError) as ei:
-        await client.v1.refunds.create_async({"charge": "ch_x", "colour": "blue"})
+        await client.v1.refunds.create_async(unknown)
     assert ei.value.code == "parameter_unknown"
     assert ei.value.param == "colour"

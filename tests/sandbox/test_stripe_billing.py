@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 import stripe
 
-from .conftest import Sandbox
+from .conftest import Sandbox, is_proration
 
 
 async def _latest_charge(client: stripe.StripeClient, customer: str) -> stripe.Charge:
@@ -23,10 +25,12 @@ async def test_refund_rules(sandbox: Sandbox, client: stripe.StripeClient) -> No
         {"charge": ch.id, "amount": 900, "reason": "requested_by_customer"}
     )
     assert part.amount == 900 and part.status == "succeeded"
+    assert isinstance(ch.payment_intent, str)
     rest = await client.v1.refunds.create_async({"payment_intent": ch.payment_intent})
     assert rest.amount == 7000
     ch = await client.v1.charges.retrieve_async(ch.id)
     assert ch.refunded and ch.amount_refunded == 7900
+    assert ch.refunds is not None
     assert [r.amount for r in ch.refunds.data] == [7000, 900]
     with pytest.raises(stripe.InvalidRequestError) as ei:
         await client.v1.refunds.create_async({"charge": ch.id, "amount": 1})
@@ -61,11 +65,21 @@ async def test_vip_lifetime_value(client: stripe.StripeClient) -> None:
 
 
 def _prorations(inv: stripe.Invoice) -> list[tuple[str, int]]:
-    return [
-        (li.description, li.amount)
-        for li in inv.lines.data
-        if li.parent.subscription_item_details.proration
-    ]
+    """(description, amount) of the invoice's proration lines; every one has a description."""
+    prorations: list[tuple[str, int]] = []
+    for li in inv.lines.data:
+        if is_proration(li):
+            assert li.description is not None
+            prorations.append((li.description, li.amount))
+    return prorations
+
+
+def _price_id(li: stripe.InvoiceLineItem) -> str:
+    """The ID of the (unexpanded) price an invoice line is for."""
+    assert li.pricing is not None and li.pricing.price_details is not None
+    price = li.pricing.price_details.price
+    assert isinstance(price, str)
+    return price
 
 
 async def test_preview_matches_update_always_invoice(
@@ -75,7 +89,7 @@ async def test_preview_matches_update_always_invoice(
     item = sub["items"].data[0]
     start, end = item.current_period_start, item.current_period_end
     pdate = start + (end - start) // 3
-    details = {
+    details: stripe.params.InvoiceCreatePreviewParamsSubscriptionDetails = {
         "items": [{"id": item.id, "price": "price_BusinessMonthly"}],
         "proration_date": pdate,
         "proration_behavior": "always_invoice",
@@ -102,11 +116,14 @@ async def test_preview_matches_update_always_invoice(
         },
     )
     assert updated["items"].data[0].price.id == "price_BusinessMonthly"
+    assert isinstance(updated.latest_invoice, str)
     inv = await client.v1.invoices.retrieve_async(updated.latest_invoice, {"expand": ["payments"]})
     assert _prorations(inv) == pr
     assert inv.status == "paid" and inv.amount_paid == preview.amount_due
     assert inv.billing_reason == "subscription_update"
+    assert inv.parent is not None and inv.parent.subscription_details is not None
     assert inv.parent.subscription_details.subscription == sub.id
+    assert inv.payments is not None
     assert inv.payments.data[0].status == "paid"
     cus = await client.v1.customers.retrieve_async("cus_DemoHealthy")
     assert cus.balance == 0
@@ -116,8 +133,10 @@ async def test_preview_create_prorations_then_next_invoice(client: stripe.Stripe
     sub = await client.v1.subscriptions.retrieve_async("sub_DemoSharedA")
     item = sub["items"].data[0]
     pdate = item.current_period_start + 86400
-    params = {
-        "customer": sub.customer,
+    customer = sub.customer
+    assert isinstance(customer, str)
+    params: stripe.params.InvoiceCreatePreviewParams = {
+        "customer": customer,
         "subscription": sub.id,
         "subscription_details": {
             "items": [{"id": item.id, "price": "price_ProMonthly"}],
@@ -127,7 +146,7 @@ async def test_preview_create_prorations_then_next_invoice(client: stripe.Stripe
     preview = await client.v1.invoices.create_preview_async(params)
     pr = _prorations(preview)
     assert len(pr) == 2
-    cycle = [li for li in preview.lines.data if not li.parent.subscription_item_details.proration]
+    cycle = [li for li in preview.lines.data if not is_proration(li)]
     assert [li.amount for li in cycle] == [7900]
     assert cycle[0].period.start == item.current_period_end
     assert preview.amount_due == sum(a for _, a in pr) + 7900
@@ -135,7 +154,7 @@ async def test_preview_create_prorations_then_next_invoice(client: stripe.Stripe
         sub.id, {"items": [{"id": item.id, "price": "price_ProMonthly"}], "proration_date": pdate}
     )
     nxt = await client.v1.invoices.create_preview_async(
-        {"customer": sub.customer, "subscription": sub.id}
+        {"customer": customer, "subscription": sub.id}
     )
     assert _prorations(nxt) == pr
     assert nxt.amount_due == preview.amount_due
@@ -157,7 +176,7 @@ async def test_preview_interval_change_resets_anchor(client: stripe.StripeClient
         }
     )
     lines = preview.lines.data
-    assert [li.parent.subscription_item_details.proration for li in lines] == [True, False]
+    assert [is_proration(li) for li in lines] == [True, False]
     assert lines[1].amount == 199000 and lines[1].period.start == pdate
     assert preview.amount_due == 199000 + lines[0].amount
     updated = await client.v1.subscriptions.update_async(
@@ -167,6 +186,7 @@ async def test_preview_interval_change_resets_anchor(client: stripe.StripeClient
     new_item = updated["items"].data[0]
     assert new_item.current_period_start == pdate and updated.billing_cycle_anchor == pdate
     assert new_item.current_period_end - pdate >= 365 * 86400
+    assert isinstance(updated.latest_invoice, str)
     inv = await client.v1.invoices.retrieve_async(updated.latest_invoice)
     assert inv.status == "paid" and inv.amount_paid == preview.amount_due
 
@@ -184,8 +204,12 @@ async def test_preview_validation(client: stripe.StripeClient) -> None:
             }
         )
     assert "proration_date" in (ei.value.param or "")
+    # An unknown parameter on purpose: the SDK's params type rightly has no room for it.
+    unknown = cast(
+        stripe.params.InvoiceCreatePreviewParams, {"customer": "cus_DemoVip", "foo": "1"}
+    )
     with pytest.raises(stripe.InvalidRequestError) as ei:
-        await client.v1.invoices.create_preview_async({"customer": "cus_DemoVip", "foo": "1"})
+        await client.v1.invoices.create_preview_async(unknown)
     assert ei.value.code == "parameter_unknown"
 
 
@@ -193,7 +217,7 @@ async def test_renewal_preview_with_usage(client: stripe.StripeClient) -> None:
     preview = await client.v1.invoices.create_preview_async(
         {"customer": "cus_DemoUsage", "subscription": "sub_DemoUsage"}
     )
-    by_price = {li.pricing.price_details.price: li for li in preview.lines.data}
+    by_price = {_price_id(li): li for li in preview.lines.data}
     assert by_price["price_ApiCallsOverage"].quantity == 8500
     assert by_price["price_ApiCallsOverage"].amount == 4250
     assert by_price["price_ProMonthly"].amount == 7900
@@ -210,8 +234,10 @@ async def test_pay_sepa_processing_then_fails(
     ).data[0]
     assert inv.attempt_count == 1
     ipay = (await client.v1.invoice_payments.list_async({"invoice": inv.id})).data[0]
+    assert isinstance(ipay.payment.payment_intent, str)
     pi = await client.v1.payment_intents.retrieve_async(ipay.payment.payment_intent)
     assert pi.status == "requires_payment_method"
+    assert pi.last_payment_error is not None
     assert pi.last_payment_error.code == "insufficient_funds"
     paid = await client.v1.invoices.pay_async(inv.id, {"off_session": True})
     # Stripe: only the first attempt and automatic retries count; a manual pay doesn't.
@@ -219,7 +245,9 @@ async def test_pay_sepa_processing_then_fails(
     assert paid.attempted is True
     pi = await client.v1.payment_intents.retrieve_async(pi.id)
     assert pi.status == "processing"
+    assert isinstance(pi.latest_charge, str)
     ch = await client.v1.charges.retrieve_async(pi.latest_charge)
+    assert ch.payment_method_details is not None
     assert ch.status == "pending" and ch.payment_method_details.type == "sepa_debit"
     with pytest.raises(stripe.InvalidRequestError):
         await client.v1.invoices.pay_async(inv.id)
@@ -229,6 +257,7 @@ async def test_pay_sepa_processing_then_fails(
     sandbox.control("POST", "/_sandbox/sepa/settle")
     pi = await client.v1.payment_intents.retrieve_async(pi.id)
     assert pi.status == "requires_payment_method"
+    assert pi.last_payment_error is not None
     assert pi.last_payment_error.code == "insufficient_funds"
     ch = await client.v1.charges.retrieve_async(ch.id)
     assert ch.status == "failed" and ch.failure_code == "insufficient_funds"
@@ -237,9 +266,11 @@ async def test_pay_sepa_processing_then_fails(
     inv = await client.v1.invoices.retrieve_async(
         inv.id, {"expand": ["payments.data.payment.payment_intent"]}
     )
-    assert (
-        inv.payments.data[0].payment.payment_intent.last_payment_error.code == "insufficient_funds"
-    )
+    assert inv.payments is not None
+    expanded_pi = inv.payments.data[0].payment.payment_intent
+    assert isinstance(expanded_pi, stripe.PaymentIntent)
+    assert expanded_pi.last_payment_error is not None
+    assert expanded_pi.last_payment_error.code == "insufficient_funds"
     types = [e.type for e in (await client.v1.events.list_async({"limit": 20})).data]
     assert "invoice.payment_failed" in types and "payment_intent.processing" in types
 
@@ -295,6 +326,7 @@ async def test_pay_with_declining_card(sandbox: Sandbox, client: stripe.StripeCl
     with pytest.raises(stripe.CardError) as ei:
         await client.v1.invoices.pay_async(inv.id, {"payment_method": card["id"]})
     assert ei.value.code == "card_declined"
+    assert ei.value.error is not None
     assert ei.value.error.decline_code == "insufficient_funds"
     inv = await client.v1.invoices.retrieve_async(inv.id)
     assert inv.status == "open" and inv.attempt_count == 1
@@ -314,7 +346,10 @@ async def test_each_manual_attempt_is_a_new_charge_but_not_a_new_attempt_count(
         expanded = await client.v1.invoices.retrieve_async(
             inv.id, {"expand": ["payments.data.payment.payment_intent"]}
         )
-        return expanded.payments.data[0].payment.payment_intent.latest_charge
+        assert expanded.payments is not None
+        pi = expanded.payments.data[0].payment.payment_intent
+        assert isinstance(pi, stripe.PaymentIntent) and isinstance(pi.latest_charge, str)
+        return pi.latest_charge
 
     charges = [await latest_charge()]
     for _ in range(2):

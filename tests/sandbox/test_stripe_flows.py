@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import cast
 
 import httpx
 import pytest
@@ -20,15 +21,18 @@ from .conftest import Sandbox
 
 
 async def test_checkout_setup_flow(sandbox: Sandbox, client: stripe.StripeClient) -> None:
+    # `payment_method_types` is gone from the API version (and so from the SDK's params type).
+    removed = cast(
+        stripe.params.checkout.SessionCreateParams,
+        {
+            "mode": "setup",
+            "customer": "cus_DemoSepa",
+            "payment_method_types": ["card"],
+            "success_url": "https://app.example/ok",
+        },
+    )
     with pytest.raises(stripe.InvalidRequestError) as ei:
-        await client.v1.checkout.sessions.create_async(
-            {
-                "mode": "setup",
-                "customer": "cus_DemoSepa",
-                "payment_method_types": ["card"],
-                "success_url": "https://app.example/ok",
-            }
-        )
+        await client.v1.checkout.sessions.create_async(removed)
     assert ei.value.code == "parameter_unknown"
     session = await client.v1.checkout.sessions.create_async(
         {
@@ -59,8 +63,11 @@ async def test_checkout_setup_flow(sandbox: Sandbox, client: stripe.StripeClient
     )
     assert done.status == "complete"
     si = done.setup_intent
+    assert isinstance(si, stripe.SetupIntent) and si.metadata is not None
     assert si.status == "succeeded" and si.metadata["ticket"] == "42"
-    assert si.payment_method.customer == "cus_DemoSepa" and si.payment_method.card.last4 == "4242"
+    pm = si.payment_method
+    assert isinstance(pm, stripe.PaymentMethod) and pm.card is not None
+    assert pm.customer == "cus_DemoSepa" and pm.card.last4 == "4242"
     types = [e.type for e in (await client.v1.events.list_async({"limit": 3})).data]
     assert set(types) == {
         "checkout.session.completed",
@@ -83,6 +90,7 @@ async def test_portal_payment_method_update(sandbox: Sandbox, client: stripe.Str
             },
         }
     )
+    assert ps.flow is not None
     assert ps.url.endswith(f"/portal/{ps.id}") and ps.flow.type == "payment_method_update"
     async with httpx.AsyncClient() as h:
         assert (await h.get(ps.url)).status_code == 200
@@ -93,7 +101,10 @@ async def test_portal_payment_method_update(sandbox: Sandbox, client: stripe.Str
     cus = await client.v1.customers.retrieve_async(
         "cus_DemoTrial", {"expand": ["invoice_settings.default_payment_method"]}
     )
-    assert cus.invoice_settings.default_payment_method.card.brand == "mastercard"
+    assert cus.invoice_settings is not None
+    pm = cus.invoice_settings.default_payment_method
+    assert isinstance(pm, stripe.PaymentMethod) and pm.card is not None
+    assert pm.card.brand == "mastercard"
 
 
 async def test_meter_event_summaries(sandbox: Sandbox, client: stripe.StripeClient) -> None:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import stripe
 
-from .conftest import API_KEY, Sandbox
+from .conftest import API_KEY, Sandbox, is_proration
 
 
 async def test_remove_metered_item_and_add_licensed(client: stripe.StripeClient) -> None:
@@ -25,8 +25,9 @@ async def test_remove_metered_item_and_add_licensed(client: stripe.StripeClient)
             },
         }
     )
-    prorations = [li for li in preview.lines.data if li.parent.subscription_item_details.proration]
+    prorations = [li for li in preview.lines.data if is_proration(li)]
     assert len(prorations) == 1 and prorations[0].amount > 0  # metered items are not prorated
+    assert prorations[0].description is not None
     assert prorations[0].description.startswith("Remaining time on Starter after ")
     updated = await client.v1.subscriptions.update_async(
         sub.id,
@@ -43,6 +44,7 @@ async def test_remove_metered_item_and_add_licensed(client: stripe.StripeClient)
 
 async def test_trial_change_has_no_prorations(client: stripe.StripeClient) -> None:
     sub = await client.v1.subscriptions.retrieve_async("sub_DemoTrial")
+    assert sub.trial_end is not None and sub.trial_start is not None
     assert sub.status == "trialing" and sub.trial_end > sub.trial_start
     item = sub["items"].data[0]
     preview = await client.v1.invoices.create_preview_async(
@@ -73,6 +75,7 @@ async def test_flags_and_behaviour_none(sandbox: Sandbox, client: stripe.StripeC
     evt = (
         await client.v1.events.list_async({"type": "customer.subscription.updated", "limit": 1})
     ).data[0]
+    assert evt.data.previous_attributes is not None
     assert evt.data.previous_attributes.cancel_at_period_end is False
     with pytest.raises(stripe.InvalidRequestError) as ei:
         await client.v1.subscriptions.update_async(sub.id, {"trial_from_plan": True})
@@ -129,9 +132,11 @@ async def test_a_pending_update_whose_payment_fails_keeps_the_old_plan(
     assert [i.price.id for i in updated["items"].data] == ["price_ProMonthly"]
     assert updated.status == "active"
     pending = updated.pending_update
+    assert pending is not None and pending.subscription_items is not None
     assert [i.price.id for i in pending.subscription_items] == ["price_ProYearly"]
     assert pending.expires_at <= sandbox.state.now() + 23 * 3600
     invoice = updated.latest_invoice
+    assert isinstance(invoice, stripe.Invoice)
     assert invoice.status == "open" and invoice.billing_reason == "subscription_update"
 
     # Paying the invoice later (another card) applies the change.
@@ -156,14 +161,18 @@ async def test_a_pending_update_that_is_paid_applies_at_once(client: stripe.Stri
         },
     )
     assert [i.price.id for i in updated["items"].data] == ["price_ProYearly"]
-    assert updated.pending_update is None and updated.latest_invoice.status == "paid"
+    assert updated.pending_update is None
+    assert isinstance(updated.latest_invoice, stripe.Invoice)
+    assert updated.latest_invoice.status == "paid"
 
 
 async def test_pending_updates_refuse_other_params_and_bank_debits(
     client: stripe.StripeClient,
 ) -> None:
     sub = await client.v1.subscriptions.retrieve_async("sub_DemoHealthy")
-    items = [{"id": sub["items"].data[0].id, "price": "price_ProYearly"}]
+    items: list[stripe.params.SubscriptionUpdateParamsItem] = [
+        {"id": sub["items"].data[0].id, "price": "price_ProYearly"}
+    ]
     with pytest.raises(stripe.InvalidRequestError) as ei:
         await client.v1.subscriptions.update_async(
             sub.id,

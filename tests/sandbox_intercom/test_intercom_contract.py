@@ -27,6 +27,13 @@ from sandbox.intercom_api.contract import (
 )
 
 
+def template_of(method: str, path: str, spec: dict[str, Any]) -> str:
+    """The spec's path template for a request; the operation must exist."""
+    found = find_operation(method, path, spec)
+    assert found is not None, f"no operation {method} {path} in the spec"
+    return found[0]
+
+
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
     return load_spec(INTERCOM_API)
@@ -99,7 +106,7 @@ async def test_sdk_request_bodies_match_spec(
         for e in log
     }
     assert all(not errors for errors in answers.values()), answers
-    templates = {find_operation(e["method"], e["path"], spec)[0] for e in log}
+    templates = {template_of(e["method"], e["path"], spec) for e in log}
     assert "/contacts/find_by_external_id/{external_id}" in templates
     assert "/contacts/{contact_id}/tags/{tag_id}" in templates
 
@@ -121,8 +128,8 @@ def test_wrong_bodies_fail_validation(spec: dict[str, Any]) -> None:
 
 
 def test_operation_lookup(spec: dict[str, Any]) -> None:
-    assert find_operation("post", "/contacts/search", spec)[0] == "/contacts/search"
-    assert find_operation("PUT", "/contacts/abc?x=1", spec)[0] == "/contacts/{contact_id}"
+    assert template_of("post", "/contacts/search", spec) == "/contacts/search"
+    assert template_of("PUT", "/contacts/abc?x=1", spec) == "/contacts/{contact_id}"
     assert find_operation("GET", "/no/such/thing", spec) is None
     assert validate_request("GET", "/no/such/thing", None, spec) == [
         "no operation GET /no/such/thing in the spec"

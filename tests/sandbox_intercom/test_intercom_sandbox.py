@@ -14,13 +14,16 @@ from intercom.types import (
     CreateOrUpdateTagRequest,
     MultipleFilterSearchRequest,
     SingleFilterSearchRequest,
+    SingleFilterSearchRequestValue,
     StartingAfterPaging,
 )
 
 from .conftest import RunningSandbox
 
 
-def single(field: str, operator: str, value: object) -> SingleFilterSearchRequest:
+def single(
+    field: str, operator: str, value: SingleFilterSearchRequestValue
+) -> SingleFilterSearchRequest:
     return SingleFilterSearchRequest(field=field, operator=operator, value=value)
 
 
@@ -334,6 +337,7 @@ async def test_rate_limit_429_without_and_with_sdk_retries(
     error = info.value
     assert error.status_code == 429
     assert error.body["errors"][0]["code"] == "rate_limit_exceeded"
+    assert error.headers is not None
     assert error.headers["retry-after"] == "1"
     assert error.headers["x-ratelimit-remaining"] == "0"
     assert int(error.headers["x-ratelimit-reset"]) >= int(time.time())

@@ -4,6 +4,7 @@ documented limits the schema leaves out."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_an_unknown_component_or_action_type_lists_the_known_ones(contract):
 
 
 def test_each_flow_has_its_own_schema(contract):
-    live = {"content": {"components": []}}
+    live: dict[str, Any] = {"content": {"components": []}}
     assert contract.check("live_canvas_response", live, surface="messenger").errors == []
     results = {"results": {"card": "trial"}}
     assert contract.check("configure_response", results, surface="configure").errors == []

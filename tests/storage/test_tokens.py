@@ -7,15 +7,15 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from storage import Database
-from storage.tokens import DONE, FAILED, UsedTokens
+from storage.tokens import DONE, FAILED, Claim, UsedTokens
 
 LEASE = timedelta(minutes=2)
 RETRY = timedelta(hours=23)
 
 
-async def claim(tokens: UsedTokens, token_id: str, **kwargs: object):
+async def claim(tokens: UsedTokens, token_id: str, *, now: datetime | None = None) -> Claim:
     return await tokens.claim(
-        token_id, "fin-refund", lease=LEASE, retry_failed_within=RETRY, **kwargs
+        token_id, "fin-refund", lease=LEASE, retry_failed_within=RETRY, now=now
     )
 
 
