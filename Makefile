@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint format clean venv screenshots contracts
+.PHONY: demo test test-fast bench lint format clean venv screenshots contracts
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m sandbox demo
 
-test: $(STAMP)
-	$(BIN)/python -m ruff check .
+# The README's test command: lint (ruff, ruff format, mypy) and the whole suite.
+test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The inner loop: lint and everything but the browser and slow tests.
+test-fast: lint
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m sandbox bench
@@ -27,6 +31,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m mypy
 
 format: $(STAMP)
 	$(BIN)/python -m ruff format .
