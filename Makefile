@@ -17,13 +17,18 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m sandbox demo
 
+# Most tests wait on sockets (sandbox latency, time budgets, server start-up), not on the CPU:
+# four pytest-xdist workers keep two cores busy. Each worker has its own sandboxes and databases.
+PYTEST_WORKERS ?= 4
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+
 # The README's test command: lint (ruff, ruff format, mypy) and the whole suite.
 test: lint
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The inner loop: lint and everything but the browser and slow tests.
 test-fast: lint
-	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m sandbox bench

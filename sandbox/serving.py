@@ -50,8 +50,12 @@ class ThreadedServer:
             time.sleep(0.01)
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the server to shut down (lifespan shutdown included) without waiting for it."""
         self.server.should_exit = True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.request_stop()
         self.thread.join(timeout)
         self.sock.close()
 

@@ -19,6 +19,7 @@ from sandbox.contracts import CANVAS_KIT
 from sandbox.intercom_api import IntercomState, create_intercom_app, seed_demo_workspace
 from sandbox.serving import ThreadedServer
 from sandbox.stripe_api import StripeState, create_stripe_app, seed_demo_world
+from tests.http import HTTP, client
 
 STRIPE_KEY = "sk_test_sandbox"
 INTERCOM_TOKEN = "tok_sandbox"
@@ -56,7 +57,7 @@ class Sandbox:
     state: Any
 
     def control(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-        response = httpx.request(method, f"{self.url}{path}", json=payload, timeout=30)
+        response = HTTP.request(method, f"{self.url}{path}", json=payload, timeout=30)
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -135,7 +136,7 @@ class AppClient:
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+        self.http = client(base_url=self.url, timeout=30)
 
     def canvas(self, path: str, payload: dict[str, Any]) -> httpx.Response:
         body, headers = signed(payload, self.settings.intercom_client_secret.get_secret_value())
@@ -149,8 +150,20 @@ class AppClient:
         return self.app.state.services
 
 
+@pytest.fixture(scope="session")
+def stopping_servers() -> Iterator[list[ThreadedServer]]:
+    """Servers asked to stop by a finished test. uvicorn takes ~0.2 s to notice and shut down;
+    the next test needn't wait for that (each app has its own database), the session does."""
+    servers: list[ThreadedServer] = []
+    yield servers
+    for server in servers:
+        server.stop()
+
+
 @pytest.fixture
-def start_app(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., AppClient]]:
+def start_app(
+    make_settings: Callable[..., Settings], stopping_servers: list[ThreadedServer]
+) -> Iterator[Callable[..., AppClient]]:
     servers: list[ThreadedServer] = []
 
     def start(**overrides: Any) -> AppClient:
@@ -162,7 +175,8 @@ def start_app(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., 
 
     yield start
     for server in servers:
-        server.stop()
+        server.request_stop()
+    stopping_servers.extend(servers)
 
 
 @pytest.fixture

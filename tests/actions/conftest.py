@@ -8,12 +8,12 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from storage import Database
 from storage.audit import AuditEntry, AuditLog
 from tests.conftest import STRIPE_KEY, AppClient, Sandbox
+from tests.http import client
 from tests.storage.postgres import postgres_database as postgres_database
 from tests.storage.postgres import reset_schema
 
@@ -53,7 +53,7 @@ class Stripe:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.http = httpx.Client(
+        self.http = client(
             base_url=sandbox.url, headers={"Authorization": f"Bearer {STRIPE_KEY}"}, timeout=30
         )
 

@@ -186,6 +186,7 @@ def _day(iso: str) -> str:
     return format_day(datetime.fromisoformat(iso.replace("Z", "+00:00")), "en")
 
 
+@pytest.mark.slow
 def test_a_hanging_stripe_is_answered_with_a_503_before_fin_gives_up(
     start_app: Callable[..., AppClient], stripe_sandbox
 ) -> None:

@@ -18,6 +18,7 @@ from storage import Database
 from storage.tokens import FAILED, UsedTokens
 from tests.actions.conftest import Stripe, audit_entries, who
 from tests.conftest import FIN_TOKEN, SECRET_KEY, AppClient
+from tests.http import HTTP
 
 
 def preview_token(app: AppClient, key: str = "healthy", **fields: object) -> dict:
@@ -91,7 +92,7 @@ def test_concurrent_executions_of_one_token_create_one_refund(
     previewed = preview_token(app)
 
     def run(_: int) -> httpx.Response:
-        return httpx.post(
+        return HTTP.post(
             f"{app.url}/fin/refunds",
             json=who("healthy", confirmation_token=previewed["confirmation_token"]),
             headers={"Authorization": f"Bearer {FIN_TOKEN}"},

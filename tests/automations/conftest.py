@@ -22,6 +22,7 @@ import stripe
 from canvas_app.__main__ import main as cli_main
 from canvas_app.settings import Settings
 from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET, AppClient, Sandbox
+from tests.http import HTTP
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
 
@@ -55,7 +56,7 @@ class Loop:
 
     # --- Stripe side ---
     def stripe_api(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        response = httpx.get(
+        response = HTTP.get(
             f"{self.stripe.url}{path}",
             params=params,
             headers={"Authorization": f"Bearer {STRIPE_KEY}"},
@@ -65,7 +66,7 @@ class Loop:
         return response.json()
 
     def stripe_post(self, path: str, data: dict[str, Any]) -> Any:
-        response = httpx.post(
+        response = HTTP.post(
             f"{self.stripe.url}{path}",
             data=data,
             headers={"Authorization": f"Bearer {STRIPE_KEY}"},
@@ -75,7 +76,7 @@ class Loop:
         return response.json()
 
     def stripe_delete(self, path: str) -> Any:
-        response = httpx.delete(
+        response = HTTP.delete(
             f"{self.stripe.url}{path}",
             headers={"Authorization": f"Bearer {STRIPE_KEY}"},
             timeout=10,

@@ -49,6 +49,7 @@ def contract_problems(entry: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_every_request_body_we_send_matches_the_2_14_contract(
     make_loop, spec: dict[str, Any]
 ) -> None:

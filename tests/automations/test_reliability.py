@@ -8,10 +8,9 @@ import sqlite3
 import time
 from typing import Any
 
-import httpx
-
 from tests.automations.conftest import Loop
 from tests.conftest import INTERCOM_TOKEN
+from tests.http import HTTP
 
 
 def open_invoice(loop: Loop, customer: str) -> dict[str, Any]:
@@ -23,7 +22,7 @@ def failed_sepa_invoice_event(loop: Loop) -> dict[str, Any]:
 
 
 def intercom_api(loop: Loop, method: str, path: str, body: dict[str, Any]) -> Any:
-    response = httpx.request(
+    response = HTTP.request(
         method,
         f"{loop.intercom.url}{path}",
         json=body,

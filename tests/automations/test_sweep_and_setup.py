@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from tests.automations.conftest import Loop
 from tests.conftest import INTERCOM_TOKEN
+from tests.http import HTTP
 
 
 def contact_attributes(loop: Loop) -> dict[str, dict[str, Any]]:
-    response = httpx.get(
+    response = HTTP.get(
         f"{loop.intercom.url}/data_attributes",
         params={"model": "contact"},
         headers={"Authorization": f"Bearer {INTERCOM_TOKEN}"},
@@ -120,7 +119,7 @@ def test_setup_creates_allowlisted_attributes_with_their_types_and_the_tags(make
     # Intercom reports datetime attributes as "date".
     assert attributes["stripe_trial_end_at"]["data_type"] == "date"
     assert "stripe_card_brand" not in attributes  # off by default: never created
-    tags = httpx.get(
+    tags = HTTP.get(
         f"{loop.intercom.url}/tags", headers={"Authorization": f"Bearer {INTERCOM_TOKEN}"}
     ).json()["data"]
     assert {"Billing-Issue", "Billing-Escalated"} <= {tag["name"] for tag in tags}
@@ -142,7 +141,7 @@ def test_setup_twice_creates_nothing_the_second_time(make_loop) -> None:
 
 def test_setup_reports_an_attribute_with_the_wrong_type(make_loop) -> None:
     loop = make_loop(setup=False)
-    httpx.post(
+    HTTP.post(
         f"{loop.intercom.url}/data_attributes",
         json={"name": "stripe_ltv", "model": "contact", "data_type": "string"},
         headers={"Authorization": f"Bearer {INTERCOM_TOKEN}"},

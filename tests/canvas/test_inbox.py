@@ -6,6 +6,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from sandbox.bench import longest_chain
 from sandbox.canvas_requests import demo_contact, inbox_initialize, inbox_submit, sign
 
@@ -248,6 +250,7 @@ def test_stripe_down_gives_a_retry_card_then_recovers(app_client, stripe_sandbox
     assert texts(again)[0] == "**Pro** · €79.00 / month"
 
 
+@pytest.mark.slow
 def test_stripe_hanging_answers_within_ten_seconds(start_app, stripe_sandbox):
     client = start_app(stripe_timeout_seconds=8)
     stripe_sandbox.control(

@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from canvas_app.inbox_refunds import parse_amount
@@ -16,6 +15,7 @@ from sandbox.canvas_requests import demo_contact, inbox_initialize, inbox_submit
 from storage import Database
 from storage.audit import AuditEntry, AuditLog
 from tests.conftest import STRIPE_KEY, AppClient, Sandbox
+from tests.http import HTTP
 
 
 class Sidebar:
@@ -66,7 +66,7 @@ def texts(body: dict[str, Any]) -> str:
 
 
 def refunds(stripe: Sandbox, charge: str) -> list[dict[str, Any]]:
-    response = httpx.get(
+    response = HTTP.get(
         f"{stripe.url}/v1/refunds",
         params={"charge": charge},
         headers={"Authorization": f"Bearer {STRIPE_KEY}"},

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from sandbox.canvas_requests import (
     demo_contact,
     messenger_configure,
@@ -17,6 +15,7 @@ from sandbox.canvas_requests import (
     messenger_submit,
 )
 from tests.conftest import AppClient, Sandbox
+from tests.http import HTTP
 
 
 def components(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -132,13 +131,13 @@ class Messenger:
 
     def stripe_get(self, path: str) -> dict[str, Any]:
         """Read from the sandbox Stripe API directly: what Stripe now holds."""
-        response = httpx.get(f"{self.stripe.url}{path}", headers=self._auth(), timeout=10)
+        response = HTTP.get(f"{self.stripe.url}{path}", headers=self._auth(), timeout=10)
         response.raise_for_status()
         return response.json()
 
     def stripe_post(self, path: str, form: dict[str, str]) -> dict[str, Any]:
         """Change something in Stripe behind the app's back (a dashboard user, another system)."""
-        response = httpx.post(
+        response = HTTP.post(
             f"{self.stripe.url}{path}", data=form, headers=self._auth(), timeout=10
         )
         response.raise_for_status()

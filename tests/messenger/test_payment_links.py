@@ -14,6 +14,7 @@ import httpx
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from tests.conftest import SECRET_KEY
+from tests.http import HTTP
 from tests.messenger.driver import Messenger, button
 
 VISA = "4242424242424242"
@@ -35,14 +36,14 @@ def pay_by_card(messenger: Messenger, card_number: str = VISA, *, locale: str = 
 
 
 def complete(link: str, card_number: str = VISA) -> Visit:
-    to_stripe = httpx.get(link)
+    to_stripe = HTTP.get(link)
     assert to_stripe.status_code == 303, to_stripe.text
     hosted = to_stripe.headers["location"]
-    assert httpx.get(hosted).status_code == 200  # the sandbox's hosted page renders
-    back = httpx.post(hosted, data={"card": card_number, "exp_month": "12", "exp_year": "2031"})
+    assert HTTP.get(hosted).status_code == 200  # the sandbox's hosted page renders
+    back = HTTP.post(hosted, data={"card": card_number, "exp_month": "12", "exp_year": "2031"})
     assert back.status_code == 303, back.text
     done_url = back.headers["location"]
-    return Visit(link, done_url, httpx.get(done_url))
+    return Visit(link, done_url, HTTP.get(done_url))
 
 
 def shown(response: httpx.Response) -> str:
@@ -86,7 +87,7 @@ def test_pay_by_card_pays_the_invoice_and_makes_the_card_the_default(messenger: 
 
 def test_checkout_is_created_in_setup_mode_for_cards_in_the_invoice_currency(messenger: Messenger):
     card = messenger.initialize("sepa", "payment_recovery")
-    response = httpx.get(button(card, "pay_by_card")["action"]["url"])
+    response = HTTP.get(button(card, "pay_by_card")["action"]["url"])
     session_id = response.headers["location"].rsplit("/", 1)[1]
     session = messenger.stripe_get(f"/v1/checkout/sessions/{session_id}")
     assert session["mode"] == "setup"
@@ -100,7 +101,7 @@ def test_checkout_is_created_in_setup_mode_for_cards_in_the_invoice_currency(mes
 
 def test_reloading_the_done_page_pays_nothing_twice(messenger: Messenger):
     visit = pay_by_card(messenger)
-    again = httpx.get(visit.done_url)
+    again = HTTP.get(visit.done_url)
     assert again.status_code == 200
     assert "This invoice is already paid" in shown(again)
     assert len(messenger.stripe_posts("/pay")) == 1
@@ -113,7 +114,7 @@ def test_a_declined_card_is_saved_and_the_customer_can_use_another(messenger: Me
     assert "Reason: insufficient funds. Nothing was charged." in shown(visit.page)
     assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "open"
     # Reloading repeats nothing.
-    httpx.get(visit.done_url)
+    HTTP.get(visit.done_url)
     assert len(messenger.stripe_posts("/pay")) == 1
     # "Use another card" is the same link: a new Checkout session, a new attempt.
     assert f'href="{visit.link}"' in shown(visit.page)
@@ -140,7 +141,7 @@ def test_a_tampered_link_gets_a_friendly_page_and_no_stripe_call(messenger: Mess
         f"{messenger.app.settings.public_url}/l/nonsense",
     ):
         for path in ("", "/done?session_id=cs_test_x", "/cancel"):
-            page = httpx.get(tampered + path)
+            page = HTTP.get(tampered + path)
             assert page.status_code == 400
             assert "This link isn't valid" in shown(page)
     assert messenger.stripe_requests() == []
@@ -151,7 +152,7 @@ def test_a_link_signed_for_another_customer_cannot_be_forged(messenger: Messenge
     forged = URLSafeTimedSerializer("someone-elses-secret-key", salt="payment-link").dumps(
         {"customer": "cus_DemoVip", "invoice": None, "kind": "trial", "locale": "en"}
     )
-    page = httpx.get(f"{messenger.app.settings.public_url}/l/{forged}")
+    page = HTTP.get(f"{messenger.app.settings.public_url}/l/{forged}")
     assert page.status_code == 400
     assert messenger.stripe_requests() == []
 
@@ -165,7 +166,7 @@ def test_an_expired_link_gets_a_friendly_page_in_its_language_and_no_stripe_call
         messenger, 73, customer="cus_DemoSepa", invoice=invoice["id"], kind="recover", locale="de"
     )
     for path in ("", "/done?session_id=cs_test_x"):
-        page = httpx.get(link + path)
+        page = HTTP.get(link + path)
         assert page.status_code == 410
         assert "Dieser Link ist abgelaufen" in shown(page)
         assert "Zahlungslinks 72 Stunden" in shown(page)
@@ -184,7 +185,7 @@ def test_cancelling_on_the_hosted_page_changes_nothing(messenger: Messenger):
     card = messenger.initialize("sepa", "payment_recovery")
     link = button(card, "pay_by_card")["action"]["url"]
     messenger.forget_stripe_requests()
-    page = httpx.get(f"{link}/cancel")
+    page = HTTP.get(f"{link}/cancel")
     assert page.status_code == 200 and "Nothing was changed" in shown(page)
     assert f'href="{link}"' in shown(page)
     assert messenger.stripe_requests() == []
@@ -193,8 +194,8 @@ def test_cancelling_on_the_hosted_page_changes_nothing(messenger: Messenger):
 def test_coming_back_without_finishing_the_form_saves_and_pays_nothing(messenger: Messenger):
     card = messenger.initialize("sepa", "payment_recovery")
     link = button(card, "pay_by_card")["action"]["url"]
-    session_id = httpx.get(link).headers["location"].rsplit("/", 1)[1]
-    page = httpx.get(f"{link}/done?session_id={session_id}")
+    session_id = HTTP.get(link).headers["location"].rsplit("/", 1)[1]
+    page = HTTP.get(f"{link}/done?session_id={session_id}")
     assert "Your card wasn't saved yet" in shown(page)
     assert messenger.stripe_posts("/pay") == []
     assert (
@@ -216,10 +217,10 @@ def test_someone_elses_checkout_session_is_refused(messenger: Messenger):
             "success_url": "https://example.com/ok",
         },
     )
-    httpx.post(anna["url"], data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
+    HTTP.post(anna["url"], data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
     card = messenger.initialize("sepa", "payment_recovery")
     link = button(card, "pay_by_card")["action"]["url"]
-    page = httpx.get(f"{link}/done?session_id={anna['id']}")
+    page = HTTP.get(f"{link}/done?session_id={anna['id']}")
     assert page.status_code == 404
     assert messenger.stripe_posts("/pay") == []
 
@@ -229,7 +230,7 @@ def test_a_link_for_an_invoice_already_paid_sends_nobody_to_stripe(messenger: Me
     link = button(card, "pay_by_card")["action"]["url"]
     invoice = messenger.open_invoice("cus_DemoSepa")
     messenger.stripe_post(f"/v1/invoices/{invoice['id']}/pay", {"paid_out_of_band": "true"})
-    page = httpx.get(link)
+    page = HTTP.get(link)
     assert page.status_code == 200 and "This invoice is already paid" in shown(page)
     assert messenger.stripe_posts("/v1/checkout/sessions") == []
 
@@ -239,8 +240,8 @@ def test_stripe_failing_on_the_way_back_charges_nothing_and_a_reload_pays_once(
 ):
     card = messenger.initialize("sepa", "payment_recovery")
     link = button(card, "pay_by_card")["action"]["url"]
-    hosted = httpx.get(link).headers["location"]
-    done_url = httpx.post(
+    hosted = HTTP.get(link).headers["location"]
+    done_url = HTTP.post(
         hosted, data={"card": VISA, "exp_month": "12", "exp_year": "2031"}
     ).headers["location"]
     invoice = messenger.open_invoice("cus_DemoSepa")
@@ -249,12 +250,12 @@ def test_stripe_failing_on_the_way_back_charges_nothing_and_a_reload_pays_once(
         "/_sandbox/faults",
         {"path_prefix": f"/v1/invoices/{invoice['id']}/pay", "method": "POST", "status": 500},
     )
-    page = httpx.get(done_url)
+    page = HTTP.get(done_url)
     assert page.status_code == 503
     assert "Nothing was charged. Please reload this page in a moment." in shown(page)
     assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "open"
 
-    reloaded = httpx.get(done_url)
+    reloaded = HTTP.get(done_url)
     assert "Thank you, your payment went through" in shown(reloaded)
     assert [p["status"] for p in messenger.stripe_posts("/pay")] == [500, 200]
 
@@ -264,15 +265,15 @@ def test_the_billing_portal_flow_asks_before_it_pays(start_messenger):
     invoice = messenger.open_invoice("cus_DemoSepa")
     card = messenger.initialize("sepa", "payment_recovery")
     link = button(card, "pay_by_card")["action"]["url"]
-    portal = httpx.get(link).headers["location"]
+    portal = HTTP.get(link).headers["location"]
     assert "/portal/" in portal
     session = [r for r in messenger.stripe_posts("/v1/billing_portal/sessions")]
     assert len(session) == 1
-    back = httpx.post(portal, data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
+    back = HTTP.post(portal, data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
     assert back.headers["location"] == f"{link}/done"
 
     # Back from the portal, a GET only asks: "Pay €29.00 with Visa •••• 4242".
-    page = httpx.get(back.headers["location"])
+    page = HTTP.get(back.headers["location"])
     assert page.status_code == 200
     assert "Confirm your payment" in shown(page)
     assert "Pay €29.00 with Visa •••• 4242" in shown(page)
@@ -284,13 +285,13 @@ def test_the_billing_portal_flow_asks_before_it_pays(start_messenger):
     form = re.search(r'name="payment_method" value="([^"]+)"', page.text)
     assert form and form.group(1) == new_card
 
-    paid = httpx.post(f"{link}/done", data={"payment_method": new_card})
+    paid = HTTP.post(f"{link}/done", data={"payment_method": new_card})
     assert "Thank you, your payment went through" in shown(paid)
     assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "paid"
     assert (
         messenger.stripe_get("/v1/subscriptions/sub_DemoSepa")["default_payment_method"] == new_card
     )
-    again = httpx.post(f"{link}/done", data={"payment_method": new_card})
+    again = HTTP.post(f"{link}/done", data={"payment_method": new_card})
     assert "This invoice is already paid" in shown(again)
     assert len(messenger.stripe_posts("/pay")) == 1
 
@@ -299,9 +300,9 @@ def test_the_confirmation_speaks_german(start_messenger):
     messenger = start_messenger(payment_method_flow="portal")
     card = messenger.initialize("sepa", "payment_recovery", locale="de")
     link = button(card, "pay_by_card")["action"]["url"]
-    portal = httpx.get(link).headers["location"]
-    httpx.post(portal, data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
-    page = httpx.get(f"{link}/done")
+    portal = HTTP.get(link).headers["location"]
+    HTTP.post(portal, data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
+    page = HTTP.get(f"{link}/done")
     assert "Zahlung bestätigen" in shown(page)
     assert "29,00 € mit Visa •••• 4242 zahlen" in shown(page).replace("\xa0", " ")
 
@@ -312,7 +313,7 @@ def give_default_card(messenger: Messenger, customer: str, number: str = VISA) -
         "/v1/checkout/sessions",
         {"mode": "setup", "customer": customer, "currency": "eur", "success_url": "https://x"},
     )
-    httpx.post(session["url"], data={"card": number, "exp_month": "12", "exp_year": "2031"})
+    HTTP.post(session["url"], data={"card": number, "exp_month": "12", "exp_year": "2031"})
     done = messenger.stripe_get(f"/v1/checkout/sessions/{session['id']}?expand[]=setup_intent")
     pm = done["setup_intent"]["payment_method"]
     messenger.stripe_post(
@@ -329,7 +330,7 @@ def test_done_without_a_checkout_session_charges_nothing(messenger: Messenger):
     invoice = messenger.open_invoice("cus_DemoSepa")
     messenger.forget_stripe_requests()
     for path in ("/done", "/done?session_id="):
-        page = httpx.get(f"{link}{path}")
+        page = HTTP.get(f"{link}{path}")
         assert page.status_code == 400
         assert "Your card wasn't saved yet" in shown(page)
         assert "Nothing was charged" in shown(page)
@@ -348,10 +349,10 @@ def test_a_checkout_session_started_for_something_else_pays_nothing(messenger: M
             "success_url": "https://x",
         },
     )
-    httpx.post(session["url"], data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
+    HTTP.post(session["url"], data={"card": VISA, "exp_month": "12", "exp_year": "2031"})
     card = messenger.initialize("sepa", "payment_recovery")
     link = button(card, "pay_by_card")["action"]["url"]
-    page = httpx.get(f"{link}/done?session_id={session['id']}")
+    page = HTTP.get(f"{link}/done?session_id={session['id']}")
     assert page.status_code == 404
     assert messenger.stripe_posts("/pay") == []
 
@@ -363,9 +364,9 @@ def test_portal_done_without_a_new_card_charges_nothing(start_messenger):
     link = button(card, "pay_by_card")["action"]["url"]
     invoice = messenger.open_invoice("cus_DemoSepa")
     messenger.forget_stripe_requests()
-    page = httpx.get(f"{link}/done")
+    page = HTTP.get(f"{link}/done")
     assert "Your card wasn't saved yet" in shown(page)
-    posted = httpx.post(f"{link}/done", data={"payment_method": old_card})
+    posted = HTTP.post(f"{link}/done", data={"payment_method": old_card})
     assert "Your card wasn't saved yet" in shown(posted)
     assert messenger.stripe_posts() == []
     assert messenger.stripe_get(f"/v1/invoices/{invoice['id']}")["status"] == "open"
@@ -378,12 +379,12 @@ def test_portal_link_made_before_a_card_was_added_elsewhere_asks_first(start_mes
     card = messenger.initialize("sepa", "payment_recovery")
     link = button(card, "pay_by_card")["action"]["url"]
     later = give_default_card(messenger, "cus_DemoSepa")
-    page = httpx.get(f"{link}/done")
+    page = HTTP.get(f"{link}/done")
     assert "Pay €29.00 with Visa •••• 4242" in shown(page)
-    wrong = httpx.post(f"{link}/done", data={"payment_method": "pm_someone_else"})
+    wrong = HTTP.post(f"{link}/done", data={"payment_method": "pm_someone_else"})
     assert "Your card wasn't saved yet" in shown(wrong)
     assert messenger.stripe_posts("/pay") == []
-    paid = httpx.post(f"{link}/done", data={"payment_method": later})
+    paid = HTTP.post(f"{link}/done", data={"payment_method": later})
     assert "Thank you, your payment went through" in shown(paid)
     assert len(messenger.stripe_posts("/pay")) == 1
 
@@ -403,7 +404,7 @@ def test_stripe_refusing_the_hosted_page_gets_a_friendly_page(messenger: Messeng
     messenger.stripe.control(
         "POST", "/_sandbox/faults", {"path_prefix": "/v1/checkout/sessions", "status": 400}
     )
-    page = httpx.get(link)
+    page = HTTP.get(link)
     assert page.status_code == 502
     assert "Something went wrong on our side" in shown(page)
     assert "Nothing was charged." in shown(page)

@@ -8,6 +8,7 @@ import copy
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from billing.recovery import load_invoice, retry_invoice
@@ -172,6 +173,7 @@ def test_without_a_cool_down_the_next_attempt_gets_its_own_key(start_messenger):
     assert keys == [f"retry:{invoice_id}:{first}", f"retry:{invoice_id}:{second}"]
 
 
+@pytest.mark.slow
 def test_a_debit_returned_again_can_be_retried_again_once_per_click(start_messenger):
     # Stripe doesn't count manual retries in `attempt_count`, so a key built on it would be
     # spent after the first retry and every later one would answer "already in progress".

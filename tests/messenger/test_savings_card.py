@@ -9,7 +9,6 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import httpx
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from billing.quotes import CATALOGUE_QUERY, quote_plan_change
@@ -18,6 +17,7 @@ from billing.snapshot import load_snapshot
 from billing.stripe_gateway import StripeGateway
 from storage.customer_actions import actions_for
 from tests.conftest import SECRET_KEY, STRIPE_KEY
+from tests.http import HTTP
 from tests.messenger.driver import Messenger, button_ids, visible
 
 
@@ -259,7 +259,7 @@ def pay_with_declining_card(messenger: Messenger) -> str:
             "success_url": "https://example.com/ok",
         },
     )
-    httpx.post(session["url"], data={"card": DECLINING_VISA, "exp_month": "12", "exp_year": "2031"})
+    HTTP.post(session["url"], data={"card": DECLINING_VISA, "exp_month": "12", "exp_year": "2031"})
     done = messenger.stripe_get(f"/v1/checkout/sessions/{session['id']}?expand[]=setup_intent")
     pm = done["setup_intent"]["payment_method"]
     messenger.stripe_post(

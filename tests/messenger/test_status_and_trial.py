@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import html
 
-import httpx
-
+from tests.http import HTTP
 from tests.messenger.driver import Messenger, button, button_ids, visible
 
 
@@ -66,13 +65,13 @@ def test_adding_a_card_through_the_trial_link_sets_it_up_for_the_end_of_the_tria
 ):
     card = messenger.initialize("trial", "trial")
     link = button(card, "add_payment_method")["action"]["url"]
-    hosted = httpx.get(link).headers["location"]
+    hosted = HTTP.get(link).headers["location"]
     session = messenger.stripe_get(f"/v1/checkout/sessions/{hosted.rsplit('/', 1)[1]}")
     assert session["mode"] == "setup" and session["currency"] == "eur"
-    back = httpx.post(
+    back = HTTP.post(
         hosted, data={"card": "4242424242424242", "exp_month": "1", "exp_year": "2031"}
     )
-    page = httpx.get(back.headers["location"])
+    page = HTTP.get(back.headers["location"])
     assert "You're all set" in html.unescape(page.text)
     assert "Your card •••• 4242 is saved" in html.unescape(page.text)
 

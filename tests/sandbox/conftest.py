@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
 import stripe
 
 from sandbox.stripe_api import StripeState, create_stripe_app, seed_demo_world, serve_in_thread
+from tests.http import HTTP
 
 API_KEY = "sk_test_sandbox_abcd"
 
@@ -32,7 +32,7 @@ class Sandbox:
 
     def control(self, method: str, path: str, json: dict | None = None) -> dict:
         """Call the unauthenticated ``/_sandbox`` API synchronously."""
-        r = httpx.request(method, self.base_url + path, json=json, timeout=10)
+        r = HTTP.request(method, self.base_url + path, json=json, timeout=10)
         r.raise_for_status()
         return r.json()
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import cast
 
-import httpx
 import pytest
 import stripe
+
+from tests.http import async_client
 
 from .conftest import API_KEY, Sandbox
 
@@ -165,13 +166,13 @@ async def test_401_wrong_key(sandbox: Sandbox) -> None:
         await bad.v1.customers.retrieve_async("cus_DemoHealthy")
     assert "sk_test_wrongkey1234" not in str(ei.value)
     assert "1234" in str(ei.value)
-    async with httpx.AsyncClient() as h:
+    async with async_client() as h:
         r = await h.get(sandbox.base_url + "/v1/customers")
     assert r.status_code == 401 and r.json()["error"]["type"] == "invalid_request_error"
 
 
 async def test_unrecognized_url(sandbox: Sandbox) -> None:
-    async with httpx.AsyncClient() as h:
+    async with async_client() as h:
         r = await h.get(
             sandbox.base_url + "/v1/nothing_here", headers={"Authorization": f"Bearer {API_KEY}"}
         )
@@ -194,7 +195,7 @@ async def test_idempotent_replay_and_mismatch(
     assert (await client.v1.charges.retrieve_async(ch.id)).amount_refunded == 100
     with pytest.raises(stripe.IdempotencyError):
         await client.v1.refunds.create_async({"charge": ch.id, "amount": 200}, options=opts)
-    async with httpx.AsyncClient() as h:
+    async with async_client() as h:
         raw = await h.post(
             sandbox.base_url + "/v1/refunds",
             data={"charge": ch.id, "amount": "100"},
@@ -207,7 +208,7 @@ async def test_idempotency_in_flight_conflict(sandbox: Sandbox) -> None:
     sandbox.control("POST", "/_sandbox/latency", {"ms": 300})
     headers = {"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "same-key"}
     data = {"email": "new@example.com"}
-    async with httpx.AsyncClient(base_url=sandbox.base_url) as h:
+    async with async_client(base_url=sandbox.base_url) as h:
         r1, r2 = await asyncio.gather(
             h.post("/v1/customers", data=data, headers=headers),
             h.post("/v1/customers", data=data, headers=headers),

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
 
 from sandbox.contracts import STRIPE_FIXTURES
+from tests.http import HTTP, client
 
 from .conftest import API_KEY, Sandbox
 
@@ -31,9 +31,7 @@ class Api:
     """Minimal raw client: exact JSON as the sandbox sends it."""
 
     def __init__(self, base: str) -> None:
-        self.h = httpx.Client(
-            base_url=base, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
-        )
+        self.h = client(base_url=base, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         r = self.h.get(path, params=params)
@@ -79,7 +77,7 @@ def test_object_shapes_match_fixtures(sandbox: Sandbox, resources: dict[str, Any
             "success_url": "https://app.example/ok",
         },
     )
-    httpx.post(
+    HTTP.post(
         session["url"], data={"card": "4242424242424242", "exp_month": "1", "exp_year": "2030"}
     )
     session = api.get(f"/v1/checkout/sessions/{session['id']}")
@@ -155,7 +153,7 @@ def test_list_and_search_envelopes(sandbox: Sandbox) -> None:
 
 
 def test_error_envelope(sandbox: Sandbox) -> None:
-    r = httpx.get(
+    r = HTTP.get(
         sandbox.base_url + "/v1/charges/ch_missing", headers={"Authorization": f"Bearer {API_KEY}"}
     )
     err = r.json()["error"]

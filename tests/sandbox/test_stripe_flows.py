@@ -7,7 +7,6 @@ import threading
 import time
 from typing import cast
 
-import httpx
 import pytest
 import stripe
 from starlette.applications import Starlette
@@ -16,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.stripe_api import serve_in_thread
+from tests.http import async_client
 
 from .conftest import Sandbox
 
@@ -46,7 +46,7 @@ async def test_checkout_setup_flow(sandbox: Sandbox, client: stripe.StripeClient
         }
     )
     assert session.status == "open" and session.url == f"{sandbox.base_url}/checkout/{session.id}"
-    async with httpx.AsyncClient() as h:
+    async with async_client() as h:
         page = await h.get(session.url)
         r = await h.post(
             session.url, data={"card": "4242424242424242", "exp_month": "10", "exp_year": "2031"}
@@ -92,7 +92,7 @@ async def test_portal_payment_method_update(sandbox: Sandbox, client: stripe.Str
     )
     assert ps.flow is not None
     assert ps.url.endswith(f"/portal/{ps.id}") and ps.flow.type == "payment_method_update"
-    async with httpx.AsyncClient() as h:
+    async with async_client() as h:
         assert (await h.get(ps.url)).status_code == 200
         r = await h.post(
             ps.url, data={"card": "5555555555554444", "exp_month": "1", "exp_year": "2030"}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 
-import httpx
 import pytest
 import stripe
+
+from tests.http import async_client
 
 from .conftest import API_KEY, Sandbox, is_proration
 
@@ -96,7 +97,7 @@ async def test_cancel_emits_deleted(client: stripe.StripeClient) -> None:
 
 async def test_basic_auth_like_curl(sandbox: Sandbox) -> None:
     token = base64.b64encode(f"{API_KEY}:".encode()).decode()
-    async with httpx.AsyncClient() as h:
+    async with async_client() as h:
         r = await h.get(
             sandbox.base_url + "/v1/customers/cus_DemoVip",
             headers={"Authorization": f"Basic {token}"},

@@ -11,6 +11,7 @@ from intercom import AsyncIntercom
 
 from sandbox.intercom_api import IntercomState, create_intercom_app, seed_demo_workspace
 from sandbox.serving import serve_in_thread
+from tests.http import async_client
 
 TOKEN = "tok_test_sandbox"
 
@@ -42,7 +43,7 @@ def _fresh_workspace(running_intercom: RunningSandbox) -> None:
 @pytest.fixture
 async def intercom(running_intercom: RunningSandbox) -> AsyncIterator[AsyncIntercom]:
     """The official SDK pointed at the sandbox, sending the version header our product pins."""
-    http = httpx.AsyncClient(timeout=10)
+    http = async_client(timeout=10)
     client = AsyncIntercom(
         token=TOKEN,
         base_url=running_intercom.base_url,
@@ -56,5 +57,5 @@ async def intercom(running_intercom: RunningSandbox) -> AsyncIterator[AsyncInter
 @pytest.fixture
 async def control(running_intercom: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
     """Plain HTTP client for the ``/_sandbox`` control plane."""
-    async with httpx.AsyncClient(base_url=running_intercom.base_url, timeout=10) as client:
+    async with async_client(base_url=running_intercom.base_url, timeout=10) as client:
         yield client

@@ -25,6 +25,7 @@ from sandbox.intercom_api.contract import (
     validate_request,
     validate_response,
 )
+from tests.http import async_client
 
 
 def template_of(method: str, path: str, spec: dict[str, Any]) -> str:
@@ -140,7 +141,7 @@ async def test_sandbox_error_and_list_responses_match_spec(
     spec: dict[str, Any], running_intercom: Any, control: httpx.AsyncClient
 ) -> None:
     auth = {"Authorization": "Bearer tok_test_sandbox", "Intercom-Version": "2.14"}
-    async with httpx.AsyncClient(base_url=running_intercom.base_url, headers=auth) as api:
+    async with async_client(base_url=running_intercom.base_url, headers=auth) as api:
         await api.get("/contacts/contact_nope")
         await api.put("/contacts/contact_vip", json={"custom_attributes": {"undefined": 1}})
         await api.post("/data_attributes", json={"name": "stripe_id", "model": "contact"})
@@ -159,7 +160,7 @@ async def test_sandbox_error_and_list_responses_match_spec(
         await api.get("/me")
         await control.post("/_sandbox/faults", json={"status": 503, "count": 1})
         await api.get("/me")
-    async with httpx.AsyncClient(base_url=running_intercom.base_url) as anonymous:
+    async with async_client(base_url=running_intercom.base_url) as anonymous:
         await anonymous.get("/tags")
     log = (await control.get("/_sandbox/requests")).json()["data"]
     statuses = [e["status"] for e in log]

@@ -18,6 +18,8 @@ from intercom.types import (
     StartingAfterPaging,
 )
 
+from tests.http import async_client
+
 from .conftest import RunningSandbox
 
 
@@ -314,7 +316,7 @@ async def test_wrong_token_is_401(running_intercom: RunningSandbox) -> None:
         await bad.contacts.find(contact_id="contact_healthy")
     assert info.value.status_code == 401
     assert info.value.body.errors[0].code == "unauthorized"
-    async with httpx.AsyncClient(base_url=running_intercom.base_url) as raw:
+    async with async_client(base_url=running_intercom.base_url) as raw:
         response = await raw.get("/me")
     assert response.status_code == 401
     assert response.json()["errors"] == [

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
 from sandbox.canvas_requests import sign
 from sandbox.simulator import SimulatorConfig
 from tests.conftest import CLIENT_SECRET, INTERCOM_TOKEN
+from tests.http import HTTP, client
 
 
 def post(url: str, path: str, payload: dict) -> dict:
-    response = httpx.post(f"{url}{path}", json=payload, timeout=30)
+    response = HTTP.post(f"{url}{path}", json=payload, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -23,7 +23,7 @@ def test_the_page_lists_one_conversation_per_demo_contact(
     intercom_sandbox, gallery, start_simulator
 ):
     url = start_simulator(gallery.url, intercom=intercom_sandbox)
-    listed = httpx.get(f"{url}/api/conversations").json()["data"]
+    listed = HTTP.get(f"{url}/api/conversations").json()["data"]
     assert [c["contact_id"] for c in listed] == [
         "contact_healthy",
         "contact_sepa",
@@ -36,7 +36,7 @@ def test_the_page_lists_one_conversation_per_demo_contact(
     ]
     assert listed[1]["conversation_id"] == "conv_sepa"
     assert listed[1]["opening"] == "Warum ist unsere letzte Lastschrift fehlgeschlagen?"
-    page = httpx.get(url).text
+    page = HTTP.get(url).text
     assert 'data-contact-id="contact_sepa"' in page and CLIENT_SECRET not in page
 
 
@@ -60,7 +60,7 @@ def test_inbox_initialize_is_signed_and_shaped_like_intercom(
 
 def test_without_a_sandbox_intercom_the_seeded_contacts_are_used(gallery, start_simulator):
     url = start_simulator(gallery.url)
-    assert len(httpx.get(f"{url}/api/conversations").json()["data"]) == 8
+    assert len(HTTP.get(f"{url}/api/conversations").json()["data"]) == 8
     result = post(url, "/api/inbox/initialize", {"contact_id": "contact_healthy"})
     assert result["request"]["contact"]["custom_attributes"] == {"stripe_id": "cus_DemoHealthy"}
 
@@ -104,7 +104,7 @@ def test_without_the_contract_file_responses_are_shown_unchecked(
     assert result["contract"]["available"] is False
     assert result["contract"]["note"].startswith("contract not available")
     assert result["html"]
-    assert "contract not available" in httpx.get(url).text
+    assert "contract not available" in HTTP.get(url).text
 
 
 @pytest.mark.parametrize(
@@ -129,14 +129,14 @@ def test_without_the_contract_file_responses_are_shown_unchecked(
     ],
 )
 def test_malformed_page_requests_are_a_400(gallery, start_simulator, path, payload, complaint):
-    response = httpx.post(f"{start_simulator(gallery.url)}{path}", json=payload)
+    response = HTTP.post(f"{start_simulator(gallery.url)}{path}", json=payload)
     assert response.status_code == 400
     assert response.json() == {"error": complaint}
 
 
 def test_an_unknown_contact_is_a_502_naming_the_sandbox(intercom_sandbox, gallery, start_simulator):
     url = start_simulator(gallery.url, intercom=intercom_sandbox)
-    response = httpx.post(f"{url}/api/inbox/initialize", json={"contact_id": "contact_ghost"})
+    response = HTTP.post(f"{url}/api/inbox/initialize", json={"contact_id": "contact_ghost"})
     assert response.status_code == 502
     assert "sandbox Intercom answered 404" in response.json()["error"]
 
@@ -144,13 +144,13 @@ def test_an_unknown_contact_is_a_502_naming_the_sandbox(intercom_sandbox, galler
 def test_activity_shows_what_the_app_wrote_to_the_contact(
     intercom_sandbox, gallery, start_simulator
 ):
-    api = httpx.Client(
+    api = client(
         base_url=intercom_sandbox.url, headers={"Authorization": f"Bearer {INTERCOM_TOKEN}"}
     )
     tag = api.post("/tags", json={"name": "Billing-Issue"}).json()
     api.post("/contacts/contact_healthy/tags", json={"id": tag["id"]}).raise_for_status()
     url = start_simulator(gallery.url, intercom=intercom_sandbox)
-    data = httpx.get(f"{url}/api/contacts/contact_healthy/activity").json()
+    data = HTTP.get(f"{url}/api/contacts/contact_healthy/activity").json()
     assert data["activity"]["custom_attributes"] == {"stripe_id": "cus_DemoHealthy"}
     assert 'data-tag="Billing-Issue"' in data["html"]
     assert "stripe_id" in data["html"] and "cus_DemoHealthy" in data["html"]
@@ -158,9 +158,9 @@ def test_activity_shows_what_the_app_wrote_to_the_contact(
 
 def test_settling_sepa_goes_to_the_sandbox_stripe(stripe_sandbox, gallery, start_simulator):
     url = start_simulator(gallery.url, stripe=stripe_sandbox)
-    response = httpx.post(f"{url}/api/stripe/settle-sepa")
+    response = HTTP.post(f"{url}/api/stripe/settle-sepa")
     assert response.status_code == 200 and response.json() == {"settled": []}
-    assert httpx.post(f"{start_simulator(gallery.url)}/api/stripe/settle-sepa").status_code == 404
+    assert HTTP.post(f"{start_simulator(gallery.url)}/api/stripe/settle-sepa").status_code == 404
 
 
 def test_config_refuses_what_cannot_work():
@@ -177,13 +177,13 @@ def test_an_unreachable_sandbox_intercom_falls_back_to_the_seed_with_a_warning(
     gallery, start_simulator
 ):
     url = start_simulator(gallery.url, intercom_url="http://127.0.0.1:9", intercom_token="t")
-    page = httpx.get(url).text
+    page = HTTP.get(url).text
     assert "sandbox Intercom unreachable" in page
     assert page.count('class="sim-conversation"') == 8
 
 
 def test_contact_ids_cannot_reach_other_sandbox_paths(intercom_sandbox, gallery, start_simulator):
     url = start_simulator(gallery.url, intercom=intercom_sandbox)
-    response = httpx.post(f"{url}/api/inbox/initialize", json={"contact_id": "../_sandbox/reset"})
+    response = HTTP.post(f"{url}/api/inbox/initialize", json={"contact_id": "../_sandbox/reset"})
     assert response.status_code == 502
     assert gallery.received.requests == []

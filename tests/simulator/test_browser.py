@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.simulator.gallery import INJECTION, LONG_VALUE
@@ -18,6 +19,8 @@ COMPONENT_TYPES = (
     *("text", "data-table", "spacer", "divider", "image", "list"),
     *("input", "textarea", "dropdown", "single-select", "checkbox", "button"),
 )
+pytestmark = pytest.mark.slow  # headless Chromium
+
 DEMO_CARD = "options=%7B%22card%22%3A%22demo%22%7D"  # {"card":"demo"}
 
 
