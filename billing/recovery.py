@@ -125,8 +125,11 @@ def _recovery(invoice: Any, intent: Any | None) -> InvoiceRecovery:
     if state == "failed":
         if charge is not None and charge.failure_code:
             code, message = charge.failure_code, charge.failure_message
-            if code == "card_declined" and getattr(charge.outcome, "reason", None):
-                code = charge.outcome.reason  # the decline code says why in words people know
+            decline = getattr(error, "decline_code", None) if error is not None else None
+            if code == "card_declined" and decline:
+                # The decline code says why in words people know. (Not `outcome.reason`: that
+                # is Radar's, e.g. "highest_risk_level" for a payment Radar blocked.)
+                code = decline
         elif error is not None:
             code = getattr(error, "decline_code", None) or error.code
             message = error.message

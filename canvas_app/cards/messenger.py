@@ -116,8 +116,16 @@ def _customer_alert(alert: Alert, locale: str) -> str | None:
     return None
 
 
+# Decline codes Stripe asks not to explain to the payer ("present as generic_decline").
+UNEXPLAINED_DECLINES = frozenset(
+    {"fraudulent", "lost_card", "stolen_card", "pickup_card", "merchant_blacklist"}
+)
+
+
 def plain_reason(code: str | None, message: str | None, locale: str) -> str:
     """A failure code in words people know ("insufficient funds"), in their language."""
+    if code in UNEXPLAINED_DECLINES:
+        code, message = "generic_decline", None
     if code and code in SEPA_REASONS:
         return SEPA_REASONS[code].describe(locale)
     if code:

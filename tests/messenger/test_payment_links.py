@@ -19,6 +19,7 @@ from tests.messenger.driver import Messenger, button
 
 VISA = "4242424242424242"
 DECLINING_VISA = "4000000000009995"  # saved fine, declines when charged (insufficient funds)
+RADAR_BLOCKED_VISA = "4100000000000019"  # saved fine, Radar blocks its payments
 
 
 @dataclass
@@ -408,3 +409,12 @@ def test_stripe_refusing_the_hosted_page_gets_a_friendly_page(messenger: Messeng
     assert page.status_code == 502
     assert "Something went wrong on our side" in shown(page)
     assert "Nothing was charged." in shown(page)
+
+
+def test_a_card_radar_blocks_reads_as_a_plain_decline_not_radars_verdict(messenger: Messenger):
+    # Radar blocks Visa 0019: `decline_code` fraudulent, `outcome.reason` highest_risk_level.
+    visit = pay_by_card(messenger, RADAR_BLOCKED_VISA)
+    text = shown(visit.page)
+    assert "Your card was saved, but the payment was declined" in text
+    assert "Reason: generic decline. Nothing was charged." in text
+    assert "risk" not in text and "fraud" not in text
