@@ -21,7 +21,6 @@ from sandbox.contracts import INTERCOM_API
 from sandbox.intercom_api.contract import load_spec, validate_request
 from tests.automations.conftest import Loop
 
-
 # A string that is really a number or a timestamp (Workflow rules could not compare it).
 NUMBER_OR_DATE = re.compile(r"-?\d+(\.\d+)?|\d{4}-\d{2}-\d{2}T[\d:.]+Z?")
 
