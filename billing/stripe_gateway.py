@@ -109,9 +109,11 @@ class StripeGateway:
     async def retrieve_product(self, product_id: str) -> stripe.Product:
         return await self.call(self.client.v1.products.retrieve_async, product_id)
 
-    async def list_prices(self, params: dict[str, Any]) -> list[stripe.Price]:
-        result = await self.call(self.client.v1.prices.list_async, {"limit": 100, **params})
-        return list(result.data)
+    async def list_prices(
+        self, params: dict[str, Any], *, max_pages: int = 20
+    ) -> list[stripe.Price]:
+        """Every matching price, page by page (100 each): a catalogue is not one page."""
+        return await self._all_pages(self.client.v1.prices.list_async, params, max_pages)
 
     # --- subscriptions ---
     async def retrieve_subscription(self, subscription_id: str) -> stripe.Subscription:

@@ -243,3 +243,28 @@ async def test_unknown_parameter(client: stripe.StripeClient) -> None:
         await client.v1.refunds.create_async(unknown)
     assert ei.value.code == "parameter_unknown"
     assert ei.value.param == "colour"
+
+
+async def test_prices_are_created_and_listed_newest_first_page_by_page(
+    client: stripe.StripeClient,
+) -> None:
+    created = [
+        await client.v1.prices.create_async(
+            {
+                "currency": "EUR",
+                "unit_amount": 500 + n,
+                "recurring": {"interval": "month"},
+                "product_data": {"name": f"Add-on {n}"},
+            }
+        )
+        for n in range(3)
+    ]
+    assert created[0].currency == "eur" and created[0].recurring.interval == "month"
+    assert created[0].product.startswith("prod_")
+    page = await client.v1.prices.list_async({"active": True, "limit": 2})
+    assert [p.id for p in page.data] == [created[2].id, created[1].id] and page.has_more
+    every = [p.id async for p in page.auto_paging_iter()]
+    assert every[:3] == [c.id for c in reversed(created)]
+    assert "price_BusinessYearly" in every
+    with pytest.raises(stripe.InvalidRequestError):
+        await client.v1.prices.create_async({"currency": "eur", "unit_amount": 100})
