@@ -25,10 +25,11 @@ from billing.money import Money, to_datetime
 from billing.quotes import PlanChangeQuote, TargetPrice, apply_plan_change
 from billing.sepa import SepaReason, sepa_reason
 from billing.snapshot import LIVE_STATUSES, Plan
-from billing.stripe_gateway import StripeGateway, gather_all, id_of
+from billing.stripe_gateway import StripeGateway, gather_all, id_of, in_flight_elsewhere
 from storage import Database
 from storage import customer_actions as actions
 from storage.customer_actions import Actor
+from storage.tokens import UsedTokens
 
 RETRY_ACTION = "invoice_retry"
 PAYMENT_METHOD_ACTION = "payment_method_update"
@@ -273,7 +274,7 @@ async def _claim_retry(
         if held.won:
             return key
         if held.status != "done" or (held.result or {}).get("kind") != "declined":
-            return RetryResult("in_progress", invoice)
+            return await _held_elsewhere(gateway, db, invoice, key)
         current = await _reload(gateway, invoice)
         if current.state == "paid":
             return RetryResult("already_paid", current)
@@ -284,6 +285,32 @@ async def _claim_retry(
         if current.latest_charge_id != invoice.latest_charge_id:
             return RetryResult("declined", current)
     return RetryResult("in_progress", invoice)
+
+
+# How long a click waits for another click's attempt at the same invoice to finish (a card
+# payment takes a moment; a SEPA debit is "processing" as soon as it is submitted).
+HELD_WAIT_SECONDS = 2.0
+
+
+async def _held_elsewhere(
+    gateway: StripeGateway, db: Database, invoice: InvoiceRecovery, key: str
+) -> RetryResult:
+    """Another click holds this attempt. Its outcome is told from the invoice as it is after
+    that attempt, not as this click saw it before: "processing" is never said of an invoice
+    that the other click has just paid by card."""
+    record = await UsedTokens(db).wait_until_settled(key, within=HELD_WAIT_SECONDS)
+    current = await _reload(gateway, invoice)
+    if current.state == "paid":
+        return RetryResult("already_paid", current)
+    if current.state == "processing":
+        return RetryResult("still_processing", current)
+    if record is not None and not record.settled:
+        return RetryResult("in_progress", current)  # still running: it shows in a moment
+    if current.state == "failed" and current.latest_charge_id != invoice.latest_charge_id:
+        return RetryResult("declined", current)  # the other click's attempt was declined
+    if current.state != "failed":
+        return RetryResult("not_payable", current)
+    return RetryResult("rejected", current)  # it reached nobody: nothing was charged
 
 
 async def attempt_keys(
@@ -693,14 +720,19 @@ async def confirm_plan_change(
     )
     try:
         updated = await apply_plan_change(gateway, quote, idempotency_key=idempotency_key)
-    except StripeUnavailable:
+    except StripeUnavailable as exc:
         await actions.release(db, key)
         await actions.finish(db, row, outcome="failed", error_code="stripe_unavailable")
+        if in_flight_elsewhere(exc):
+            # An earlier attempt with this key (one that timed out on our side) is still being
+            # applied by Stripe and may well switch the plan: not "nothing happened". Trying
+            # again in a moment replays its result.
+            return PlanSwitchResult("in_progress", quote)
         return PlanSwitchResult("unavailable", quote)
     except StripeRejected as exc:
         await actions.release(db, key)
         await actions.finish(db, row, outcome="failed", error_code=exc.code, reason=str(exc))
-        return PlanSwitchResult("rejected", quote, message=str(exc))
+        return await _rejected_switch(gateway, quote, str(exc))
 
     new_item = next((i for i in updated.items.data if i.id == quote.item_id), None)
     applied = (
@@ -733,6 +765,22 @@ async def confirm_plan_change(
     await actions.complete(db, key, _switch_record(result))
     await actions.finish(db, row, outcome="succeeded", stripe_id=updated.id)
     return result
+
+
+async def _rejected_switch(
+    gateway: StripeGateway, quote: PlanChangeQuote, message: str
+) -> PlanSwitchResult:
+    """Stripe refused this update. The answer is read from the subscription after it: if the
+    plan is the quoted one by now (a confirmation racing this one switched it), it says so
+    instead of "the switch didn't go through"."""
+    try:
+        subscription = await gateway.retrieve_subscription(quote.subscription_id)
+    except BillingError:
+        return PlanSwitchResult("rejected", quote, message=message)
+    item = next((i for i in subscription.items.data if i.id == quote.item_id), None)
+    if item is not None and item.price.id == quote.target.price_id:
+        return PlanSwitchResult("already_switched", quote, to_datetime(item.current_period_end))
+    return PlanSwitchResult("rejected", quote, message=message)
 
 
 async def _switch_payment_failed(

@@ -15,7 +15,13 @@ from typing import Any, TypeVar, overload
 import stripe
 from stripe import StripeObject
 
-from billing.errors import InvalidWebhook, NotFound, StripeRejected, StripeUnavailable
+from billing.errors import (
+    BillingError,
+    InvalidWebhook,
+    NotFound,
+    StripeRejected,
+    StripeUnavailable,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -290,6 +296,13 @@ class StripeGateway:
                 break
             starting_after = page.data[-1].id
         return items
+
+
+def in_flight_elsewhere(exc: BillingError) -> bool:
+    """Stripe refused `exc`'s request because an earlier one with the same idempotency key is
+    still executing (409): that one may still do what was asked, so this is no failure."""
+    cause = exc.__cause__
+    return isinstance(cause, stripe.StripeError) and cause.http_status == 409
 
 
 def _options(idempotency_key: str | None) -> Any:

@@ -216,6 +216,7 @@ async def test_idempotency_in_flight_conflict(sandbox: Sandbox) -> None:
     assert sorted([r1.status_code, r2.status_code]) == [200, 409]
     conflict = r1 if r1.status_code == 409 else r2
     assert conflict.json()["error"]["type"] == "idempotency_error"
+    assert conflict.json()["error"]["code"] == "idempotency_key_in_use"
 
 
 async def test_update_customer_metadata_and_default_pm(client: stripe.StripeClient) -> None:
