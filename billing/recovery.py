@@ -395,6 +395,22 @@ async def _reload(gateway: StripeGateway, invoice: InvoiceRecovery) -> InvoiceRe
 
 
 # --- pay by card instead (or add a card before a trial ends) ---
+# Stripe gives a Billing Portal session no status; its URL is short-lived (minutes) and expires
+# unless visited. A link reuses it within this time of its creation.
+PORTAL_SESSION_REUSE = timedelta(minutes=4)
+# A Checkout Session is reused only with this much of its life left (the customer needs time).
+CHECKOUT_REUSE_MARGIN = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionPage:
+    """A Stripe-hosted page that collects a payment method, and until when it may be reused."""
+
+    url: str
+    session_id: str | None
+    reusable_until: datetime
+
+
 async def start_card_collection(
     gateway: StripeGateway,
     *,
@@ -406,9 +422,9 @@ async def start_card_collection(
     cancel_url: str,
     locale: str,
     metadata: dict[str, str],
-) -> str:
+) -> CollectionPage:
     """A Stripe-hosted page that collects a payment method: Checkout in setup mode, or the
-    Billing Portal's payment-method flow. Returns its URL."""
+    Billing Portal's payment-method flow."""
     if flow == "portal":
         session = await gateway.create_portal_session(
             {
@@ -421,7 +437,8 @@ async def start_card_collection(
                 },
             }
         )
-        return str(session.url)
+        created = to_datetime(session.created) or datetime.now(UTC)
+        return CollectionPage(str(session.url), session.id, created + PORTAL_SESSION_REUSE)
     params: dict[str, Any] = {
         "mode": "setup",
         "customer": customer_id,
@@ -436,6 +453,35 @@ async def start_card_collection(
     if card_only:
         params["allowed_payment_method_types"] = ["card"]
     session = await gateway.create_checkout_session(params)
+    expires = to_datetime(session.expires_at) or datetime.now(UTC) + timedelta(hours=24)
+    return CollectionPage(str(session.url), session.id, expires - CHECKOUT_REUSE_MARGIN)
+
+
+async def open_collection_page(
+    gateway: StripeGateway,
+    *,
+    flow: Literal["checkout", "portal"],
+    session_id: str | None,
+    url: str | None,
+    reusable_until: datetime | None,
+    now: datetime | None = None,
+) -> str | None:
+    """The URL of a hosted page a link opened earlier, if the customer can still use it: a
+    Checkout Session that Stripe says is `open` (not complete or expired), or a Billing Portal
+    session within `PORTAL_SESSION_REUSE` of its creation. None: open a new one."""
+    now = now or datetime.now(UTC)
+    if url is None or reusable_until is None or now >= reusable_until:
+        return None
+    if flow == "portal":
+        return url
+    if session_id is None:
+        return None
+    try:
+        session = await gateway.retrieve_checkout_session(session_id)
+    except NotFound:
+        return None
+    if session.status != "open" or not session.url:
+        return None
     return str(session.url)
 
 

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     # --- Messenger recovery ---
     retry_cooldown_minutes: int = Field(default=60, ge=0)
     link_max_age_hours: int = Field(default=72, ge=1)
+    link_max_sessions: int = Field(default=20, ge=1)
     payment_method_flow: Literal["checkout", "portal"] = "checkout"
 
     @field_validator("fin_action_tokens", "intercom_attribute_allowlist", mode="before")

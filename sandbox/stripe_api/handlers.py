@@ -857,7 +857,29 @@ def checkout_create(ctx: Ctx) -> dict[str, Any]:
 
 
 def checkout_get(ctx: Ctx) -> dict[str, Any]:
-    return ctx.state.render(ctx.state.get("checkout.session", ctx.path["id"]))
+    session = ctx.state.get("checkout.session", ctx.path["id"])
+    if session["status"] == "open" and ctx.state.now() >= session["expires_at"]:
+        _expire_checkout(session)  # Stripe expires an open session at `expires_at`
+    return ctx.state.render(session)
+
+
+def checkout_expire(ctx: Ctx) -> dict[str, Any]:
+    """`POST /v1/checkout/sessions/{id}/expire`: only an open session can be expired."""
+    check_params(ctx, set())
+    session = ctx.state.get("checkout.session", ctx.path["id"])
+    if session["status"] != "open":
+        raise invalid(
+            f'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+            f"Session has a status of {session['status']}."
+        )
+    _expire_checkout(session)
+    ctx.state.emit("checkout.session.expired", session)
+    return ctx.state.render(session)
+
+
+def _expire_checkout(session: dict[str, Any]) -> None:
+    # The URL is only present while the session is open.
+    session.update(status="expired", url=None)
 
 
 def portal_create(ctx: Ctx) -> dict[str, Any]:
@@ -1082,6 +1104,7 @@ _TABLE: list[tuple[str, str, Callable[[Ctx], Any]]] = [
     ("GET", f"/v1/refunds/{_ID}", refund_get),
     ("POST", "/v1/checkout/sessions", checkout_create),
     ("GET", f"/v1/checkout/sessions/{_ID}", checkout_get),
+    ("POST", f"/v1/checkout/sessions/{_ID}/expire", checkout_expire),
     ("POST", "/v1/billing_portal/sessions", portal_create),
     ("GET", "/v1/billing/meters", meters_list),
     ("GET", f"/v1/billing/meters/{_ID}", meter_get),
