@@ -43,8 +43,10 @@ def test_card_failures_are_not_given_sepa_codes():
 
 def test_a_payment_over_the_limit_per_debit_is_am02():
     reason = sepa_reason("charge_exceeds_transaction_limit")
+    assert reason is not None
     assert (reason.code, reason.en) == ("AM02", "amount above the limit per debit")
-    assert sepa_reason("charge_exceeds_source_limit").code == "AM02"
+    period = sepa_reason("charge_exceeds_source_limit")
+    assert period is not None and period.code == "AM02"
 
 
 def test_every_mapped_code_is_one_stripe_publishes_for_a_failed_payment():

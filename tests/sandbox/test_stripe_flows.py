@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from stripe.params.checkout import SessionCreateParams as CheckoutSessionCreateParams
 
 from sandbox.stripe_api import serve_in_thread
 from tests.http import async_client
@@ -23,8 +24,12 @@ from .conftest import Sandbox
 async def test_checkout_sessions_expire_on_request_or_at_expires_at(
     sandbox: Sandbox, client: stripe.StripeClient
 ) -> None:
-    params = {"mode": "setup", "customer": "cus_DemoSepa", "currency": "eur"}
-    params["success_url"] = "https://app.example/ok"
+    params: CheckoutSessionCreateParams = {
+        "mode": "setup",
+        "customer": "cus_DemoSepa",
+        "currency": "eur",
+        "success_url": "https://app.example/ok",
+    }
     first = await client.v1.checkout.sessions.create_async(params)
     expired = await client.v1.checkout.sessions.expire_async(first.id)
     assert (expired.status, expired.url) == ("expired", None)
