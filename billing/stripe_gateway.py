@@ -204,11 +204,11 @@ class StripeGateway:
             self.client.v1.invoices.pay_async, invoice_id, params, _options(idempotency_key)
         )
 
-    async def list_invoice_payments(self, invoice_id: str) -> list[Any]:
-        result = await self.call(
-            self.client.v1.invoice_payments.list_async, {"invoice": invoice_id, "limit": 10}
+    async def list_invoice_payments(self, invoice_id: str, *, max_pages: int = 5) -> list[Any]:
+        """Every payment of the invoice (one request per 100; almost always one)."""
+        return await self._all_pages(
+            self.client.v1.invoice_payments.list_async, {"invoice": invoice_id}, max_pages
         )
-        return list(result.data)
 
     # --- usage ---
     async def meter_usage(
