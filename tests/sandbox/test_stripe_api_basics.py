@@ -260,8 +260,9 @@ async def test_prices_are_created_and_listed_newest_first_page_by_page(
         )
         for n in range(3)
     ]
-    assert created[0].currency == "eur" and created[0].recurring.interval == "month"
-    assert created[0].product.startswith("prod_")
+    recurring, product = created[0].recurring, created[0].product
+    assert created[0].currency == "eur" and recurring and recurring.interval == "month"
+    assert isinstance(product, str) and product.startswith("prod_")
     page = await client.v1.prices.list_async({"active": True, "limit": 2})
     assert [p.id for p in page.data] == [created[2].id, created[1].id] and page.has_more
     every = [p.id async for p in page.auto_paging_iter()]
