@@ -290,8 +290,8 @@ def payment_failed_metadata(invoice: InvoiceFacts) -> dict[str, Any]:
         "sepa_reason": reason.code if reason else None,
         "sepa_reason_text": reason.en if reason else None,
         "payment_method": failure.method_type if failure else None,
-        "attempt": str(invoice.attempt_count),
-        "next_payment_attempt": _iso(invoice.next_payment_attempt),
+        "attempt": invoice.attempt_count,
+        "next_payment_attempt_date": _unix(invoice.next_payment_attempt),
     }
     return event_metadata(metadata)
 
@@ -378,8 +378,8 @@ def trial_converter(
     metadata = event_metadata(
         {
             "plan": subscription.plan.product_name if subscription.plan else None,
-            "trial_end": _iso(subscription.trial_end),
-            "days_left": str(days_left),
+            "trial_end_date": _unix(subscription.trial_end),
+            "days_left": days_left,
             "subscription": subscription.id,
         }
     )
@@ -423,11 +423,11 @@ def usage_threshold(
     metadata = event_metadata(
         {
             "used": _number(reading.used),
-            "limit": str(reading.limit) if reading.limit else None,
-            "percent": str(round(ratio * 100)) if ratio is not None else None,
+            "limit": reading.limit or None,
+            "percent": round(ratio * 100) if ratio is not None else None,
             "meter": reading.meter_id,
             "plan": _plan_name(snapshot),
-            "period_end": _iso(reading.period_end),
+            "period_end_date": _unix(reading.period_end),
         }
     )
     key = once_key or f"usage-high/{snapshot.customer.id}/{period}"
@@ -482,7 +482,9 @@ def escalation_note(invoice: InvoiceFacts, hours: int, key: str, locale: str) ->
 
 # --- helpers -------------------------------------------------------------------------------
 def event_metadata(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Flat, at most 10 keys, no empty values; strings cut to Intercom's 255 characters."""
+    """Flat, at most 10 keys, no empty values; strings cut to Intercom's 255 characters.
+    Intercom's metadata types: numbers as JSON numbers, dates as Unix timestamps under keys
+    ending in `_date`, money `{amount, currency}`, rich links `{url, value}`."""
     kept: dict[str, Any] = {}
     for key, value in values.items():
         if value is None or value == "":
@@ -507,16 +509,13 @@ def _major(money: Money) -> float:
     return float(money.major)
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+def _number(value: float) -> int | float:
+    # A JSON number Workflow rules can compare; whole amounts without a trailing ".0".
+    return int(value) if float(value).is_integer() else value
 
 
 def _unix(moment: datetime | None) -> int | None:
     return int(moment.timestamp()) if moment else None
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def _at(timestamp: int) -> datetime:

@@ -25,10 +25,11 @@ from billing.money import Money, to_datetime
 from billing.quotes import PlanChangeQuote, TargetPrice, apply_plan_change
 from billing.sepa import SepaReason, sepa_reason
 from billing.snapshot import LIVE_STATUSES, Plan
-from billing.stripe_gateway import StripeGateway, gather_all, id_of
+from billing.stripe_gateway import StripeGateway, gather_all, id_of, in_flight_elsewhere
 from storage import Database
 from storage import customer_actions as actions
 from storage.customer_actions import Actor
+from storage.tokens import UsedTokens
 
 RETRY_ACTION = "invoice_retry"
 PAYMENT_METHOD_ACTION = "payment_method_update"
@@ -125,8 +126,11 @@ def _recovery(invoice: Any, intent: Any | None) -> InvoiceRecovery:
     if state == "failed":
         if charge is not None and charge.failure_code:
             code, message = charge.failure_code, charge.failure_message
-            if code == "card_declined" and getattr(charge.outcome, "reason", None):
-                code = charge.outcome.reason  # the decline code says why in words people know
+            decline = getattr(error, "decline_code", None) if error is not None else None
+            if code == "card_declined" and decline:
+                # The decline code says why in words people know. (Not `outcome.reason`: that
+                # is Radar's, e.g. "highest_risk_level" for a payment Radar blocked.)
+                code = decline
         elif error is not None:
             code = getattr(error, "decline_code", None) or error.code
             message = error.message
@@ -270,7 +274,7 @@ async def _claim_retry(
         if held.won:
             return key
         if held.status != "done" or (held.result or {}).get("kind") != "declined":
-            return RetryResult("in_progress", invoice)
+            return await _held_elsewhere(gateway, db, invoice, key)
         current = await _reload(gateway, invoice)
         if current.state == "paid":
             return RetryResult("already_paid", current)
@@ -281,6 +285,32 @@ async def _claim_retry(
         if current.latest_charge_id != invoice.latest_charge_id:
             return RetryResult("declined", current)
     return RetryResult("in_progress", invoice)
+
+
+# How long a click waits for another click's attempt at the same invoice to finish (a card
+# payment takes a moment; a SEPA debit is "processing" as soon as it is submitted).
+HELD_WAIT_SECONDS = 2.0
+
+
+async def _held_elsewhere(
+    gateway: StripeGateway, db: Database, invoice: InvoiceRecovery, key: str
+) -> RetryResult:
+    """Another click holds this attempt. Its outcome is told from the invoice as it is after
+    that attempt, not as this click saw it before: "processing" is never said of an invoice
+    that the other click has just paid by card."""
+    record = await UsedTokens(db).wait_until_settled(key, within=HELD_WAIT_SECONDS)
+    current = await _reload(gateway, invoice)
+    if current.state == "paid":
+        return RetryResult("already_paid", current)
+    if current.state == "processing":
+        return RetryResult("still_processing", current)
+    if record is not None and not record.settled:
+        return RetryResult("in_progress", current)  # still running: it shows in a moment
+    if current.state == "failed" and current.latest_charge_id != invoice.latest_charge_id:
+        return RetryResult("declined", current)  # the other click's attempt was declined
+    if current.state != "failed":
+        return RetryResult("not_payable", current)
+    return RetryResult("rejected", current)  # it reached nobody: nothing was charged
 
 
 async def attempt_keys(
@@ -365,6 +395,22 @@ async def _reload(gateway: StripeGateway, invoice: InvoiceRecovery) -> InvoiceRe
 
 
 # --- pay by card instead (or add a card before a trial ends) ---
+# Stripe gives a Billing Portal session no status; its URL is short-lived (minutes) and expires
+# unless visited. A link reuses it within this time of its creation.
+PORTAL_SESSION_REUSE = timedelta(minutes=4)
+# A Checkout Session is reused only with this much of its life left (the customer needs time).
+CHECKOUT_REUSE_MARGIN = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionPage:
+    """A Stripe-hosted page that collects a payment method, and until when it may be reused."""
+
+    url: str
+    session_id: str | None
+    reusable_until: datetime
+
+
 async def start_card_collection(
     gateway: StripeGateway,
     *,
@@ -376,9 +422,9 @@ async def start_card_collection(
     cancel_url: str,
     locale: str,
     metadata: dict[str, str],
-) -> str:
+) -> CollectionPage:
     """A Stripe-hosted page that collects a payment method: Checkout in setup mode, or the
-    Billing Portal's payment-method flow. Returns its URL."""
+    Billing Portal's payment-method flow."""
     if flow == "portal":
         session = await gateway.create_portal_session(
             {
@@ -391,7 +437,8 @@ async def start_card_collection(
                 },
             }
         )
-        return str(session.url)
+        created = to_datetime(session.created) or datetime.now(UTC)
+        return CollectionPage(str(session.url), session.id, created + PORTAL_SESSION_REUSE)
     params: dict[str, Any] = {
         "mode": "setup",
         "customer": customer_id,
@@ -406,6 +453,35 @@ async def start_card_collection(
     if card_only:
         params["allowed_payment_method_types"] = ["card"]
     session = await gateway.create_checkout_session(params)
+    expires = to_datetime(session.expires_at) or datetime.now(UTC) + timedelta(hours=24)
+    return CollectionPage(str(session.url), session.id, expires - CHECKOUT_REUSE_MARGIN)
+
+
+async def open_collection_page(
+    gateway: StripeGateway,
+    *,
+    flow: Literal["checkout", "portal"],
+    session_id: str | None,
+    url: str | None,
+    reusable_until: datetime | None,
+    now: datetime | None = None,
+) -> str | None:
+    """The URL of a hosted page a link opened earlier, if the customer can still use it: a
+    Checkout Session that Stripe says is `open` (not complete or expired), or a Billing Portal
+    session within `PORTAL_SESSION_REUSE` of its creation. None: open a new one."""
+    now = now or datetime.now(UTC)
+    if url is None or reusable_until is None or now >= reusable_until:
+        return None
+    if flow == "portal":
+        return url
+    if session_id is None:
+        return None
+    try:
+        session = await gateway.retrieve_checkout_session(session_id)
+    except NotFound:
+        return None
+    if session.status != "open" or not session.url:
+        return None
     return str(session.url)
 
 
@@ -690,14 +766,19 @@ async def confirm_plan_change(
     )
     try:
         updated = await apply_plan_change(gateway, quote, idempotency_key=idempotency_key)
-    except StripeUnavailable:
+    except StripeUnavailable as exc:
         await actions.release(db, key)
         await actions.finish(db, row, outcome="failed", error_code="stripe_unavailable")
+        if in_flight_elsewhere(exc):
+            # An earlier attempt with this key (one that timed out on our side) is still being
+            # applied by Stripe and may well switch the plan: not "nothing happened". Trying
+            # again in a moment replays its result.
+            return PlanSwitchResult("in_progress", quote)
         return PlanSwitchResult("unavailable", quote)
     except StripeRejected as exc:
         await actions.release(db, key)
         await actions.finish(db, row, outcome="failed", error_code=exc.code, reason=str(exc))
-        return PlanSwitchResult("rejected", quote, message=str(exc))
+        return await _rejected_switch(gateway, quote, str(exc))
 
     new_item = next((i for i in updated.items.data if i.id == quote.item_id), None)
     applied = (
@@ -730,6 +811,22 @@ async def confirm_plan_change(
     await actions.complete(db, key, _switch_record(result))
     await actions.finish(db, row, outcome="succeeded", stripe_id=updated.id)
     return result
+
+
+async def _rejected_switch(
+    gateway: StripeGateway, quote: PlanChangeQuote, message: str
+) -> PlanSwitchResult:
+    """Stripe refused this update. The answer is read from the subscription after it: if the
+    plan is the quoted one by now (a confirmation racing this one switched it), it says so
+    instead of "the switch didn't go through"."""
+    try:
+        subscription = await gateway.retrieve_subscription(quote.subscription_id)
+    except BillingError:
+        return PlanSwitchResult("rejected", quote, message=message)
+    item = next((i for i in subscription.items.data if i.id == quote.item_id), None)
+    if item is not None and item.price.id == quote.target.price_id:
+        return PlanSwitchResult("already_switched", quote, to_datetime(item.current_period_end))
+    return PlanSwitchResult("rejected", quote, message=message)
 
 
 async def _switch_payment_failed(

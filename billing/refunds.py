@@ -26,7 +26,7 @@ from billing.money import Money
 from billing.snapshot import Payment, payment_of
 from billing.stripe_gateway import StripeGateway
 from storage.audit import FAILED, REFUSED, SUCCEEDED, Attempt, AuditLog
-from storage.tokens import DONE, UsedTokens
+from storage.tokens import DONE, EXECUTING, UsedTokens
 from storage.tokens import FAILED as FAILED_TOKEN
 
 log = logging.getLogger(__name__)
@@ -406,8 +406,16 @@ class RefundService:
         if grant.customer_id != customer_id:
             raise InvalidConfirmationToken("The confirmation token is for another customer.")
         existing = await self.tokens.get(grant.token_id)
-        if existing is None:
-            # Only an unused token expires: a used one keeps answering with its result.
+        in_flight = (
+            existing is not None
+            and existing.status == EXECUTING
+            and existing.claimed_at >= datetime.now(UTC) - EXECUTION_LEASE
+        )
+        if existing is None or (existing.status != DONE and not in_flight):
+            # Only a settled token outlives its lifetime, answering with its result. One whose
+            # attempt failed (or died) is not a licence to refund later without the policy:
+            # past its lifetime the customer previews again, and the preview judges the charge
+            # as it is then (refunded already, if the failed attempt went through after all).
             self.signer.read(token, max_age_seconds=self.token_seconds)
         claim = await self.tokens.claim(
             grant.token_id,

@@ -6,7 +6,8 @@ Sources for the codes: ISO 20022 External Code Sets, `ExternalStatusReason1Code`
 on reason codes for SDD R-transactions" (EPC173-14). Sources for Stripe's codes: the SDK's
 `PaymentIntent.LastPaymentError.code` values that Stripe documents for `sepa_debit`
 (https://docs.stripe.com/payments/sepa-debit, test IBAN table; https://docs.stripe.com/error-codes).
-The mapping is ours: Stripe publishes none.
+Every key below is one of those published codes (a test checks it against stripe-python's
+`PaymentIntent.LastPaymentError.code`). The mapping is ours: Stripe publishes none.
 """
 
 from __future__ import annotations
@@ -44,11 +45,15 @@ SEPA_REASONS: dict[str, SepaReason] = {
     "debit_not_authorized": SepaReason(
         "MD01", "debit not authorised by the account holder", "Lastschrift nicht autorisiert"
     ),
+    # Stripe: "exceeds a maximum amount for the period" (e.g. the weekly payment volume).
     "charge_exceeds_source_limit": SepaReason(
-        "AM02", "amount above the account's debit limit", "Betrag über dem Lastschriftlimit"
+        "AM02",
+        "amount above the account's debit limit for the period",
+        "Betrag über dem Lastschriftlimit des Zeitraums",
     ),
-    "charge_exceeds_weekly_limit": SepaReason(
-        "AM02", "amount above the weekly debit limit", "Betrag über dem Wochenlimit"
+    # Stripe: "exceeds the account's transaction volume limit" (a limit per payment).
+    "charge_exceeds_transaction_limit": SepaReason(
+        "AM02", "amount above the limit per debit", "Betrag über dem Limit pro Lastschrift"
     ),
     "bank_account_declined": SepaReason("MS03", "declined by the bank", "von der Bank abgelehnt"),
     "payment_method_provider_decline": SepaReason(

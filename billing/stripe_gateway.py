@@ -15,7 +15,13 @@ from typing import Any, TypeVar, overload
 import stripe
 from stripe import StripeObject
 
-from billing.errors import InvalidWebhook, NotFound, StripeRejected, StripeUnavailable
+from billing.errors import (
+    BillingError,
+    InvalidWebhook,
+    NotFound,
+    StripeRejected,
+    StripeUnavailable,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,9 +115,11 @@ class StripeGateway:
     async def retrieve_product(self, product_id: str) -> stripe.Product:
         return await self.call(self.client.v1.products.retrieve_async, product_id)
 
-    async def list_prices(self, params: dict[str, Any]) -> list[stripe.Price]:
-        result = await self.call(self.client.v1.prices.list_async, {"limit": 100, **params})
-        return list(result.data)
+    async def list_prices(
+        self, params: dict[str, Any], *, max_pages: int = 20
+    ) -> list[stripe.Price]:
+        """Every matching price, page by page (100 each): a catalogue is not one page."""
+        return await self._all_pages(self.client.v1.prices.list_async, params, max_pages)
 
     # --- subscriptions ---
     async def retrieve_subscription(self, subscription_id: str) -> stripe.Subscription:
@@ -196,11 +204,11 @@ class StripeGateway:
             self.client.v1.invoices.pay_async, invoice_id, params, _options(idempotency_key)
         )
 
-    async def list_invoice_payments(self, invoice_id: str) -> list[Any]:
-        result = await self.call(
-            self.client.v1.invoice_payments.list_async, {"invoice": invoice_id, "limit": 10}
+    async def list_invoice_payments(self, invoice_id: str, *, max_pages: int = 5) -> list[Any]:
+        """Every payment of the invoice (one request per 100; almost always one)."""
+        return await self._all_pages(
+            self.client.v1.invoice_payments.list_async, {"invoice": invoice_id}, max_pages
         )
-        return list(result.data)
 
     # --- usage ---
     async def meter_usage(
@@ -288,6 +296,13 @@ class StripeGateway:
                 break
             starting_after = page.data[-1].id
         return items
+
+
+def in_flight_elsewhere(exc: BillingError) -> bool:
+    """Stripe refused `exc`'s request because an earlier one with the same idempotency key is
+    still executing (409): that one may still do what was asked, so this is no failure."""
+    cause = exc.__cause__
+    return isinstance(cause, stripe.StripeError) and cause.http_status == 409
 
 
 def _options(idempotency_key: str | None) -> Any:

@@ -567,6 +567,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Zu deiner Sicherheit gelten Zahlungslinks {hours} Stunden. Öffne die Karte im "
         "Chat erneut, um einen neuen Link zu bekommen. Es wurde nichts abgebucht.",
     },
+    "page.too_many.title": {
+        "en": "This link was opened too often",
+        "de": "Dieser Link wurde zu oft geöffnet",
+    },
+    "page.too_many.body": {
+        "en": "For your security, please open the card in the chat again to get a fresh link. "
+        "Nothing was charged.",
+        "de": "Zu deiner Sicherheit öffne bitte die Karte im Chat erneut, um einen neuen Link zu "
+        "bekommen. Es wurde nichts abgebucht.",
+    },
     "page.invalid.title": {"en": "This link isn't valid", "de": "Dieser Link ist ungültig"},
     "page.invalid.body": {
         "en": "Please open the payment link from the chat again. Nothing was charged.",

@@ -8,6 +8,10 @@ page and never reaches Stripe. A valid one goes to a Stripe-hosted page (Checkou
 or the Billing Portal's payment-method flow); on the way back (`/l/<token>/done`) the new card
 becomes the default and pays the open invoice, once, however often the page is reloaded.
 
+Hitting the link again reuses the hosted page it opened while that page is open (a Checkout
+Session Stripe reports `open`; a Billing Portal session for a few minutes), instead of opening a
+new Stripe session per hit; a link opens at most `LINK_MAX_SESSIONS` sessions in its life.
+
 Nothing is charged without proof that the customer just added the card through this link:
 - Checkout: `/done` needs the `session_id` of a complete session of this customer, started for
   this link (kind and invoice in its metadata). Without one: a friendly page, no Stripe call.
@@ -19,6 +23,7 @@ Nothing is charged without proof that the customer just added the card through t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -40,6 +45,7 @@ from canvas_app.http import ClientError, read_body
 from canvas_app.services import Services
 from canvas_app.settings import Settings
 from storage.customer_actions import Actor
+from storage.link_sessions import LinkSessions
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +128,9 @@ async def start(request: Request) -> Response:
     if isinstance(link, Response):
         return link
     base = f"{settings.public_url}/l/{token}"
+    flow = settings.payment_method_flow
+    link_id = hashlib.sha256(token.encode()).hexdigest()
+    sessions = LinkSessions(services.db)
     try:
         if link.invoice:
             invoice = await recovery.load_invoice(services.stripe, link.invoice)
@@ -133,9 +142,24 @@ async def start(request: Request) -> Response:
         else:
             customer = await services.stripe.retrieve_customer(link.customer)
             currency = getattr(customer, "currency", None) or "eur"
-        url = await recovery.start_card_collection(
+        # The page this link opened before, while the customer can still use it.
+        earlier = await sessions.get(link_id)
+        if earlier is not None and earlier.flow == flow:
+            reused = await recovery.open_collection_page(
+                services.stripe,
+                flow=flow,
+                session_id=earlier.session_id,
+                url=earlier.url,
+                reusable_until=earlier.expires_at,
+            )
+            if reused is not None:
+                return RedirectResponse(reused, status_code=303, headers=_PRIVATE)
+        if not await sessions.reserve(link_id, limit=settings.link_max_sessions):
+            log.warning("payment link %s for %s: session limit reached", link.kind, link.customer)
+            return _page(link.locale, "too_many", status=429)
+        page = await recovery.start_card_collection(
             services.stripe,
-            flow=settings.payment_method_flow,
+            flow=flow,
             customer_id=link.customer,
             currency=currency,
             card_only=link.kind == "recover",
@@ -144,6 +168,14 @@ async def start(request: Request) -> Response:
             locale=link.locale,
             metadata=recovery.collection_metadata(link.kind, link.invoice),
         )
+        await sessions.remember(
+            link_id,
+            flow=flow,
+            session_id=page.session_id,
+            url=page.url,
+            expires_at=page.reusable_until,
+        )
+        url = page.url
     except NotFound:
         return _page(link.locale, "invalid", status=404)
     except StripeUnavailable:

@@ -309,7 +309,7 @@ async def confirm_switch(ctx: MessengerContext) -> list[Component]:
     finally:
         ctx.services.billing.invalidate(customer.id)
     log.info("messenger plan switch for %s: %s", customer.id, result.kind)
-    if result.kind == "unavailable":
+    if result.kind in ("unavailable", "in_progress"):
         ctx.stored["quote"] = sealed  # still valid: "Try again" confirms the same quote
     return cards.switch_result_card(result, locale=ctx.locale)
 

@@ -36,6 +36,8 @@ DEFAULT_ATTRIBUTE_ALLOWLIST = (
 )
 
 Locale = Literal["en", "de"]
+# Shortest accepted SECRET_KEY and FIN_ACTION_TOKENS entry.
+MIN_SECRET_LENGTH = 16
 
 
 def _split_csv(value: object) -> object:
@@ -95,6 +97,7 @@ class Settings(BaseSettings):
     # --- Messenger recovery ---
     retry_cooldown_minutes: int = Field(default=60, ge=0)
     link_max_age_hours: int = Field(default=72, ge=1)
+    link_max_sessions: int = Field(default=20, ge=1)
     payment_method_flow: Literal["checkout", "portal"] = "checkout"
 
     @field_validator("fin_action_tokens", "intercom_attribute_allowlist", mode="before")
@@ -105,9 +108,22 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters")
+        if len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
         return value
+
+    @field_validator("fin_action_tokens")
+    @classmethod
+    def _tokens_long_enough(cls, tokens: list[SecretStr]) -> list[SecretStr]:
+        # A bearer token is the only thing between Fin's connectors and refunds: a short one
+        # could be guessed. Which entry is short is said by position, never by value.
+        for position, token in enumerate(tokens, start=1):
+            if len(token.get_secret_value()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"entry {position} is shorter than {MIN_SECRET_LENGTH} characters "
+                    "(use long random tokens, e.g. `openssl rand -hex 24`)"
+                )
+        return tokens
 
     @field_validator("public_url", "stripe_api_base", "intercom_api_base")
     @classmethod

@@ -32,10 +32,15 @@ def _v1_initial(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v2_link_sessions(conn: Connection) -> None:
+    tables.link_sessions.create(conn, checkfirst=True)
+
+
 MIGRATION_LOCK = 0x5715_1C0D  # any constant unique to this app within the database
 
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial", _v1_initial),
+    (2, "link sessions", _v2_link_sessions),
 ]
 
 

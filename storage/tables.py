@@ -74,3 +74,18 @@ automation_marks = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("detail", sa.String(500)),
 )
+
+# The Stripe-hosted page (Checkout or Billing Portal session) each payment link opened, so that
+# hitting `/l/<token>` again reuses it while it is open; and how many it opened (a bound).
+# `link_id` is a hash of the link's token: the token itself (a capability) is never stored.
+link_sessions = sa.Table(
+    "link_sessions",
+    metadata,
+    sa.Column("link_id", sa.String(64), primary_key=True),
+    sa.Column("flow", sa.String(20)),  # checkout | portal
+    sa.Column("session_id", sa.String(255)),
+    sa.Column("url", sa.Text),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("sessions_created", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -25,7 +25,7 @@ STRIPE_KEY = "sk_test_sandbox"
 INTERCOM_TOKEN = "tok_sandbox"
 CLIENT_SECRET = "test-client-secret"
 WEBHOOK_SECRET = "whsec_test_secret"
-FIN_TOKEN = "fin-token-1"
+FIN_TOKEN = "fin-token-1-for-the-tests"
 SECRET_KEY = "test-secret-key-0123456789"
 
 

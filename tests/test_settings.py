@@ -42,10 +42,14 @@ def test_comma_separated_fin_tokens_and_database_urls():
     settings = load_settings(
         _env_file=None,
         **{k.lower(): v for k, v in REQUIRED.items()},
-        fin_action_tokens="one, two,,three",
+        fin_action_tokens="token-one-0123456789, token-two-0123456789,,token-three-0123456789",
         database_url="postgresql://postgres@127.0.0.1:5432/test",
     )
-    assert [t.get_secret_value() for t in settings.fin_action_tokens] == ["one", "two", "three"]
+    assert [t.get_secret_value() for t in settings.fin_action_tokens] == [
+        "token-one-0123456789",
+        "token-two-0123456789",
+        "token-three-0123456789",
+    ]
     assert settings.database_url == "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
     assert "sk_test_abcdefghijklmnop" not in repr(settings)
 
@@ -86,3 +90,29 @@ def test_server_refuses_to_start_and_names_the_variable(tmp_path):
     assert "SECRET_KEY" in result.stderr
     assert "short" not in result.stderr.replace("SECRET_KEY", "")
     assert "Traceback" not in result.stderr
+
+
+def test_a_short_fin_action_token_stops_start_up_naming_its_position_not_its_value(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in REQUIRED}
+    env.update(REQUIRED, FIN_ACTION_TOKENS="a-long-enough-fin-token-0123, x7")
+    result = subprocess.run(
+        [sys.executable, "-c", "import canvas_app.app as m; m.app"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "FIN_ACTION_TOKENS: entry 2 is shorter than 16 characters" in result.stderr
+    assert "x7" not in result.stderr and "a-long-enough" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_fin_action_tokens_of_sixteen_characters_are_accepted():
+    settings = load_settings(
+        _env_file=None,
+        **{k.lower(): v for k, v in REQUIRED.items()},
+        fin_action_tokens="0123456789abcdef,fedcba9876543210",
+    )
+    assert len(settings.fin_action_tokens) == 2

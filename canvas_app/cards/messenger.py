@@ -116,8 +116,16 @@ def _customer_alert(alert: Alert, locale: str) -> str | None:
     return None
 
 
+# Decline codes Stripe asks not to explain to the payer ("present as generic_decline").
+UNEXPLAINED_DECLINES = frozenset(
+    {"fraudulent", "lost_card", "stolen_card", "pickup_card", "merchant_blacklist"}
+)
+
+
 def plain_reason(code: str | None, message: str | None, locale: str) -> str:
     """A failure code in words people know ("insufficient funds"), in their language."""
+    if code in UNEXPLAINED_DECLINES:
+        code, message = "generic_decline", None
     if code and code in SEPA_REASONS:
         return SEPA_REASONS[code].describe(locale)
     if code:
@@ -335,11 +343,15 @@ def switch_result_card(result: PlanSwitchResult, *, locale: str) -> list[Compone
         notice = t("m.switch.not_switchable", locale)
     else:
         notice = t("m.switch.plan_changed", locale)
-    return [
+    answer: list[Component] = [
         Text(text=t("m.quote.header", locale, plan=target_label(quote, locale))),
         Text(text=notice, style="error" if failed else "muted"),
-        Button(id="back", label=t("button.back", locale), style="secondary"),
     ]
+    if result.kind == "in_progress":
+        # Confirming the same quote again shows how that switch ended (never a second one).
+        answer.append(Button(id="confirm_switch", label=t("m.button.refresh", locale)))
+    answer.append(Button(id="back", label=t("button.back", locale), style="secondary"))
+    return answer
 
 
 # --- payment recovery ---

@@ -18,7 +18,14 @@ from .errors import ApiError, invalid, missing_param
 from .state import StripeState, money, round_half_up
 
 # Card numbers whose use fails, and how (decline_code).
-DECLINING_CARDS = {"4000000000009995": "insufficient_funds", "4000000000000002": "generic_decline"}
+DECLINING_CARDS = {
+    "4000000000009995": "insufficient_funds",
+    "4000000000000002": "generic_decline",
+    "4100000000000019": "fraudulent",
+}
+# Stripe's test card that Radar always blocks: `card_declined` with decline code `fraudulent`,
+# while the charge's `outcome` is Radar's (type `blocked`, reason `highest_risk_level`).
+RADAR_BLOCKED_CARDS = {"4100000000000019"}
 # SEPA test IBANs that fail at settlement, and with which failure code.
 FAILING_IBANS = {
     "DE65370400440002222227": "insufficient_funds",
@@ -33,6 +40,7 @@ FAILURE_MESSAGES = {
 }
 CARD_DECLINE_MESSAGES = {
     "insufficient_funds": "Your card has insufficient funds.",
+    "fraudulent": "Your card was declined.",
     "generic_decline": "Your card was declined.",
 }
 
@@ -420,10 +428,11 @@ def _fail(
     at: int,
     code: str | None = None,
 ) -> None:
+    blocked = False
     if pm["type"] == "card":
-        decline = code or DECLINING_CARDS.get(
-            state.priv(pm["id"]).get("number", ""), "insufficient_funds"
-        )
+        number = state.priv(pm["id"]).get("number", "")
+        blocked = code is None and number in RADAR_BLOCKED_CARDS
+        decline = code or DECLINING_CARDS.get(number, "insufficient_funds")
         err: dict[str, Any] = {
             "code": "card_declined",
             "decline_code": decline,
@@ -456,7 +465,9 @@ def _fail(
         balance_transaction=None,
         failure_code=ch_code,
         failure_message=ch_msg,
-        outcome=ob._outcome("failed", err.get("decline_code") or ch_code),
+        outcome=ob.radar_blocked_outcome()
+        if blocked
+        else ob._outcome("failed", err.get("decline_code") or ch_code),
     )
     pi.update(
         status="requires_payment_method", last_payment_error=err, processing=None, amount_received=0

@@ -275,6 +275,78 @@ def prices_list(ctx: Ctx) -> dict[str, Any]:
     return paginate(ctx, objs, "/v1/prices", kind="price")
 
 
+PRICE_PARAMS = {
+    "currency",
+    "unit_amount",
+    "recurring",
+    "product",
+    "product_data",
+    "lookup_key",
+    "metadata",
+    "nickname",
+    "active",
+}
+
+
+def price_create(ctx: Ctx) -> dict[str, Any]:
+    """`POST /v1/prices`: a recurring (or one-time) per-unit price of an existing product or of
+    a new one from `product_data`."""
+    check_params(ctx, PRICE_PARAMS)
+    st, p = ctx.state, ctx.params
+    if not p.get("currency"):
+        raise missing_param("currency")
+    if p.get("unit_amount") in (None, ""):
+        raise missing_param("unit_amount")
+    amount = as_int(p["unit_amount"], "unit_amount")
+    if amount < 0:
+        raise invalid("This value must be greater than or equal to 0.", "unit_amount")
+    if p.get("product"):
+        product = st.get("product", p["product"], "product")
+    elif isinstance(p.get("product_data"), dict) and p["product_data"].get("name"):
+        data = p["product_data"]
+        product = st.put(
+            ob.product(
+                id=st.new_id("prod", 14),
+                created=st.now(),
+                name=str(data["name"]),
+                metadata=dict(data.get("metadata") or {}),
+                default_price=None,
+            )
+        )
+    else:
+        raise invalid("You must specify either `product` or `product_data` when creating a price.")
+    recurring = p.get("recurring")
+    interval = recurring.get("interval") if isinstance(recurring, dict) else None
+    if recurring is not None and interval not in ("day", "week", "month", "year"):
+        raise invalid("Invalid recurring[interval]", "recurring[interval]")
+    key = p.get("lookup_key") or None
+    if key and any(o["lookup_key"] == key for o in st.all("price")):
+        raise invalid(
+            f"A price (`{key}`) already uses that lookup key. Use `transfer_lookup_key`.",
+            "lookup_key",
+        )
+    price = ob.price(
+        id=st.new_id("price", 14),
+        created=st.now(),
+        product=product["id"],
+        unit_amount=amount,
+        interval=interval or "month",
+        lookup_key=key,
+        currency=str(p["currency"]).lower(),
+        nickname=p.get("nickname") or None,
+        metadata={k: v for k, v in (p.get("metadata") or {}).items() if v != ""},
+    )
+    if isinstance(recurring, dict) and recurring.get("interval_count"):
+        price["recurring"]["interval_count"] = as_int(
+            recurring["interval_count"], "recurring[interval_count]"
+        )
+    if recurring is None:
+        price.update(type="one_time", recurring=None)
+    if p.get("active") is not None:
+        price["active"] = as_bool(p["active"], "active")
+    return st.render(st.put(price))
+
+
 def price_get(ctx: Ctx) -> dict[str, Any]:
     return ctx.state.render(ctx.state.get("price", ctx.path["id"]))
 
@@ -785,7 +857,29 @@ def checkout_create(ctx: Ctx) -> dict[str, Any]:
 
 
 def checkout_get(ctx: Ctx) -> dict[str, Any]:
-    return ctx.state.render(ctx.state.get("checkout.session", ctx.path["id"]))
+    session = ctx.state.get("checkout.session", ctx.path["id"])
+    if session["status"] == "open" and ctx.state.now() >= session["expires_at"]:
+        _expire_checkout(session)  # Stripe expires an open session at `expires_at`
+    return ctx.state.render(session)
+
+
+def checkout_expire(ctx: Ctx) -> dict[str, Any]:
+    """`POST /v1/checkout/sessions/{id}/expire`: only an open session can be expired."""
+    check_params(ctx, set())
+    session = ctx.state.get("checkout.session", ctx.path["id"])
+    if session["status"] != "open":
+        raise invalid(
+            f'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+            f"Session has a status of {session['status']}."
+        )
+    _expire_checkout(session)
+    ctx.state.emit("checkout.session.expired", session)
+    return ctx.state.render(session)
+
+
+def _expire_checkout(session: dict[str, Any]) -> None:
+    # The URL is only present while the session is open.
+    session.update(status="expired", url=None)
 
 
 def portal_create(ctx: Ctx) -> dict[str, Any]:
@@ -984,6 +1078,7 @@ _TABLE: list[tuple[str, str, Callable[[Ctx], Any]]] = [
     ("GET", "/v1/products", products_list),
     ("GET", f"/v1/products/{_ID}", product_get),
     ("GET", "/v1/prices", prices_list),
+    ("POST", "/v1/prices", price_create),
     ("GET", f"/v1/prices/{_ID}", price_get),
     ("GET", "/v1/subscriptions", subscriptions_list),
     ("GET", f"/v1/subscriptions/{_ID}", subscription_get),
@@ -1009,6 +1104,7 @@ _TABLE: list[tuple[str, str, Callable[[Ctx], Any]]] = [
     ("GET", f"/v1/refunds/{_ID}", refund_get),
     ("POST", "/v1/checkout/sessions", checkout_create),
     ("GET", f"/v1/checkout/sessions/{_ID}", checkout_get),
+    ("POST", f"/v1/checkout/sessions/{_ID}/expire", checkout_expire),
     ("POST", "/v1/billing_portal/sessions", portal_create),
     ("GET", "/v1/billing/meters", meters_list),
     ("GET", f"/v1/billing/meters/{_ID}", meter_get),

@@ -494,6 +494,20 @@ def charge(
     }
 
 
+def radar_blocked_outcome() -> dict[str, Any]:
+    """A charge Radar's default block rule stopped before it reached the card network."""
+    return {
+        "advice_code": "do_not_try_again",
+        "network_advice_code": None,
+        "network_decline_code": None,
+        "network_status": "not_sent_to_network",
+        "reason": "highest_risk_level",
+        "risk_level": "highest",
+        "seller_message": "Stripe blocked this payment as too risky.",
+        "type": "blocked",
+    }
+
+
 def _outcome(status: str, failure_code: str | None) -> dict[str, Any]:
     if status == "failed":
         return {
@@ -503,7 +517,7 @@ def _outcome(status: str, failure_code: str | None) -> dict[str, Any]:
             "network_status": "declined_by_network",
             "reason": failure_code,
             "risk_level": "normal",
-            "seller_message": "The bank returned the decline code `insufficient_funds`.",
+            "seller_message": f"The bank returned the decline code `{failure_code}`.",
             "type": "issuer_declined",
         }
     return {

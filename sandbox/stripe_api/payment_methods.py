@@ -15,6 +15,7 @@ TEST_CARDS: dict[str, tuple[str, str, str]] = {
     "5555555555554444": ("mastercard", "credit", "Mastercard 4444 (succeeds)"),
     "4000000000009995": ("visa", "debit", "Visa 9995 (declines on use: insufficient funds)"),
     "4000000000000002": ("visa", "credit", "Visa 0002 (declines on use: generic decline)"),
+    "4100000000000019": ("visa", "credit", "Visa 0019 (blocked by Radar on use: highest risk)"),
     "378282246310005": ("amex", "credit", "Amex 0005 (succeeds)"),
 }
 

@@ -2,24 +2,37 @@
 
 Supported: ``field:'v'`` (exact, case-insensitive), ``field~'sub'`` (substring),
 ``metadata['k']:'v'``, ``-`` negation, ``created>N`` style numeric comparisons, and clauses
-joined by `` AND `` or `` OR `` (not both in one query, as in Stripe).
+joined by spaces, ``AND`` or ``OR`` (case-insensitive; not both in one query, as in Stripe).
+String values are in single or double quotes; inside them a backslash escapes the next
+character (``'O\\'Brien'``, ``'back\\\\slash'``), as Stripe's query language says: "You can
+escape quotes inside of quotes with a backslash" (https://docs.stripe.com/search). A keyword or
+an operator inside quotes is just text.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError
 
-_CLAUSE = re.compile(
-    r"""^\s*(?P<neg>-)?(?P<field>[a-z_]+)(?:\[(?P<q>['"])(?P<key>[^'"]+)(?P=q)\])?\s*
-        (?P<op>:|~|>=|<=|>|<)\s*
-        (?:(?P<vq>['"])(?P<sval>.*?)(?P=vq)|(?P<nval>-?\d+|null))\s*$""",
-    re.VERBOSE,
-)
+_FIELD = re.compile(r"[a-z_]+")
+_OPERATOR = re.compile(r">=|<=|:|~|>|<")
+_BARE_VALUE = re.compile(r"-?\d+|null")
+_KEYWORD = re.compile(r"(AND|OR)(?=\s)", re.IGNORECASE)
 SEARCHABLE = {"email", "name", "phone", "metadata", "created"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    negated: bool
+    field: str
+    key: str | None
+    op: str
+    sval: str | None
+    nval: str | None
 
 
 def _bad(query: str) -> ApiError:
@@ -38,28 +51,94 @@ def compile_query(query: str) -> Callable[[dict[str, Any]], bool]:
         raise ApiError(
             400, "Missing required param: query.", code="parameter_missing", param="query"
         )
-    has_and, has_or = " AND " in query, " OR " in query
-    if has_and and has_or:
+    clauses, joiners = _parse(query)
+    if len(joiners) > 1:
         raise ApiError(
             400,
             "You cannot combine `AND` and `OR` in the same query.",
             code="parameter_invalid",
             param="query",
         )
-    parts = re.split(r"\s+(?:AND|OR)\s+", query.strip())
-    if len(parts) > 10:
+    if len(clauses) > 10:
         raise ApiError(400, "Search queries are limited to 10 clauses.", param="query")
-    preds = [_clause(p, query) for p in parts]
-    if has_or:
+    preds = [_clause(c, query) for c in clauses]
+    if joiners == {"OR"}:
         return lambda obj: any(p(obj) for p in preds)
     return lambda obj: all(p(obj) for p in preds)
 
 
-def _clause(text: str, query: str) -> Callable[[dict[str, Any]], bool]:
-    m = _CLAUSE.match(text)
-    if not m:
+def _parse(query: str) -> tuple[list[_Clause], set[str]]:
+    """The clauses and the keywords joining them (a space alone means AND)."""
+    clauses: list[_Clause] = []
+    joiners: set[str] = set()
+    pos, end = 0, len(query)
+    while True:
+        while pos < end and query[pos].isspace():
+            pos += 1
+        if pos == end:
+            break
+        if clauses and (keyword := _KEYWORD.match(query, pos)):
+            joiners.add(keyword[1].upper())
+            pos = keyword.end()
+            continue
+        clause, pos = _parse_clause(query, pos)
+        if pos < end and not query[pos].isspace():
+            raise _bad(query)
+        clauses.append(clause)
+    if not clauses:
         raise _bad(query)
-    fld, op, key = m["field"], m["op"], m["key"]
+    return clauses, joiners
+
+
+def _parse_clause(query: str, pos: int) -> tuple[_Clause, int]:
+    negated = query.startswith("-", pos)
+    pos += negated
+    field = _FIELD.match(query, pos)
+    if field is None:
+        raise _bad(query)
+    pos = field.end()
+    key = None
+    if query.startswith("[", pos):
+        key, pos = _quoted(query, pos + 1)
+        if not query.startswith("]", pos):
+            raise _bad(query)
+        pos += 1
+    op = _OPERATOR.match(query, pos)
+    if op is None:
+        raise _bad(query)
+    pos = op.end()
+    sval = nval = None
+    if query[pos : pos + 1] in ("'", '"'):
+        sval, pos = _quoted(query, pos)
+    elif bare := _BARE_VALUE.match(query, pos):
+        nval, pos = bare[0], bare.end()
+    else:
+        raise _bad(query)
+    return _Clause(negated, field[0], key, op[0], sval, nval), pos
+
+
+def _quoted(query: str, pos: int) -> tuple[str, int]:
+    """The string that starts with the quote at `pos` (escapes resolved), and where it ends."""
+    quote = query[pos : pos + 1]
+    if quote not in ("'", '"'):
+        raise _bad(query)
+    chars: list[str] = []
+    pos += 1
+    while pos < len(query):
+        char = query[pos]
+        if char == "\\" and pos + 1 < len(query):
+            chars.append(query[pos + 1])
+            pos += 2
+        elif char == quote:
+            return "".join(chars), pos + 1
+        else:
+            chars.append(char)
+            pos += 1
+    raise _bad(query)  # unterminated string
+
+
+def _clause(clause: _Clause, query: str) -> Callable[[dict[str, Any]], bool]:
+    fld, op, key = clause.field, clause.op, clause.key
     if fld not in SEARCHABLE or (fld == "metadata") != (key is not None):
         raise ApiError(
             400,
@@ -67,8 +146,8 @@ def _clause(text: str, query: str) -> Callable[[dict[str, Any]], bool]:
             code="parameter_invalid",
             param="query",
         )
-    sval = m["sval"]
-    nval = m["nval"]
+    sval = clause.sval
+    nval = clause.nval
 
     def value_of(obj: dict[str, Any]) -> Any:
         return (obj.get("metadata") or {}).get(key) if fld == "metadata" else obj.get(fld)
@@ -89,6 +168,6 @@ def _clause(text: str, query: str) -> Callable[[dict[str, Any]], bool]:
             return len(target) >= 3 and target.lower() in str(v).lower()
         return str(v).lower() == target.lower()
 
-    if m["neg"]:
+    if clause.negated:
         return lambda obj: not test(obj)
     return test

@@ -151,6 +151,7 @@ def create_stripe_app(
                             "twice, and the other request is still going through): "
                             f"{idem_key}. Please try again later.",
                             type="idempotency_error",
+                            code="idempotency_key_in_use",
                         )
                     if slot["fingerprint"] != fp:
                         raise ApiError(

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.actions.conftest import Stripe, who
-from tests.conftest import AppClient
+from tests.conftest import FIN_TOKEN, AppClient
 
 ENDPOINTS = [
     "/fin/billing-status",
@@ -34,7 +34,14 @@ def test_a_request_without_a_token_is_refused_before_stripe_is_asked(
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer wrong-token", "Basic fin-token-1", "fin-token-1", "Bearer", "Bearer fin-token-12"],
+    [
+        "Bearer wrong-token",
+        f"Basic {FIN_TOKEN}",
+        FIN_TOKEN,
+        "Bearer",
+        f"Bearer {FIN_TOKEN}2",
+        f"Bearer {FIN_TOKEN[:-1]}",
+    ],
 )
 def test_a_wrong_token_or_scheme_is_refused(fin: AppClient, header: str) -> None:
     response = fin.http.post(
@@ -48,10 +55,10 @@ def test_a_wrong_token_or_scheme_is_refused(fin: AppClient, header: str) -> None
 def test_every_configured_token_is_accepted_so_tokens_can_be_rotated(
     start_app: Callable[..., AppClient],
 ) -> None:
-    app = start_app(fin_action_tokens="old-token, new-token")
+    app = start_app(fin_action_tokens="old-token-0123456789, new-token-0123456789")
 
-    old = app.fin("/fin/billing-status", who("healthy"), token="old-token")
-    new = app.fin("/fin/billing-status", who("healthy"), token="new-token")
+    old = app.fin("/fin/billing-status", who("healthy"), token="old-token-0123456789")
+    new = app.fin("/fin/billing-status", who("healthy"), token="new-token-0123456789")
 
     assert (old.status_code, new.status_code) == (200, 200)
 
@@ -70,7 +77,7 @@ def test_a_body_that_is_not_a_json_object_is_a_400(fin: AppClient, body: bytes) 
     response = fin.http.post(
         "/fin/next-invoice",
         content=body,
-        headers={"Authorization": "Bearer fin-token-1", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {FIN_TOKEN}", "Content-Type": "application/json"},
     )
 
     assert response.status_code == 400
@@ -118,7 +125,7 @@ def test_each_endpoint_validates_its_own_fields(
 
 
 def test_a_get_is_not_allowed(fin: AppClient) -> None:
-    response = fin.http.get("/fin/next-invoice", headers={"Authorization": "Bearer fin-token-1"})
+    response = fin.http.get("/fin/next-invoice", headers={"Authorization": f"Bearer {FIN_TOKEN}"})
 
     assert response.status_code == 405
 

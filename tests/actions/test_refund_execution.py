@@ -278,6 +278,30 @@ def test_a_token_that_failed_longer_ago_than_stripe_keeps_keys_is_not_retried(
     assert stripe.refund_posts() == []
 
 
+def test_a_token_whose_attempt_failed_is_refused_once_its_lifetime_is_over(
+    start_app: Callable[..., AppClient], stripe: Stripe
+) -> None:
+    app = start_app(confirmation_token_seconds=30)
+    previewed = preview_token(app, amount=1500)
+    # The same grant, as if previewed 28 s ago: 2 s of its 30 s lifetime are left.
+    token = signed_seconds_ago(previewed["confirmation_token"], 28)
+    stripe.fault(status=503, path_prefix="/v1/refunds", method="POST", count=1)
+    assert execute(app, token).status_code == 503
+    time.sleep(3)  # the lifetime ends
+
+    late = execute(app, token)
+
+    assert late.status_code == 422
+    assert late.json()["error"]["code"] == "confirmation_token_expired"
+    assert "check the refund again" in late.json()["error"]["message"]
+    assert stripe.refunds(previewed["charge"]["id"]) == []
+    assert len(stripe.refund_posts()) == 1  # only the failed attempt reached Stripe
+    # Previewing again judges the payment as it is now and gives a fresh token.
+    fresh = preview_token(app, amount=1500)
+    assert execute(app, fresh["confirmation_token"]).status_code == 200
+    assert len(stripe.refunds(previewed["charge"]["id"])) == 1
+
+
 async def failed_a_day_ago(database_url: str, token_id: str) -> None:
     db = Database(database_url)
     await db.start()
@@ -298,13 +322,18 @@ async def failed_a_day_ago(database_url: str, token_id: str) -> None:
 
 def signed_an_hour_ago(token: str) -> str:
     """The same grant, signed with the server's key, as if issued an hour ago."""
+    return signed_seconds_ago(token, 3600)
 
-    class AnHourAgo(TimestampSigner):
+
+def signed_seconds_ago(token: str, seconds: int) -> str:
+    """The same grant, signed with the server's key, as if issued `seconds` ago."""
+
+    class Earlier(TimestampSigner):
         def get_timestamp(self) -> int:
-            return int(time.time()) - 3600
+            return int(time.time()) - seconds
 
     payload = URLSafeTimedSerializer(SECRET_KEY, salt="fin-refund").loads(token)
-    return URLSafeTimedSerializer(SECRET_KEY, salt="fin-refund", signer=AnHourAgo).dumps(payload)
+    return URLSafeTimedSerializer(SECRET_KEY, salt="fin-refund", signer=Earlier).dumps(payload)
 
 
 def wait_for(condition, timeout: float = 10.0) -> None:

@@ -179,3 +179,28 @@ def test_with_a_metered_item_beside_the_plan_the_plan_item_is_switched(
     assert quote["amount_due_now"]["amount"] == invoice["amount_due"]
     # The item comes from the customer's expanded subscription, not from another request.
     assert not any(r["path"].startswith("/v1/subscriptions") for r in asked)
+
+
+def test_plans_beyond_the_first_hundred_prices_are_found(fin: AppClient, stripe: Stripe) -> None:
+    # An account with many active prices: Stripe lists the newest first, 100 per page, so the
+    # demo plans (a year old) are only on the second page.
+    for n in range(101):
+        stripe.post(
+            "/v1/prices",
+            {
+                "currency": "eur",
+                "unit_amount": str(1000 + n),
+                "recurring[interval]": "month",
+                "product_data[name]": f"Legacy plan {n}",
+            },
+        )
+    first_page = stripe.get("/v1/prices", active="true", type="recurring", limit=100)
+    assert first_page["has_more"] is True
+    assert "price_BusinessMonthly" not in {p["id"] for p in first_page["data"]}
+
+    quote = fin.fin("/fin/upgrade-quote", who("healthy", target_plan="Business")).json()
+
+    assert quote["quotable"] is True, quote
+    assert quote["target_plan"]["price_id"] == "price_BusinessMonthly"
+    pages = [r for r in stripe.requests() if r["method"] == "GET" and r["path"] == "/v1/prices"]
+    assert len(pages) >= 2 and "starting_after" in pages[-1]["query"]

@@ -1,15 +1,18 @@
 """Every request body the automations send to Intercom, checked against the official REST API
 2.14 description (contracts/intercom-api-2.14.yaml).
 
-One documented gap in that description: it types event metadata values as strings, while the
-same operation's description (and Intercom's docs) define two structured metadata types, the
-rich link `{url, value}` and the monetary amount `{amount, currency}`. We send those two on
-purpose (an amount a Workflow can compare, an invoice link an agent can click); any other
-deviation fails the test, and those two must have exactly the documented shape.
+One documented gap in that description: its schema types event metadata values as strings,
+while the same operation's description (the table of metadata types in `POST /events`) also
+defines numbers (a JSON number), dates (a key ending in `_date` with a Unix timestamp), the rich
+link `{url, value}` and the monetary amount `{amount, currency}`. We send those on purpose (a
+count, a percentage or a date a Workflow rule can compare, an amount, an invoice link an agent
+can click); any other deviation fails the test, and each must have exactly the documented shape.
+Numbers and dates are never sent as strings.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -18,13 +21,21 @@ from sandbox.contracts import INTERCOM_API
 from sandbox.intercom_api.contract import load_spec, validate_request
 from tests.automations.conftest import Loop
 
+# A string that is really a number or a timestamp (Workflow rules could not compare it).
+NUMBER_OR_DATE = re.compile(r"-?\d+(\.\d+)?|\d{4}-\d{2}-\d{2}T[\d:.]+Z?")
+
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
     return load_spec(INTERCOM_API)
 
 
-def documented_metadata_object(value: Any) -> bool:
+def documented_metadata_value(key: str, value: Any) -> bool:
+    """One of the non-string metadata types of Intercom's `POST /events` description."""
+    if key.endswith("_date"):
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return True
     if not isinstance(value, dict):
         return False
     if set(value) == {"amount", "currency"}:
@@ -43,7 +54,7 @@ def contract_problems(entry: dict[str, Any], spec: dict[str, Any]) -> list[str]:
         problem
         for problem in problems
         if not any(
-            f": metadata/{key}:" in problem and documented_metadata_object(value)
+            f": metadata/{key}:" in problem and documented_metadata_value(key, value)
             for key, value in metadata.items()
         )
     ]
@@ -87,3 +98,17 @@ def test_every_request_body_we_send_matches_the_2_14_contract(
     assert problems == {}
     events = [entry["body"] for entry in log if entry["path"] == "/events"]
     assert all(len(body["metadata"]) <= 10 for body in events)
+    strings = [
+        (body["event_name"], key, value)
+        for body in events
+        for key, value in body["metadata"].items()
+        if isinstance(value, str)
+    ]
+    assert [s for s in strings if NUMBER_OR_DATE.fullmatch(s[2]) or s[1].endswith("_date")] == []
+    by_name = {body["event_name"]: body["metadata"] for body in events}
+    failed = by_name["stripe-payment-failed"]
+    assert isinstance(failed["attempt"], int) and failed["attempt"] >= 1
+    assert isinstance(failed["next_payment_attempt_date"], int)
+    usage = by_name["stripe-usage-threshold"]
+    assert (usage["used"], usage["limit"], usage["percent"]) == (9000, 10000, 90)
+    assert isinstance(usage["period_end_date"], int)

@@ -37,6 +37,8 @@ def test_failed_sepa_renewal_tags_the_contact_and_tracks_both_events(loop: Loop)
     assert metadata["failure_code"] == "insufficient_funds"
     assert metadata["sepa_reason"] == "AM04"
     assert metadata["invoice"] == {"url": invoice["hosted_invoice_url"], "value": invoice["number"]}
+    assert metadata["attempt"] == invoice["attempt_count"] == 1
+    assert metadata["next_payment_attempt_date"] == invoice["next_payment_attempt"]
     assert failed[0]["ignored_metadata_keys"] == []
     assert returned[0]["metadata"]["sepa_reason"] == "AM04"
     assert returned[0]["metadata"]["amount"] == {"amount": 2900, "currency": "eur"}
@@ -88,13 +90,15 @@ def test_trial_ending_without_payment_method_sends_the_trial_event(loop: Loop) -
     events = loop.wait_for(lambda: loop.events("contact_trial", "stripe-trial-ending"))
 
     metadata = events[0]["metadata"]
-    assert metadata["plan"] == "Pro" and metadata["days_left"] == "2"
+    assert metadata["plan"] == "Pro" and metadata["days_left"] == 2
     assert metadata["subscription"] == "sub_DemoTrial"
     attributes = loop.attributes("contact_trial")
     assert attributes["stripe_has_payment_method"] is False
     assert attributes["stripe_subscription_status"] == "trialing"
     trial_end = loop.stripe_api("/v1/subscriptions/sub_DemoTrial")["trial_end"]
     assert attributes["stripe_trial_end_at"] == trial_end
+    assert metadata["trial_end_date"] == trial_end  # a date Workflow rules can compare
+    assert "trial_end" not in metadata
 
 
 def test_usage_alert_marks_the_contact_high_risk(loop: Loop) -> None:
@@ -109,7 +113,8 @@ def test_usage_alert_marks_the_contact_high_risk(loop: Loop) -> None:
 
     assert loop.attributes("contact_usage")["usage_status"] == "high_risk"
     metadata = events[0]["metadata"]
-    assert (metadata["used"], metadata["limit"], metadata["percent"]) == ("8500", "10000", "85")
+    assert (metadata["used"], metadata["limit"], metadata["percent"]) == (8500, 10000, 85)
+    assert isinstance(metadata["period_end_date"], int) and "period_end" not in metadata
     assert metadata["meter"] == "mtr_ApiCalls"
 
 

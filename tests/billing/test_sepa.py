@@ -1,6 +1,12 @@
 """SEPA return reasons derived from Stripe's failure codes."""
 
-from billing.sepa import describe_failure, sepa_reason
+import inspect
+import re
+from pathlib import Path
+
+from stripe import _payment_intent as stripe_payment_intent
+
+from billing.sepa import SEPA_REASONS, describe_failure, sepa_reason
 
 
 def sepa_code(stripe_code: str) -> str:
@@ -33,3 +39,23 @@ def test_card_failures_are_not_given_sepa_codes():
         describe_failure("card_declined", "Your card was declined.", sepa=False) == "card declined"
     )
     assert sepa_reason(None) is None
+
+
+def test_a_payment_over_the_limit_per_debit_is_am02():
+    reason = sepa_reason("charge_exceeds_transaction_limit")
+    assert reason is not None
+    assert (reason.code, reason.en) == ("AM02", "amount above the limit per debit")
+    period = sepa_reason("charge_exceeds_source_limit")
+    assert period is not None and period.code == "AM02"
+
+
+def test_every_mapped_code_is_one_stripe_publishes_for_a_failed_payment():
+    # Stripe's published error codes, as stripe-python types `last_payment_error.code`.
+    source = Path(inspect.getfile(stripe_payment_intent)).read_text()
+    start = source.index("class LastPaymentError")
+    field = source.index("code: Optional[", start)
+    literal = source.index("Literal[", field)
+    published = set(re.findall(r'"([a-z0-9_]+)"', source[literal : source.index("]\n", literal)]))
+    assert "charge_exceeds_transaction_limit" in published
+
+    assert sorted(set(SEPA_REASONS) - published) == []

@@ -19,6 +19,7 @@ from tests.messenger.driver import Messenger, button
 
 VISA = "4242424242424242"
 DECLINING_VISA = "4000000000009995"  # saved fine, declines when charged (insufficient funds)
+RADAR_BLOCKED_VISA = "4100000000000019"  # saved fine, Radar blocks its payments
 
 
 @dataclass
@@ -408,3 +409,62 @@ def test_stripe_refusing_the_hosted_page_gets_a_friendly_page(messenger: Messeng
     assert page.status_code == 502
     assert "Something went wrong on our side" in shown(page)
     assert "Nothing was charged." in shown(page)
+
+
+def test_a_card_radar_blocks_reads_as_a_plain_decline_not_radars_verdict(messenger: Messenger):
+    # Radar blocks Visa 0019: `decline_code` fraudulent, `outcome.reason` highest_risk_level.
+    visit = pay_by_card(messenger, RADAR_BLOCKED_VISA)
+    text = shown(visit.page)
+    assert "Your card was saved, but the payment was declined" in text
+    assert "Reason: generic decline. Nothing was charged." in text
+    assert "risk" not in text and "fraud" not in text
+
+
+def hosted_page(link: str) -> str:
+    response = httpx.get(link)
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def test_hitting_the_link_again_reuses_its_open_checkout_session(messenger: Messenger):
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+
+    first, second, third = hosted_page(link), hosted_page(link), hosted_page(link)
+
+    assert first == second == third
+    assert len(messenger.stripe_posts("/v1/checkout/sessions")) == 1
+    # Once Stripe no longer offers that session (expired), the next hit opens a new one.
+    session_id = first.rsplit("/", 1)[1]
+    messenger.stripe_post(f"/v1/checkout/sessions/{session_id}/expire", {})
+    fresh = hosted_page(link)
+    assert fresh != first
+    assert messenger.stripe_get(f"/v1/checkout/sessions/{fresh.rsplit('/', 1)[1]}")["status"] == (
+        "open"
+    )
+    assert len(messenger.stripe_posts("/v1/checkout/sessions")) == 2
+
+
+def test_hitting_a_portal_link_again_reuses_its_fresh_portal_session(start_messenger):
+    messenger = start_messenger(payment_method_flow="portal")
+    card = messenger.initialize("sepa", "payment_recovery")
+    link = button(card, "pay_by_card")["action"]["url"]
+
+    assert hosted_page(link) == hosted_page(link)
+    assert len(messenger.stripe_posts("/v1/billing_portal/sessions")) == 1
+
+
+def test_a_link_opens_a_bounded_number_of_sessions(start_messenger):
+    messenger = start_messenger(link_max_sessions=2)
+    card = messenger.initialize("sepa", "payment_recovery", locale="de")
+    link = button(card, "pay_by_card")["action"]["url"]
+    for _ in range(2):
+        session_id = hosted_page(link).rsplit("/", 1)[1]
+        messenger.stripe_post(f"/v1/checkout/sessions/{session_id}/expire", {})
+    messenger.forget_stripe_requests()
+
+    refused = httpx.get(link)
+
+    assert refused.status_code == 429
+    assert "Dieser Link wurde zu oft geöffnet" in shown(refused)
+    assert messenger.stripe_posts("/v1/checkout/sessions") == []

@@ -369,3 +369,23 @@ def test_the_card_keeps_what_it_shows_signed_in_stored_data(messenger: Messenger
         2900,
         "eur",
     ]
+
+
+def test_a_double_click_on_a_card_retry_never_calls_the_paid_invoice_processing(
+    messenger: Messenger,
+):
+    messenger.stripe.control("POST", "/_sandbox/demo/fail_payment", {"customer": "cus_DemoHealthy"})
+    card = messenger.initialize("healthy", "payment_recovery")
+    messenger.forget_stripe_requests()
+    # Stripe answers slowly, so both clicks are in flight together.
+    messenger.stripe.control("POST", "/_sandbox/latency", {"ms": 150})
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(
+            pool.map(lambda _: messenger.press("healthy", card, "retry_payment"), range(2))
+        )
+    texts = sorted(visible(a) for a in answers)
+    assert len(pay_calls(messenger)) == 1
+    assert messenger.stripe_get("/v1/invoices?customer=cus_DemoHealthy&status=open")["data"] == []
+    assert not any("processing" in text for text in texts), texts
+    assert texts[0].startswith("**All settled**")  # the click that found it paid
+    assert texts[1].startswith("**Paid, thank you!**")  # the click that paid

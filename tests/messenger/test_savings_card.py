@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -352,3 +353,70 @@ def test_a_quote_is_not_applied_once_the_subscription_owes_money(messenger: Mess
     done = messenger.press("healthy", quote_card, "confirm_switch")
     assert "Your subscription has a payment outstanding" in visible(done)
     assert subscription_updates(messenger) == []
+
+
+def test_confirming_again_while_stripe_still_applies_the_first_attempt_says_so(
+    start_messenger,
+):
+    messenger = start_messenger(stripe_timeout_seconds=0.5)
+    card = messenger.initialize("healthy", "savings")
+    quote_card = messenger.press("healthy", card, "switch_plan")
+    # Stripe applies the switch but answers only after our client gave up.
+    messenger.stripe.control(
+        "POST",
+        "/_sandbox/faults",
+        {"path_prefix": "/v1/subscriptions/", "method": "POST", "status": "hang", "delay_ms": 1500},
+    )
+    timed_out = messenger.press("healthy", quote_card, "confirm_switch")
+    assert "**We couldn't reach the payment provider**" in visible(timed_out)
+
+    # "Try again" while Stripe still works on the first request (same idempotency key: 409).
+    while_applying = messenger.press("healthy", timed_out, "confirm_switch")
+
+    text = visible(while_applying)
+    assert "Your switch is already being processed." in text
+    assert "Nothing was charged" not in text and "didn't go through" not in text
+    wait_until(lambda: current_price(messenger) == "price_ProYearly")
+    done = messenger.press("healthy", while_applying, "confirm_switch")  # "Refresh"
+    assert "**You're now on Pro, yearly**" in visible(done)
+    posts = subscription_updates(messenger)
+    assert len({r["idempotency_key"] for r in posts}) == 1
+    assert [r["status"] for r in posts] == [200, 409]  # one switch at Stripe
+
+
+def test_a_switch_refused_after_another_confirmation_switched_the_plan_says_switched(
+    messenger: Messenger,
+):
+    card = messenger.initialize("healthy", "savings")
+    first_tab = messenger.press("healthy", card, "switch_plan")
+    second_tab = messenger.press("healthy", card, "switch_plan")
+    # The first tab's update is refused by Stripe, but only after a moment...
+    messenger.stripe.control(
+        "POST",
+        "/_sandbox/faults",
+        {"path_prefix": "/v1/subscriptions/", "method": "POST", "status": 400, "delay_ms": 1500},
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        refused = pool.submit(messenger.press, "healthy", first_tab, "confirm_switch")
+        wait_until(lambda: len(subscription_updates(messenger)) == 1)
+        # ...in which the second tab's confirmation switches the plan.
+        switched = messenger.press("healthy", second_tab, "confirm_switch")
+        answer = refused.result()
+
+    assert "**You're now on Pro, yearly**" in visible(switched)
+    assert current_price(messenger) == "price_ProYearly"
+    text = visible(answer)
+    assert "**You're now on Pro, yearly**" in text
+    assert "didn't go through" not in text and "did not change" not in text
+
+
+def current_price(messenger: Messenger) -> str:
+    subscription = messenger.stripe_get("/v1/subscriptions/sub_DemoHealthy")
+    return subscription["items"]["data"][0]["price"]["id"]
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)

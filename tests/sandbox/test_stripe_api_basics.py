@@ -216,6 +216,7 @@ async def test_idempotency_in_flight_conflict(sandbox: Sandbox) -> None:
     assert sorted([r1.status_code, r2.status_code]) == [200, 409]
     conflict = r1 if r1.status_code == 409 else r2
     assert conflict.json()["error"]["type"] == "idempotency_error"
+    assert conflict.json()["error"]["code"] == "idempotency_key_in_use"
 
 
 async def test_update_customer_metadata_and_default_pm(client: stripe.StripeClient) -> None:
@@ -243,3 +244,29 @@ async def test_unknown_parameter(client: stripe.StripeClient) -> None:
         await client.v1.refunds.create_async(unknown)
     assert ei.value.code == "parameter_unknown"
     assert ei.value.param == "colour"
+
+
+async def test_prices_are_created_and_listed_newest_first_page_by_page(
+    client: stripe.StripeClient,
+) -> None:
+    created = [
+        await client.v1.prices.create_async(
+            {
+                "currency": "EUR",
+                "unit_amount": 500 + n,
+                "recurring": {"interval": "month"},
+                "product_data": {"name": f"Add-on {n}"},
+            }
+        )
+        for n in range(3)
+    ]
+    recurring, product = created[0].recurring, created[0].product
+    assert created[0].currency == "eur" and recurring and recurring.interval == "month"
+    assert isinstance(product, str) and product.startswith("prod_")
+    page = await client.v1.prices.list_async({"active": True, "limit": 2})
+    assert [p.id for p in page.data] == [created[2].id, created[1].id] and page.has_more
+    every = [p.id async for p in page.auto_paging_iter()]
+    assert every[:3] == [c.id for c in reversed(created)]
+    assert "price_BusinessYearly" in every
+    with pytest.raises(stripe.InvalidRequestError):
+        await client.v1.prices.create_async({"currency": "eur", "unit_amount": 100})

@@ -13,11 +13,33 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from stripe.params.checkout import SessionCreateParams as CheckoutSessionCreateParams
 
 from sandbox.stripe_api import serve_in_thread
 from tests.http import async_client
 
 from .conftest import Sandbox
+
+
+async def test_checkout_sessions_expire_on_request_or_at_expires_at(
+    sandbox: Sandbox, client: stripe.StripeClient
+) -> None:
+    params: CheckoutSessionCreateParams = {
+        "mode": "setup",
+        "customer": "cus_DemoSepa",
+        "currency": "eur",
+        "success_url": "https://app.example/ok",
+    }
+    first = await client.v1.checkout.sessions.create_async(params)
+    expired = await client.v1.checkout.sessions.expire_async(first.id)
+    assert (expired.status, expired.url) == ("expired", None)
+    with pytest.raises(stripe.InvalidRequestError):
+        await client.v1.checkout.sessions.expire_async(first.id)
+    second = await client.v1.checkout.sessions.create_async(params)
+    assert second.expires_at == second.created + 86400
+    sandbox.control("POST", "/_sandbox/clock/advance", {"seconds": 86400})
+    later = await client.v1.checkout.sessions.retrieve_async(second.id)
+    assert (later.status, later.url) == ("expired", None)
 
 
 async def test_checkout_setup_flow(sandbox: Sandbox, client: stripe.StripeClient) -> None:
