@@ -270,8 +270,9 @@ def test_stripe_hanging_answers_within_ten_seconds(start_app, stripe_sandbox):
 def test_cold_render_needs_two_sequential_round_trips_and_warm_render_none(
     app_client, stripe_sandbox
 ):
-    # With latency injected, concurrent requests overlap in the sandbox's log.
-    stripe_sandbox.control("POST", "/_sandbox/latency", {"ms": 50})
+    # With latency injected, concurrent requests overlap in the sandbox's log. It is long enough
+    # that a busy machine starting one of a concurrent batch late can't make it look sequential.
+    stripe_sandbox.control("POST", "/_sandbox/latency", {"ms": 250})
     initialize(app_client, "usage")
     log = stripe_sandbox.requests()
     assert longest_chain(log) <= 2, log
