@@ -223,7 +223,7 @@ class Sweep:
         return await self._states[customer_id]
 
     async def _load(self, customer_id: str) -> CustomerState:
-        self.automations.billing.invalidate(customer_id)
+        self.automations.billing.forget(customer_id)  # this process reads afresh; tells no one
         customer = await self.automations.stripe.retrieve_customer(customer_id)
         return await self.automations.customer_state(customer)
 

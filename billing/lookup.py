@@ -5,6 +5,12 @@ Stripe round trips; renders within `SNAPSHOT_CACHE_SECONDS` after it cost none. 
 about a customer drops that customer's entries (`invalidate`), so the cache is never staler than
 the webhook delivery: a load that was already running when the webhook arrived is neither joined
 by later callers nor cached (each customer's entries carry a generation that `invalidate` bumps).
+
+Several instances (processes) each keep their own cache: `invalidate` also publishes the customer
+id on an `InvalidationBus`, whose subscribers `forget` it in every other instance. While the bus
+can't promise that (`live` is false: its connection is down), no entry older than
+`max_age_offline` seconds is served, and when it is live again everything cached is dropped,
+since invalidations sent in between were missed.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from billing.errors import NotFound
 from billing.resolution import ContactIdentity, Resolution, resolve_customer
@@ -26,6 +32,37 @@ from billing.stripe_gateway import StripeGateway
 class _Entry:
     value: Any
     expires: float
+    stored: float
+
+
+class InvalidationBus(Protocol):
+    """How instances tell each other that a customer's billing changed."""
+
+    @property
+    def live(self) -> bool:
+        """True while every invalidation published by any instance reaches this one."""
+        ...
+
+    def publish(self, customer_id: str) -> None:
+        """Tell the other instances (returns at once; delivery happens in the background)."""
+        ...
+
+    def subscribe(self, forget: Callable[[str], None], forget_all: Callable[[], None]) -> None:
+        """`forget(customer_id)` on another instance's invalidation; `forget_all()` when
+        invalidations may have been missed (the bus reconnected)."""
+        ...
+
+
+class InProcessOnly:
+    """One instance: nothing to tell anyone, nothing to miss."""
+
+    live = True
+
+    def publish(self, customer_id: str) -> None:
+        pass
+
+    def subscribe(self, forget: Callable[[str], None], forget_all: Callable[[], None]) -> None:
+        pass
 
 
 class BillingLookup:
@@ -36,9 +73,13 @@ class BillingLookup:
         ttl_seconds: float = 30.0,
         user_id_key: str = "user_id",
         options: SnapshotOptions | None = None,
+        bus: InvalidationBus | None = None,
+        max_age_offline: float = 3.0,
     ) -> None:
         self.gateway = gateway
         self.ttl = ttl_seconds
+        self.bus: InvalidationBus = bus or InProcessOnly()
+        self.max_age_offline = max_age_offline
         self.user_id_key = user_id_key
         self.options = options or SnapshotOptions()
         self._resolutions: dict[tuple[str | None, ...], _Entry] = {}
@@ -46,6 +87,7 @@ class BillingLookup:
         self._inflight: dict[Any, asyncio.Task[Any]] = {}
         self._generation: dict[str, int] = defaultdict(int)  # per customer, bumped on invalidate
         self._epoch = 0  # bumped on any invalidate: resolutions may involve any customer
+        self.bus.subscribe(self.forget, self.forget_all)
 
     async def resolve(self, identity: ContactIdentity, *, fresh: bool = False) -> Resolution:
         key = identity.cache_key
@@ -90,14 +132,27 @@ class BillingLookup:
         return await self.snapshot(customer, fresh=True, generation=generation)
 
     def invalidate(self, customer_id: str) -> None:
-        """Forget everything cached about one customer (called on its Stripe webhooks); loads
-        already running for it are not joined or cached any more."""
+        """The customer's billing changed (a Stripe webhook, one of our own actions): forget it
+        here and in every other instance."""
+        self.forget(customer_id)
+        self.bus.publish(customer_id)
+
+    def forget(self, customer_id: str) -> None:
+        """Forget everything this instance cached about one customer; loads already running
+        for it are not joined or cached any more."""
         self._generation[customer_id] += 1
         self._epoch += 1
         self._snapshots.pop(customer_id, None)
         for key, entry in list(self._resolutions.items()):
             if any(c.id == customer_id for c in entry.value.customers):
                 self._resolutions.pop(key, None)
+
+    def forget_all(self) -> None:
+        """Forget every customer (invalidations may have been missed); running loads too."""
+        for customer_id in set(self._generation) | set(self._snapshots):
+            self._generation[customer_id] += 1
+        self._epoch += 1
+        self.clear()
 
     def clear(self) -> None:
         self._snapshots.clear()
@@ -107,14 +162,16 @@ class BillingLookup:
         entry = store.get(key)
         if entry is None:
             return None
-        if entry.expires < time.monotonic():
+        now = time.monotonic()
+        if entry.expires < now or (now - entry.stored > self.max_age_offline and not self.bus.live):
             store.pop(key, None)
             return None
         return entry.value
 
     def _put(self, store: dict[Any, _Entry], key: Any, value: Any) -> None:
         if self.ttl > 0:
-            store[key] = _Entry(value, time.monotonic() + self.ttl)
+            now = time.monotonic()
+            store[key] = _Entry(value, now + self.ttl, now)
 
     async def _once(self, key: Any, factory: Callable[[], Awaitable[Any]]) -> Any:
         """Coalesce concurrent identical loads: 32 agents opening one conversation cost one.

@@ -28,7 +28,10 @@ log = logging.getLogger("canvas_app")
 
 
 async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
+    # 200 even while the invalidation listener reconnects: the instance still answers correctly
+    # (with a cache bounded to SNAPSHOT_CACHE_OFFLINE_SECONDS), so it stays in the balancer.
+    bus = request.app.state.services.invalidations
+    return JSONResponse({"status": "ok", "invalidations": bus.state if bus else "in-process"})
 
 
 def _routes() -> list[BaseRoute]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from automations.intercom_gateway import IntercomGateway
@@ -11,6 +12,9 @@ from billing.snapshot import SnapshotOptions
 from billing.stripe_gateway import StripeGateway
 from canvas_app.settings import Settings
 from storage import Database
+from storage.invalidations import PostgresInvalidations
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -21,6 +25,8 @@ class Services:
     db: Database
     catalogue: PriceCatalogue
     intercom: IntercomGateway | None = None  # None without INTERCOM_ACCESS_TOKEN
+    # Cache invalidations between instances; None on SQLite (one instance, in-process only).
+    invalidations: PostgresInvalidations | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -30,8 +36,16 @@ class Services:
             timeout_seconds=settings.stripe_timeout_seconds,
             max_network_retries=settings.stripe_max_network_retries,
         )
+        db = Database(settings.database_url)
+        invalidations = (
+            None
+            if db.is_sqlite
+            else PostgresInvalidations(db, forget_after=settings.snapshot_cache_seconds)
+        )
         billing = BillingLookup(
             stripe,
+            bus=invalidations,
+            max_age_offline=settings.snapshot_cache_offline_seconds,
             ttl_seconds=settings.snapshot_cache_seconds,
             user_id_key=settings.user_id_metadata_key,
             options=SnapshotOptions(
@@ -47,15 +61,25 @@ class Services:
             settings=settings,
             stripe=stripe,
             billing=billing,
-            db=Database(settings.database_url),
+            db=db,
             catalogue=PriceCatalogue(stripe),
             intercom=intercom,
+            invalidations=invalidations,
         )
 
     async def start(self) -> None:
         await self.db.start()
+        if self.invalidations is not None:
+            await self.invalidations.start()
+        else:
+            log.info(
+                "SQLite: cache invalidation stays within this process; several instances or "
+                "uvicorn --workers need DATABASE_URL=postgresql://… (see README)"
+            )
 
     async def stop(self) -> None:
+        if self.invalidations is not None:
+            await self.invalidations.stop()
         await self.stripe.close()
         if self.intercom is not None:
             await self.intercom.close()

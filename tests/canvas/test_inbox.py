@@ -53,7 +53,7 @@ def submit(app_client, key: str, component_id: str, previous: dict[str, Any]) ->
 
 
 def test_healthz(app_client):
-    assert app_client.http.get("/healthz").json() == {"status": "ok"}
+    assert app_client.http.get("/healthz").json() == {"status": "ok", "invalidations": "in-process"}
 
 
 # --- request verification ---
