@@ -57,6 +57,7 @@ class PostgresInvalidations:
         self._queue: list[tuple[float, str]] = []
         self._queued = asyncio.Event()
         self._lost = asyncio.Event()
+        self._connected = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
         self._last_ping = 0.0
         self._tasks: list[asyncio.Task[None]] = []
@@ -93,9 +94,8 @@ class PostgresInvalidations:
             asyncio.create_task(self._listen_forever(), name="invalidations-listener"),
             asyncio.create_task(self._publish_forever(), name="invalidations-publisher"),
         ]
-        deadline = time.monotonic() + wait
-        while not self.live and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), timeout=wait)
 
     async def stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -139,6 +139,7 @@ class PostgresInvalidations:
         await conn.add_listener(CHANNEL, self._on_notification)
         self._conn = conn
         self._last_ping = time.monotonic()
+        self._connected.set()
         # Whatever was cached before this moment may have missed invalidations.
         for forget_all in self._forget_all:
             forget_all()
