@@ -7,7 +7,6 @@ JSON errors in one place, `_error_response`; a client mistake is never a 500.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from billing.refunds import (
     RefundTokens,
 )
 from billing.resolution import ContactIdentity
+from billing.stripe_gateway import time_budget
 from canvas_app.http import ClientError, error_response, parse_json_object, read_body
 from canvas_app.services import Services
 from storage.audit import AuditLog
@@ -116,7 +116,7 @@ class FinEndpoint:
                 raise _invalid(exc) from None
             locale = pick_locale(body.locale, services.settings.customer_locale)
             try:
-                async with asyncio.timeout(FIN_BUDGET_SECONDS):
+                async with time_budget(FIN_BUDGET_SECONDS):
                     answer = await self.handler(FinCall(services, body, locale))
             except TimeoutError:
                 raise StripeUnavailable("Stripe did not answer in time.") from None

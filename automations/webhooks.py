@@ -7,7 +7,9 @@
   Stripe or Intercom.
 - Event types we don't act on are acknowledged (200 `ignored`) so Stripe stops sending them.
 - If Stripe or Intercom fails while handling, the error is recorded and the answer is non-2xx,
-  so Stripe redelivers (for up to three days); every effect is safe to repeat.
+  so Stripe redelivers (for up to three days); every effect is safe to repeat. That includes
+  Stripe's rate limit: handling waits on a 429 for at most `RATE_LIMIT_WAIT_SECONDS` in all,
+  then answers 503 (Stripe redelivers later, when the account's limit has room again).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from automations.handling import HANDLED_EVENT_TYPES, Automations, customer_id_o
 from automations.intercom_gateway import IntercomRejected, IntercomUnavailable
 from automations.ledger import EventLedger
 from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
+from billing.stripe_gateway import wait_budget
 from canvas_app.http import error_response, read_body
 from canvas_app.services import Services
 
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
     import stripe
 
 log = logging.getLogger(__name__)
+
+RATE_LIMIT_WAIT_SECONDS = 8.0  # well within the time Stripe waits for our answer
 
 
 async def stripe_webhook(request: Request) -> JSONResponse:
@@ -66,7 +71,8 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "intercom_not_configured"})
 
     try:
-        result = await automations.handle(event)
+        with wait_budget(RATE_LIMIT_WAIT_SECONDS):
+            result = await automations.handle(event)
     except (IntercomUnavailable, StripeUnavailable) as exc:
         return await _failed(ledger, event, exc, status=503)
     except (IntercomRejected, BillingError) as exc:

@@ -26,6 +26,10 @@ class StripeUnavailable(BillingError):
     code = "stripe_unavailable"
 
 
+class StripeRateLimited(StripeUnavailable):
+    """Stripe kept answering 429 (rate limit) for longer than the caller could wait."""
+
+
 class StripeRejected(BillingError):
     """Stripe refused the request (e.g. `charge_already_refunded`); `code` is Stripe's code."""
 

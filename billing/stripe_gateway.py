@@ -3,13 +3,25 @@
 One `StripeClient` per process with the async HTTPX transport; every method is a thin, named
 wrapper over one SDK call that maps Stripe's failures onto the domain's errors:
 unavailable (timeouts, 429, 5xx: retry later) versus rejected (Stripe said no, with its code).
+
+Rate limits (429) are per Stripe account, shared by every instance: a rate-limited call waits
+(`Retry-After` if Stripe sends one, else exponential backoff with jitter) and tries again, but
+only while the caller's time budget (`time_budget`/`wait_budget`, e.g. a render's 8 s) or,
+without one, `rate_limit_patience` allows; then it raises `StripeRateLimited`. Meanwhile the
+other calls of this process hold back too, so a burst slows down instead of piling up 429s.
+The SDK itself retries a 429 only when Stripe says `Stripe-Should-Retry: true` (lock
+timeouts), with its own backoff; such a 429 that reaches us was already retried and isn't again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar, overload
 
 import stripe
@@ -19,6 +31,7 @@ from billing.errors import (
     BillingError,
     InvalidWebhook,
     NotFound,
+    StripeRateLimited,
     StripeRejected,
     StripeUnavailable,
 )
@@ -28,6 +41,29 @@ T = TypeVar("T")
 
 CUSTOMER_EXPAND = ["subscriptions", "invoice_settings.default_payment_method"]
 CUSTOMER_LIST_EXPAND = ["data.subscriptions", "data.invoice_settings.default_payment_method"]
+
+
+RATE_LIMIT_PATIENCE = 60.0  # s a call without a budget (the sweep) may spend waiting on 429s
+_deadline: ContextVar[float | None] = ContextVar("stripe_deadline", default=None)
+
+
+@contextmanager
+def wait_budget(seconds: float) -> Iterator[None]:
+    """Stripe calls in this context wait on rate limits only until `seconds` from now."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+@asynccontextmanager
+async def time_budget(seconds: float) -> AsyncIterator[None]:
+    """`asyncio.timeout(seconds)` that Stripe calls know about: a rate-limited call gives up
+    as soon as waiting would overrun it, instead of being cancelled at the end."""
+    with wait_budget(seconds):
+        async with asyncio.timeout(seconds):
+            yield
 
 
 def quote_search_value(value: str) -> str:
@@ -45,6 +81,7 @@ class StripeGateway:
         api_base: str | None = None,
         timeout_seconds: float = 8.0,
         max_network_retries: int = 1,
+        rate_limit_patience: float = RATE_LIMIT_PATIENCE,
     ) -> None:
         self._http = stripe.HTTPXClient(timeout=timeout_seconds)
         self.client = stripe.StripeClient(
@@ -54,15 +91,64 @@ class StripeGateway:
             max_network_retries=max_network_retries,
         )
         self.timeout_seconds = timeout_seconds
+        self.max_network_retries = max_network_retries
+        self.rate_limit_patience = rate_limit_patience
+        self._resume_at = 0.0  # after a 429, this process sends nothing before this moment
+        self.rate_limited = 0  # 429s seen (the sweep reports them)
 
     async def close(self) -> None:
         await self._http.close_async()
 
     async def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """Run one SDK call, translating Stripe's errors into the domain's."""
+        """Run one SDK call, translating Stripe's errors into the domain's; a rate-limited
+        call is tried again while the time budget allows (see the module docstring)."""
+        deadline = _deadline.get()
+        if deadline is None:
+            deadline = time.monotonic() + self.rate_limit_patience
+        for attempt in range(1, 100):
+            await self._hold_back(deadline)
+            try:
+                return await self._call_once(fn, *args, **kwargs)
+            except StripeRateLimited as exc:
+                delay = self._rate_limit_delay(exc.__cause__, attempt)
+                if delay is None or time.monotonic() + delay >= deadline:
+                    raise
+                self._resume_at = max(self._resume_at, time.monotonic() + delay)
+                log.info("Stripe rate limit: attempt %d, waiting %.2f s", attempt, delay)
+        raise StripeRateLimited("Stripe is rate limiting our requests.")
+
+    async def _hold_back(self, deadline: float) -> None:
+        """Wait out another call's rate limit (spread a little, so the waiting calls don't
+        all return at once), or give up now if it lasts beyond the deadline."""
+        now = time.monotonic()
+        if self._resume_at <= now:
+            return
+        if self._resume_at >= deadline:
+            raise StripeRateLimited("Stripe is rate limiting our requests.")
+        wait = self._resume_at - now
+        await asyncio.sleep(min(wait + random.uniform(0, 0.2) * wait, deadline - now))
+
+    def _rate_limit_delay(self, exc: BaseException | None, attempt: int) -> float | None:
+        """How long to wait before trying again, or None when not to try again."""
+        headers = {k.lower(): v for k, v in (getattr(exc, "headers", None) or {}).items()}
+        should_retry = headers.get("stripe-should-retry")
+        if should_retry == "false" or (should_retry == "true" and self.max_network_retries):
+            return None  # Stripe says no, or the SDK already retried it with its own backoff
+        try:
+            retry_after = float(headers.get("retry-after", ""))
+        except ValueError:
+            retry_after = -1.0
+        if retry_after >= 0:
+            return retry_after  # honoured; longer than the deadline allows means: give up now
+        return min(0.5 * 2 ** (attempt - 1), 8.0) * random.uniform(0.5, 1.0)
+
+    async def _call_once(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         try:
             return await fn(*args, **kwargs)
-        except (stripe.APIConnectionError, stripe.RateLimitError, TimeoutError) as exc:
+        except stripe.RateLimitError as exc:
+            self.rate_limited += 1
+            raise StripeRateLimited("Stripe is rate limiting our requests.") from exc
+        except (stripe.APIConnectionError, TimeoutError) as exc:
             raise StripeUnavailable("Stripe did not answer in time.") from exc
         except stripe.APIError as exc:
             raise StripeUnavailable("Stripe reported an internal error.") from exc

@@ -8,7 +8,6 @@ budget, never an error page.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from starlette.routing import Route
 
 from billing.errors import BillingError, NotFound, StripeUnavailable
 from billing.snapshot import BillingSnapshot
+from billing.stripe_gateway import time_budget
 from canvas_app.canvas import Button, Canvas, canvas_response
 from canvas_app.canvas_request import CanvasRequest
 from canvas_app.cards import inbox as cards
@@ -96,7 +96,7 @@ async def submit(request: Request) -> JSONResponse:
         log.info("inbox submit with unknown component %r", component[:80])
         return JSONResponse(canvas_response(await render(ctx, view="summary")))
     try:
-        async with asyncio.timeout(RENDER_BUDGET_SECONDS):
+        async with time_budget(RENDER_BUDGET_SECONDS):
             return JSONResponse(await handler(ctx, arg))
     except (StripeUnavailable, TimeoutError):
         return JSONResponse(canvas_response(_unavailable(ctx, "summary")))
@@ -125,7 +125,7 @@ async def render(
     if forget_choice:
         stored.pop("customer_id", None)
     try:
-        async with asyncio.timeout(RENDER_BUDGET_SECONDS):
+        async with time_budget(RENDER_BUDGET_SECONDS):
             resolution = None
             if choose or forget_choice or not stored.get("customer_id"):
                 resolution = await services.billing.resolve(ctx.request.identity, fresh=fresh)

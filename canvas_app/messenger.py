@@ -21,7 +21,6 @@ names the failed invoice as it is now, the press shows the current state and pay
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -54,6 +53,7 @@ from billing.quotes import (
 from billing.recovery import InvoiceRecovery
 from billing.savings import CataloguePrice
 from billing.snapshot import BillingSnapshot
+from billing.stripe_gateway import time_budget
 from canvas_app.canvas import (
     Canvas,
     Component,
@@ -455,7 +455,7 @@ async def _render(
     """Build a card; who-is-it problems and Stripe being away become friendly cards."""
     try:
         if budget:
-            async with asyncio.timeout(RENDER_BUDGET_SECONDS):
+            async with time_budget(RENDER_BUDGET_SECONDS):
                 return await build(ctx)
         return await build(ctx)
     except CustomerNotFound:
