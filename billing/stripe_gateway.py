@@ -111,9 +111,11 @@ class StripeGateway:
                 return await self._call_once(fn, *args, **kwargs)
             except StripeRateLimited as exc:
                 delay = self._rate_limit_delay(exc.__cause__, attempt)
-                if delay is None or time.monotonic() + delay >= deadline:
+                if delay is None:
                     raise
                 self._resume_at = max(self._resume_at, time.monotonic() + delay)
+                if self._resume_at >= deadline:
+                    raise
                 log.info("Stripe rate limit: attempt %d, waiting %.2f s", attempt, delay)
         raise StripeRateLimited("Stripe is rate limiting our requests.")
 

@@ -66,15 +66,27 @@ def routes(state: StripeState) -> list[Route]:
             "status": status,
             "count": int(body.get("count", 1)),
             "delay_ms": float(body.get("delay_ms", 0)),
+            # 429 only: "rate_limit" (default) or "lock_timeout"; an optional Retry-After
+            "code": body.get("code"),
+            "reason": body.get("reason"),
+            "retry_after": body.get("retry_after"),
         }
         state.faults.append(fault)
         return {"faults": state.faults}
+
+    async def rate_limit(request: Request) -> Any:
+        body = await _body(request)
+        per_second = body.get("per_second")
+        state.rate_limit_per_second = float(per_second) if per_second else None
+        state.recent_requests.clear()
+        return {"per_second": state.rate_limit_per_second}
 
     async def faults_get(request: Request) -> Any:
         return {"faults": state.faults}
 
     async def faults_clear(request: Request) -> Any:
         state.faults.clear()
+        state.rate_limit_per_second = None
         return {"faults": []}
 
     async def clock_get(request: Request) -> Any:
@@ -155,6 +167,7 @@ def routes(state: StripeState) -> list[Route]:
         ("/_sandbox/faults", "POST", faults_add),
         ("/_sandbox/faults", "GET", faults_get),
         ("/_sandbox/faults", "DELETE", faults_clear),
+        ("/_sandbox/rate_limit", "POST", rate_limit),
         ("/_sandbox/clock", "GET", clock_get),
         ("/_sandbox/clock/advance", "POST", clock_advance),
         ("/_sandbox/sepa/settle", "POST", sepa_settle),

@@ -69,14 +69,39 @@ def _auth_error(header: str | None, api_key: str) -> ApiError | None:
     return None
 
 
-def _fault_error(status: int) -> ApiError:
-    if status == 429:
+def _rate_limit_error(fault: dict[str, Any]) -> ApiError:
+    """Stripe's two 429s: its rate limiter (`Stripe-Rate-Limited-Reason`, no retry advice: the
+    client backs off) and a lock timeout on a busy object (`Stripe-Should-Retry: true`). Stripe
+    documents no `Retry-After`; a fault may add one (proxies and gateways in front of it do)."""
+    headers: dict[str, str] = {}
+    if fault.get("retry_after") is not None:
+        headers["Retry-After"] = str(fault["retry_after"])
+    if fault.get("code") == "lock_timeout":
+        headers["Stripe-Should-Retry"] = "true"
         return ApiError(
             429,
-            "Request rate limit exceeded. Learn more about rate limits here "
-            "https://stripe.com/docs/rate-limits.",
-            code="rate_limit",
+            "This object cannot be accessed right now because another API request or Stripe "
+            "process is currently accessing it. If you see this error intermittently, retry the "
+            "request. If you see this error frequently and are making multiple concurrent "
+            "requests to a single object, make your requests serially or at a lower rate. See "
+            "https://stripe.com/docs/rate-limits for more information.",
+            code="lock_timeout",
+            headers=headers,
         )
+    headers["Stripe-Rate-Limited-Reason"] = fault.get("reason") or "global-rate"
+    return ApiError(
+        429,
+        "Request rate limit exceeded. Learn more about rate limits here "
+        "https://stripe.com/docs/rate-limits.",
+        code="rate_limit",
+        headers=headers,
+    )
+
+
+def _fault_error(fault: dict[str, Any]) -> ApiError:
+    status = int(fault["status"])
+    if status == 429:
+        return _rate_limit_error(fault)
     if status == 503:
         return ApiError(
             503, "The server is temporarily unavailable. Please try again later.", type="api_error"
@@ -181,6 +206,8 @@ def create_stripe_app(
                 st.idempotency[idem_key] = idem_slot
             if st.latency_ms:
                 await asyncio.sleep(st.latency_ms / 1000)
+            if st.over_rate_limit():
+                raise _rate_limit_error({"reason": "global-rate"})
             fault = _take_fault(st, method, path)
             if fault is not None:
                 if fault.get("delay_ms"):
@@ -189,7 +216,7 @@ def create_stripe_app(
                     if idem_slot is not None and idem_key is not None:
                         st.idempotency.pop(idem_key, None)
                         idem_slot = None
-                    raise _fault_error(int(fault["status"]))
+                    raise _fault_error(fault)
             params = decode(pairs)
             handler, pp = _route(method, path)
             ctx = Ctx(st, request, params, pp, st.base_url(str(request.base_url)), req_id)

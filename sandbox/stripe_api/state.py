@@ -129,6 +129,9 @@ class StripeState:
             self.webhooks.add_endpoint(ep["url"], ep["secret"])
         self.faults: list[dict[str, Any]] = []
         self.request_log: list[dict[str, Any]] = []
+        # Stripe's basic rate limiter (per account and second; test mode allows 25): None = off.
+        self.rate_limit_per_second: float | None = None
+        self.recent_requests: list[float] = []
         self.clear()
 
     # ------------------------------------------------------------------ store
@@ -145,6 +148,17 @@ class StripeState:
         self.clock_offset = 0.0
         self.quiet = False  # True while seeding: no events
         self.trial_warned: set[str] = set()
+
+    def over_rate_limit(self) -> bool:
+        """Count one API request; True if it exceeds the per-second limit (it is refused)."""
+        if not self.rate_limit_per_second:
+            return False
+        now = time.monotonic()
+        self.recent_requests = [t for t in self.recent_requests if now - t < 1.0]
+        if len(self.recent_requests) >= self.rate_limit_per_second:
+            return True
+        self.recent_requests.append(now)
+        return False
 
     def now(self) -> int:
         """Sandbox clock: real time plus the offset moved by ``/_sandbox/clock/advance``."""
