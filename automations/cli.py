@@ -16,6 +16,7 @@ from automations.sweep import JOBS, Sweep
 from billing.errors import BillingError
 from canvas_app.services import Services
 from canvas_app.settings import Settings
+from storage.locks import exclusive
 
 NOT_CONFIGURED = "INTERCOM_ACCESS_TOKEN is not set: the automations are switched off."
 
@@ -52,12 +53,17 @@ async def run_sweep_command(settings: Settings, args: argparse.Namespace) -> int
         if automations is None:
             print(NOT_CONFIGURED)
             return 2
-        sweep = Sweep(automations, now=datetime.now(UTC), dry_run=args.dry_run)
-        try:
-            report = await sweep.run(tuple(args.only or JOBS))
-        except (BillingError, IntercomError) as exc:
-            print(f"sweep stopped: {type(exc).__name__}: {exc}")
-            return 1
+        # One sweep at a time across instances: two started at once do the work once.
+        async with exclusive(services.db, "sweep") as alone:
+            if not alone and not args.dry_run:
+                print("sweep: another sweep is running; this one does nothing")
+                return 0
+            sweep = Sweep(automations, now=datetime.now(UTC), dry_run=args.dry_run)
+            try:
+                report = await sweep.run(tuple(args.only or JOBS))
+            except (BillingError, IntercomError) as exc:
+                print(f"sweep stopped: {type(exc).__name__}: {exc}")
+                return 1
     finally:
         await services.stop()
     for line in report.lines():
