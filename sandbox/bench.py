@@ -94,15 +94,18 @@ async def render(client: httpx.AsyncClient, app_url: str, key: str) -> float:
     return elapsed
 
 
-async def measure(app_url: str, *, concurrency: int, requests: int) -> list[float]:
+async def measure(app_url: str | list[str], *, concurrency: int, requests: int) -> list[float]:
+    """Renders rotating over the demo contacts; several app URLs are used round robin."""
+    urls = [app_url] if isinstance(app_url, str) else app_url
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        queue = [CONTACTS[i % len(CONTACTS)] for i in range(requests)]
+        queue = [(urls[i % len(urls)], CONTACTS[i % len(CONTACTS)]) for i in range(requests)]
         timings: list[float] = []
 
         async def worker() -> None:
             while queue:
-                timings.append(await render(client, app_url, queue.pop()))
+                url, key = queue.pop()
+                timings.append(await render(client, url, key))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return timings
@@ -178,6 +181,9 @@ def run_bench(*, latency_ms: float = 100, requests: int = 64) -> int:
                 )
             )
         extra = fin_rows(cold_url, stripe_url, latency_ms)
+        from sandbox.bench_instances import run_instances_bench
+
+        instances = run_instances_bench(stripe_url, latency_ms=latency_ms, requests=requests)
 
     print(
         f"\nInbox initialize against the sandbox Stripe, {latency_ms:g} ms injected per Stripe request"
@@ -201,6 +207,8 @@ def run_bench(*, latency_ms: float = 100, requests: int = 64) -> int:
         f"chain ≤ 2 → max {max(c for _, _, c in per_render)}"
     )
     for line in extra:
+        print(line)
+    for line in instances:
         print(line)
     from sandbox.bench_automations import run_automations_bench
 
