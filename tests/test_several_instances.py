@@ -33,6 +33,8 @@ from tests.storage.postgres import postgres_database as postgres_database
 from tests.storage.postgres import reset_schema
 
 OFFLINE_SECONDS = 1.0
+
+pytestmark = pytest.mark.slow  # app and CLI processes on PostgreSQL
 CANCELS = "Cancels at period end"
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.automations.conftest import Loop
 
 
+@pytest.mark.slow  # waits out a 9 s Retry-After
 def test_a_rate_limited_webhook_answers_503_and_a_later_redelivery_is_handled(
     loop: Loop,
 ) -> None:

@@ -20,6 +20,8 @@ from tests.conftest import Sandbox
 from tests.storage.postgres import postgres_database as postgres_database
 from tests.storage.postgres import reset_schema
 
+pytestmark = pytest.mark.slow  # CLI processes on PostgreSQL
+
 
 def cli(settings: Settings, *argv: str) -> subprocess.Popen[str]:
     env = {**os.environ, **settings_env(settings), "ESCALATION_DELAY_HOURS": "24"}
