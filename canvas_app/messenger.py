@@ -53,7 +53,7 @@ from billing.quotes import (
 from billing.recovery import InvoiceRecovery
 from billing.savings import CataloguePrice
 from billing.snapshot import BillingSnapshot
-from billing.stripe_gateway import time_budget
+from billing.stripe_gateway import time_budget, wait_budget
 from canvas_app.canvas import (
     Canvas,
     Component,
@@ -457,7 +457,8 @@ async def _render(
         if budget:
             async with time_budget(RENDER_BUDGET_SECONDS):
                 return await build(ctx)
-        return await build(ctx)
+        with wait_budget(RENDER_BUDGET_SECONDS):  # money moves uncancelled; 429 waits bounded
+            return await build(ctx)
     except CustomerNotFound:
         return cards.no_match_card(locale=ctx.locale)
     except AmbiguousCustomer:
