@@ -94,7 +94,7 @@ class StripeGateway:
         self.max_network_retries = max_network_retries
         self.rate_limit_patience = rate_limit_patience
         self._resume_at = 0.0  # after a 429, this process sends nothing before this moment
-        self.rate_limited = 0  # 429s seen (the sweep reports them)
+        self.rate_limited = 0  # 429s this process has seen
 
     async def close(self) -> None:
         await self._http.close_async()
