@@ -89,7 +89,26 @@ class IntercomGateway:
     async def close(self) -> None:
         await self._http.aclose()
 
+    # Set by the app to count every call: (operation, outcome).
+    observe: Callable[[str, str], None] | None = None
+
     async def call(
+        self, operation: str, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any
+    ) -> T:
+        """Run one SDK call (`_translated`), reported to `observe` when set."""
+        outcome = "cancelled"
+        try:
+            result = await self._translated(operation, fn, *args, **kwargs)
+            outcome = "ok"
+            return result
+        except IntercomError as exc:
+            outcome = "unavailable" if isinstance(exc, IntercomUnavailable) else "rejected"
+            raise
+        finally:
+            if self.observe is not None:
+                self.observe(operation, outcome)
+
+    async def _translated(
         self, operation: str, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any
     ) -> T:
         """Run one SDK call; wait out a 429 (bounded), translate everything else."""

@@ -28,7 +28,9 @@ from automations.ledger import EventLedger
 from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
 from billing.stripe_gateway import wait_budget
 from canvas_app.http import error_response, read_body
+from canvas_app.logs import bind_customer
 from canvas_app.services import Services
+from reporting.facts import record_invoice_facts
 
 if TYPE_CHECKING:
     import stripe
@@ -55,12 +57,20 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         return error_response(400, exc.code, exc.message)
 
     ledger = EventLedger(services.db)
+    bind_customer(customer_id_of(event))
     entry = await ledger.receive(event.id, event.type, customer_id_of(event), now=datetime.now(UTC))
     if entry.handled:
         return JSONResponse({"status": "duplicate", "outcome": entry.outcome})
     if event.type not in HANDLED_EVENT_TYPES:
         await ledger.finish(event.id, "ignored", now=datetime.now(UTC))
+        _count(request, event, "ignored")
         return JSONResponse({"status": "ignored"})
+    try:
+        # The report's facts (what failed, how it ended), whether or not Intercom is set up.
+        await record_invoice_facts(services.stripe, services.db, event)
+    except StripeUnavailable as exc:
+        _count(request, event, "failed")
+        return await _failed(ledger, event, exc, status=503)
 
     automations = Automations.from_services(services)
     if automations is None:
@@ -68,21 +78,32 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         if customer_id:
             services.billing.invalidate(customer_id)
         await ledger.finish(event.id, "intercom_not_configured", now=datetime.now(UTC))
+        _count(request, event, "intercom_not_configured")
         return JSONResponse({"status": "intercom_not_configured"})
 
     try:
         with wait_budget(RATE_LIMIT_WAIT_SECONDS):
             result = await automations.handle(event)
     except (IntercomUnavailable, StripeUnavailable) as exc:
+        _count(request, event, "failed")
         return await _failed(ledger, event, exc, status=503)
     except (IntercomRejected, BillingError) as exc:
+        _count(request, event, "failed")
         return await _failed(ledger, event, exc, status=500)
     except Exception as exc:
         log.exception("handling Stripe event %s (%s) failed", event.id, event.type)
+        _count(request, event, "failed")
         return await _failed(ledger, event, exc, status=500, detail=False)
     await ledger.finish(event.id, result.outcome, now=datetime.now(UTC))
+    _count(request, event, result.outcome)
     log.info("stripe event %s %s: %s %s", event.id, event.type, result.outcome, result.reason)
     return JSONResponse({"status": result.outcome, "writes": len(result.writes)})
+
+
+def _count(request: Request, event: stripe.Event, outcome: str) -> None:
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.observe_webhook(event.type, outcome)
 
 
 async def _failed(

@@ -66,6 +66,9 @@ class InProcessOnly:
 
 
 class BillingLookup:
+    # Set by the app to count cache lookups: (cache, hit).
+    observe: Callable[[str, bool], None] | None = None
+
     def __init__(
         self,
         gateway: StripeGateway,
@@ -159,6 +162,14 @@ class BillingLookup:
         self._resolutions.clear()
 
     def _get(self, store: dict[Any, _Entry], key: Any) -> Any | None:
+        value = self._cached(store, key)
+        if self.observe is not None:
+            self.observe(
+                "snapshot" if store is self._snapshots else "resolution", value is not None
+            )
+        return value
+
+    def _cached(self, store: dict[Any, _Entry], key: Any) -> Any | None:
         entry = store.get(key)
         if entry is None:
             return None

@@ -99,6 +99,9 @@ class StripeGateway:
     async def close(self) -> None:
         await self._http.close_async()
 
+    # Set by the app to count and time every request: (operation, outcome, seconds).
+    observe: Callable[[str, str, float], None] | None = None
+
     async def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run one SDK call, translating Stripe's errors into the domain's; a rate-limited
         call is tried again while the time budget allows (see the module docstring)."""
@@ -145,6 +148,22 @@ class StripeGateway:
         return min(0.5 * 2 ** (attempt - 1), 8.0) * random.uniform(0.5, 1.0)
 
     async def _call_once(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """One request (`_translated`), reported to `observe` when set."""
+        if self.observe is None:
+            return await self._translated(fn, *args, **kwargs)
+        started, outcome = time.perf_counter(), "cancelled"
+        try:
+            result = await self._translated(fn, *args, **kwargs)
+            outcome = "ok"
+            return result
+        except BillingError as exc:
+            outcome = _OUTCOMES.get(type(exc), "unavailable")
+            raise
+        finally:
+            self.observe(_operation(fn), outcome, time.perf_counter() - started)
+
+    async def _translated(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """One SDK call, Stripe's errors translated into the domain's."""
         try:
             return await fn(*args, **kwargs)
         except stripe.RateLimitError as exc:
@@ -391,6 +410,23 @@ def in_flight_elsewhere(exc: BillingError) -> bool:
     still executing (409): that one may still do what was asked, so this is no failure."""
     cause = exc.__cause__
     return isinstance(cause, stripe.StripeError) and cause.http_status == 409
+
+
+_OUTCOMES: dict[type[BillingError], str] = {
+    NotFound: "not_found",
+    StripeRejected: "rejected",
+    StripeRateLimited: "rate_limited",
+}
+
+
+def _operation(fn: Callable[..., Any]) -> str:
+    """`Customer.retrieve`, `checkout.Session.create`: the SDK service and method, never ids."""
+    owner = getattr(fn, "__self__", None)
+    if owner is None:
+        return getattr(fn, "__name__", "call")
+    namespace = type(owner).__module__.split(".")[1:-1]
+    service = type(owner).__name__.removesuffix("Service")
+    return ".".join([*namespace, service, fn.__name__.removesuffix("_async")])
 
 
 def _options(idempotency_key: str | None) -> Any:

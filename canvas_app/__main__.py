@@ -15,7 +15,7 @@ from canvas_app.settings import SettingsError, load_settings
 
 # Modules that contribute commands (each defines add_parser(subparsers) -> None and sets
 # `func=async callable(settings, args) -> int` on its parser).
-COMMAND_MODULES: list[str] = ["automations.cli", "actions.commands"]
+COMMAND_MODULES: list[str] = ["automations.cli", "actions.commands", "reporting.cli"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ environment on first use, stopping with a clear message when the configuration i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -13,18 +14,23 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from actions import endpoints as fin_endpoints
 from automations import webhooks as stripe_webhooks
-from canvas_app import inbox, inbox_cards, inbox_refunds, links, messenger
+from canvas_app import inbox, inbox_cards, inbox_refunds, links, messenger, metrics
 from canvas_app.http import EXCEPTION_HANDLERS
+from canvas_app.logs import RequestContextMiddleware, configure_logging
 from canvas_app.services import Services
 from canvas_app.settings import Settings, SettingsError, load_settings
+from reporting import page as report_page
+from storage import reporting
 
 log = logging.getLogger("canvas_app")
+READY_TIMEOUT_SECONDS = 2.0
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -34,14 +40,36 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "invalidations": bus.state if bus else "in-process"})
 
 
+async def readyz(request: Request) -> JSONResponse:
+    """Ready to serve: settings loaded and the database answering (503 otherwise)."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    checks = {"settings": "ok" if services is not None and services.settings else "missing"}
+    try:
+        assert services is not None
+        await asyncio.wait_for(reporting.ping(services.db), timeout=READY_TIMEOUT_SECONDS)
+        checks["database"] = "ok"
+    except Exception as exc:
+        log.warning("not ready: database unreachable (%s)", type(exc).__name__)
+        checks["database"] = "unreachable"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
 def _routes() -> list[BaseRoute]:
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
     routes += inbox.routes
     # --- feature edges: one line each ---
     routes += fin_endpoints.routes
     routes += stripe_webhooks.routes
     routes += messenger.routes + links.routes + inbox_cards.routes
     routes += inbox_refunds.routes
+    routes += report_page.routes + metrics.routes
     return routes
 
 
@@ -56,12 +84,20 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         finally:
             await services.stop()
 
+    routes = _routes()
+    app_metrics = metrics.Metrics()
+    services.stripe.observe = app_metrics.observe_stripe
+    services.billing.observe = app_metrics.observe_cache
+    if services.intercom is not None:
+        services.intercom.observe = app_metrics.observe_intercom
     app = Starlette(
-        routes=_routes(),
+        routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(RequestContextMiddleware, routes=routes, metrics=app_metrics)],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.metrics = app_metrics
     return app
 
 
@@ -72,6 +108,7 @@ def app_from_environment() -> Starlette:
         print(str(exc), file=sys.stderr)
         raise SystemExit(2) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format)
     return create_app(settings)
 
 

@@ -63,9 +63,11 @@ class Settings(BaseSettings):
     intercom_api_base: str | None = None
     intercom_admin_id: str | None = None
     fin_action_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    admin_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     secret_key: SecretStr
     public_url: str = "http://localhost:8000"
     database_url: str = "sqlite+aiosqlite:///./canvas_app.sqlite3"
+    log_format: Literal["text", "json"] = "text"
 
     # --- behaviour ---
     agent_locale: Locale = "en"
@@ -101,10 +103,19 @@ class Settings(BaseSettings):
     link_max_sessions: int = Field(default=20, ge=1)
     payment_method_flow: Literal["checkout", "portal"] = "checkout"
 
-    @field_validator("fin_action_tokens", "intercom_attribute_allowlist", mode="before")
+    @field_validator(
+        "fin_action_tokens", "admin_tokens", "intercom_attribute_allowlist", mode="before"
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("admin_tokens")
+    @classmethod
+    def _admin_tokens_long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
+        if any(len(token.get_secret_value()) < 16 for token in value):
+            raise ValueError("each token must be at least 16 characters")
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -36,11 +36,17 @@ def _v2_link_sessions(conn: Connection) -> None:
     tables.link_sessions.create(conn, checkfirst=True)
 
 
+def _v3_payment_failures(conn: Connection) -> None:
+    # A new table (no change to v1's): created from tables.py as it stands.
+    tables.payment_failures.create(conn, checkfirst=True)
+
+
 MIGRATION_LOCK = 0x5715_1C0D  # any constant unique to this app within the database
 
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial", _v1_initial),
     (2, "link sessions", _v2_link_sessions),
+    (3, "payment_failures", _v3_payment_failures),
 ]
 
 

@@ -89,3 +89,24 @@ link_sessions = sa.Table(
     sa.Column("sessions_created", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Every invoice whose payment failed, as the webhooks told us (recorded since migration 3), and
+# how it ended: the facts the recovery report needs that `webhook_events` doesn't keep.
+payment_failures = sa.Table(
+    "payment_failures",
+    metadata,
+    sa.Column("invoice_id", sa.String(100), primary_key=True),
+    sa.Column("customer_id", sa.String(100), index=True),
+    sa.Column("amount", sa.BigInteger, nullable=False),  # what was due, minor units
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("method_type", sa.String(40)),  # sepa_debit | card | ...
+    sa.Column("failure_code", sa.String(100)),  # Stripe's code (insufficient_funds, card_declined)
+    sa.Column("decline_code", sa.String(100)),  # a card issuer's decline code, if any
+    sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("last_event_id", sa.String(100)),  # the failure event counted last (redeliveries)
+    sa.Column("resolution", sa.String(20)),  # None (open) | paid | voided | uncollectible
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("amount_paid", sa.BigInteger),
+)

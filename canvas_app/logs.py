@@ -1,0 +1,180 @@
+"""Structured logs and request ids.
+
+Every request gets an id: the caller's `X-Request-Id` when it is a plausible id (letters, digits,
+`.`, `_`, `-`; at most 128), otherwise a new one; it is sent back in the response's
+`X-Request-Id` and carried, through a context variable and a logging filter, into every log line
+written while the request is handled. Each request ends with one `request` line naming the
+route *template* (`/l/{token}`, never the raw path), the status, the duration and the Stripe
+customer id if an edge named one (`bind_customer`). `LOG_FORMAT=json` prints one JSON object a
+line. Ids only: no emails, names, bodies or tokens.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from canvas_app.metrics import Metrics
+
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+UNMATCHED_ROUTE = "unmatched"
+
+log = logging.getLogger("canvas_app.request")
+
+
+@dataclass(slots=True)
+class RequestContext:
+    request_id: str
+    customer_id: str | None = None
+
+
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "canvas_request", default=None
+)
+
+
+def current_request() -> RequestContext | None:
+    return _current.get()
+
+
+def bind_customer(customer_id: str | None) -> None:
+    """Name the Stripe customer the current request is about (for its log lines)."""
+    context = _current.get()
+    if context is not None and customer_id:
+        context.customer_id = customer_id
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds `request_id` and `customer_id` (or None) to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = _current.get()
+        if not hasattr(record, "request_id"):
+            record.request_id = context.request_id if context else None
+        if not hasattr(record, "customer_id"):
+            record.customer_id = context.customer_id if context else None
+        return True
+
+
+# Attributes every LogRecord has; anything else was passed with `extra=` and is printed.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, request and customer id, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+            "customer_id": getattr(record, "customer_id", None),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in data:
+                data[key] = value
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str, ensure_ascii=False)
+
+
+def configure_logging(log_format: str) -> None:
+    """Install the request-context filter on the root handlers and, for `json`, the JSON
+    formatter there and on uvicorn's handlers. In JSON mode uvicorn's access log is switched off:
+    our `request` line says the same with the route template instead of the raw path."""
+    handlers = list(logging.getLogger().handlers)
+    if log_format == "json":
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            handlers += logging.getLogger(name).handlers
+        logging.getLogger("uvicorn.access").disabled = True
+    for handler in handlers:
+        if not any(isinstance(f, RequestContextFilter) for f in handler.filters):
+            handler.addFilter(RequestContextFilter())
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter())
+
+
+def route_template(routes: list[BaseRoute], scope: Scope) -> str:
+    """The path template of the route that serves `scope` (`/l/{token}`), never the raw path."""
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", UNMATCHED_ROUTE))
+    return UNMATCHED_ROUTE
+
+
+class RequestContextMiddleware:
+    """Request id in and out, one `request` log line and the request metrics per request."""
+
+    def __init__(self, app: ASGIApp, *, routes: list[BaseRoute], metrics: Metrics | None) -> None:
+        self.app = app
+        self.routes = routes
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, REQUEST_ID_HEADER)
+        request_id = given if given and _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+        context = RequestContext(request_id)
+        token = _current.set(context)
+        route = route_template(self.routes, scope)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != REQUEST_ID_HEADER.encode()
+                ]
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            duration = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe_request(scope["method"], route, status, duration)
+            log.info(
+                "%s %s %s %.1f ms",
+                scope["method"],
+                route,
+                status,
+                duration * 1000,
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 1),
+                },
+            )
+            _current.reset(token)
+
+
+def _header(scope: Scope, name: str) -> str | None:
+    wanted = name.encode()
+    for key, value in scope.get("headers", []):
+        if key.lower() == wanted:
+            return str(value.decode("latin-1"))
+    return None
