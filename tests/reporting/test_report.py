@@ -238,7 +238,9 @@ def test_page_shows_the_report_with_charts_in_english_and_german(admin_app: AppC
         headers={"Authorization": f"Basic {basic}", "Accept-Language": "de-DE,de;q=0.9"},
     )
     assert german.status_code == 200
-    assert "Rettungsquote" in german.text and "62,5 %" in german.text and "332,00\xa0€" in german.text
+    assert (
+        "Rettungsquote" in german.text and "62,5 %" in german.text and "332,00\xa0€" in german.text
+    )
     assert "Im Chat erneut versucht" in german.text
     assert "Recovery rate" not in german.text
     assert "Rettungsquote" in admin_app.http.get("/admin/report?locale=de", headers=bearer).text
