@@ -56,6 +56,7 @@ from billing.refunds import (
 from billing.resolution import ContactIdentity
 from billing.stripe_gateway import time_budget
 from canvas_app.http import ClientError, error_response, parse_json_object, read_body
+from canvas_app.logs import bind_customer
 from canvas_app.services import Services
 from storage.audit import AuditLog
 from storage.tokens import UsedTokens
@@ -82,7 +83,9 @@ class FinCall:
 
     async def customer(self, *, for_money: bool) -> Any:
         resolution = await self.services.billing.resolve(self.identity)
-        return resolution.require_one(for_money=for_money)
+        customer = resolution.require_one(for_money=for_money)
+        bind_customer(customer.id)
+        return customer
 
 
 # Fin gives a data connector about 15 s; answer (503, "try again") well before it gives up.

@@ -24,6 +24,7 @@ from billing.stripe_gateway import time_budget
 from canvas_app.canvas import Button, Canvas, canvas_response
 from canvas_app.canvas_request import CanvasRequest
 from canvas_app.cards import inbox as cards
+from canvas_app.logs import bind_customer
 from canvas_app.services import Services
 from canvas_app.signing import verified_json
 
@@ -154,6 +155,7 @@ async def render(
         log.warning("inbox render without Stripe: %s", type(exc).__name__)
         return _unavailable(ctx, view, stored)
 
+    bind_customer(snapshot.customer.id)
     settings = services.settings
     buttons = [b for make in SUMMARY_BUTTONS for b in make(snapshot, ctx)]
     if view == "details":

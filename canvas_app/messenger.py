@@ -67,6 +67,7 @@ from canvas_app.canvas_request import CanvasRequest
 from canvas_app.cards import messenger as cards
 from canvas_app.copy import t
 from canvas_app.links import PaymentLink, payment_link_url
+from canvas_app.logs import bind_customer
 from canvas_app.services import Services
 from canvas_app.signing import verified_json
 from storage.customer_actions import Actor
@@ -131,6 +132,7 @@ async def _customer(ctx: MessengerContext, *, fresh: bool = False) -> Customer:
     chosen = chosen or resolution.preferred()
     if chosen is None:
         raise AmbiguousCustomer()
+    bind_customer(chosen.id)
     return Customer(chosen, resolution.ambiguous)
 
 

@@ -247,3 +247,20 @@ async def _admin(statement: str) -> None:
             await conn.execute(sa.text(statement))
     finally:
         await engine.dispose()
+
+
+def test_a_fin_request_logs_the_customer_it_was_about(
+    app_client: AppClient, json_log: io.StringIO
+) -> None:
+    response = app_client.fin("/fin/billing-status", {"stripe_id": "cus_DemoHealthy"})
+    assert response.status_code == 200
+    request_id = response.headers["x-request-id"]
+
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines() if line.strip()]
+    request_line = next(
+        line
+        for line in lines
+        if line["logger"] == "canvas_app.request" and line["request_id"] == request_id
+    )
+    assert request_line["route"] == "/fin/billing-status" and request_line["status"] == 200
+    assert request_line["customer_id"] == "cus_DemoHealthy"
