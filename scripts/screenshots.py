@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 CLIENT_SECRET = "screenshots-client-secret"
 STRIPE_KEY = "sk_test_screenshots"
 INTERCOM_TOKEN = "tok_screenshots"
+ADMIN_TOKEN = "screenshots-admin-token"
 # README images: no 400 px guide line, no simulator chrome inside the crop.
 CLEAN_CSS = (
     ".sim-fold { display: none !important; } .sim-messenger__customer { visibility: hidden; }"
@@ -89,9 +90,16 @@ SHOTS = [
 ]
 
 
+@dataclass(frozen=True)
+class World:
+    simulator: str
+    app: str
+
+
 @contextmanager
-def running_world() -> Iterator[str]:
-    """Sandboxes, app and simulator on loopback; yields the simulator's URL."""
+def running_world() -> Iterator[World]:
+    """Sandboxes, app and simulator on loopback; the app's database holds the report's seeded
+    history (sandbox/report_history.py)."""
     from canvas_app.app import create_app
     from canvas_app.settings import load_settings
     from sandbox.intercom_api import IntercomState, create_intercom_app, seed_demo_workspace
@@ -123,7 +131,9 @@ def running_world() -> Iterator[str]:
             secret_key="screenshots-secret-key-0123456789",
             public_url=f"http://127.0.0.1:{app_port}",
             database_url=f"sqlite+aiosqlite:///{scratch}/screenshots.sqlite3",
+            admin_tokens=ADMIN_TOKEN,
         )
+        seed_history(settings.database_url)
         servers.append(ThreadedServer(create_app(settings), port=app_port).start())
         simulator = ThreadedServer(
             create_simulator_app(
@@ -138,10 +148,48 @@ def running_world() -> Iterator[str]:
         ).start()
         servers.append(simulator)
         try:
-            yield simulator.url
+            yield World(simulator.url, servers[-2].url)
         finally:
             for server in reversed(servers):
                 server.stop()
+
+
+def seed_history(database_url: str) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sandbox.report_history import seed_report_history
+    from storage import Database
+
+    async def run() -> None:
+        db = Database(database_url)
+        await db.start()
+        try:
+            await seed_report_history(db, datetime.now(UTC))
+        finally:
+            await db.stop()
+
+    asyncio.run(run())
+
+
+def take_report(browser: Any, app_url: str, out: Path, scale: float) -> Path:
+    """The operator's report page (English), from the empty month before the seeded one."""
+    from datetime import UTC, datetime
+
+    from sandbox.report_history import previous_month_start
+
+    since = previous_month_start(previous_month_start(datetime.now(UTC)))
+    context = browser.new_context(
+        viewport={"width": 1120, "height": 900},
+        device_scale_factor=scale,
+        http_credentials={"username": "operator", "password": ADMIN_TOKEN},
+    )
+    page = context.new_page()
+    page.goto(f"{app_url}/admin/report?locale=en&since={since:%Y-%m-%d}")
+    path = out / "report.png"
+    page.screenshot(path=str(path), full_page=True)
+    context.close()
+    return path
 
 
 def shot_url(base: str, shot: Shot) -> str:
@@ -212,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     shots = [s for s in SHOTS if not args.only or s.name in args.only]
     args.out.mkdir(parents=True, exist_ok=True)
     failed = False
-    with running_world() as base, sync_playwright() as playwright:
+    with running_world() as world, sync_playwright() as playwright:
+        base = world.simulator
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         pages: dict[float, Any] = {}
         for shot in shots:
@@ -228,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
             for problem in problems:
                 failed = True
                 print(f"  ⚠ {problem}", file=sys.stderr)
+        if not args.only or "report" in args.only:
+            path = take_report(browser, world.app, args.out, 1.0)
+            print(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
         browser.close()
     return 1 if failed else 0
 
