@@ -32,6 +32,7 @@ class DemoConfig:
     webhook_secret: str
     fin_token: str
     secret_key: str
+    admin_token: str = ""
 
     @property
     def app_url(self) -> str:
@@ -65,6 +66,7 @@ class DemoConfig:
             webhook_secret="whsec_" + secrets.token_hex(16),
             fin_token="fin_demo_" + secrets.token_hex(12),
             secret_key=secrets.token_urlsafe(32),
+            admin_token="admin_demo_" + secrets.token_hex(12),
         )
 
     def save(self) -> None:
@@ -92,6 +94,7 @@ def app_settings(config: DemoConfig):
         intercom_api_base=config.intercom_url,
         intercom_admin_id="admin_1",
         fin_action_tokens=config.fin_token,
+        admin_tokens=config.admin_token,
         secret_key=config.secret_key,
         public_url=config.app_url,
         database_url="sqlite+aiosqlite:///./var/demo.sqlite3",
@@ -176,6 +179,10 @@ def welcome(config: DemoConfig) -> str:
   4. Ask like Fin does:
        curl -H "Authorization: Bearer {config.fin_token}" -H "Content-Type: application/json" \\
             -d '{{"email": "anna@example.com"}}' {config.app_url}/fin/next-invoice
+  5. The recovery and refund report of what you did (user: anything, password: the token),
+     and the metrics:
+       {config.app_url}/admin/report          password {config.admin_token}
+       curl -H "Authorization: Bearer {config.admin_token}" {config.app_url}/metrics
 
   Ctrl-C stops everything.
 """
