@@ -60,6 +60,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     bind_customer(customer_id_of(event))
     entry = await ledger.receive(event.id, event.type, customer_id_of(event), now=datetime.now(UTC))
     if entry.handled:
+        _count(request, event, "duplicate")
         return JSONResponse({"status": "duplicate", "outcome": entry.outcome})
     if event.type not in HANDLED_EVENT_TYPES:
         await ledger.finish(event.id, "ignored", now=datetime.now(UTC))
@@ -68,9 +69,11 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     try:
         # The report's facts (what failed, how it ended), whether or not Intercom is set up.
         await record_invoice_facts(services.stripe, services.db, event)
-    except StripeUnavailable as exc:
+    except BillingError as exc:
         _count(request, event, "failed")
-        return await _failed(ledger, event, exc, status=503)
+        return await _failed(
+            ledger, event, exc, status=503 if isinstance(exc, StripeUnavailable) else 500
+        )
 
     automations = Automations.from_services(services)
     if automations is None:

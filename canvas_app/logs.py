@@ -69,7 +69,12 @@ class RequestContextFilter(logging.Filter):
 
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is printed.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -109,12 +114,16 @@ def configure_logging(log_format: str) -> None:
 
 
 def route_template(routes: list[BaseRoute], scope: Scope) -> str:
-    """The path template of the route that serves `scope` (`/l/{token}`), never the raw path."""
+    """The path template of the route that serves `scope` (`/l/{token}`), never the raw path;
+    a known path asked with another method (405) keeps its template."""
+    partial = UNMATCHED_ROUTE
     for route in routes:
         match, _ = route.matches(scope)
         if match == Match.FULL:
             return str(getattr(route, "path", UNMATCHED_ROUTE))
-    return UNMATCHED_ROUTE
+        if match == Match.PARTIAL and partial == UNMATCHED_ROUTE:
+            partial = str(getattr(route, "path", UNMATCHED_ROUTE))
+    return partial
 
 
 class RequestContextMiddleware:
