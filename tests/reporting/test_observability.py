@@ -71,8 +71,10 @@ def test_metrics_after_a_known_sequence_of_requests(make_loop: Callable[..., Loo
     link_token = "secret-link-token-" + secrets.token_hex(8)
     link_status = http.get(f"/l/{link_token}").status_code
     http.get("/no/such/page")
-    failed = loop.deliver(loop.event("invoice.payment_failed", sepa_invoice(loop)))
-    assert failed.status_code == 200
+    assert http.post("/healthz").status_code == 405
+    failure_event = loop.event("invoice.payment_failed", sepa_invoice(loop))
+    assert loop.deliver(failure_event).status_code == 200
+    assert loop.deliver(failure_event).json()["status"] == "duplicate"
     assert loop.deliver(loop.event("invoice.created", sepa_invoice(loop))).status_code == 200
     for _ in range(2):  # the second one finds the customer in the cache
         answer = loop.app.fin("/fin/billing-status", {"stripe_id": "cus_DemoHealthy"})
@@ -98,7 +100,8 @@ def test_metrics_after_a_known_sequence_of_requests(make_loop: Callable[..., Loo
     assert value(m, requests, method="GET", route="/healthz", status="200") == 2
     assert value(m, requests, method="GET", route="/l/{token}", status=str(link_status)) == 1
     assert value(m, requests, method="GET", route="unmatched", status="404") == 1
-    assert value(m, requests, method="POST", route="/webhooks/stripe", status="200") == 2
+    assert value(m, requests, method="POST", route="/healthz", status="405") == 1
+    assert value(m, requests, method="POST", route="/webhooks/stripe", status="200") == 3
     assert value(m, requests, method="POST", route="/fin/billing-status", status="200") == 2
     assert (
         value(m, "canvas_http_request_duration_seconds_count", method="GET", route="/healthz") == 2
@@ -106,6 +109,7 @@ def test_metrics_after_a_known_sequence_of_requests(make_loop: Callable[..., Loo
 
     webhooks = "canvas_webhook_events_total"
     assert value(m, webhooks, type="invoice.payment_failed", outcome="handled") == 1
+    assert value(m, webhooks, type="invoice.payment_failed", outcome="duplicate") == 1
     assert value(m, webhooks, type="invoice.created", outcome="ignored") == 1
     assert 120 <= value(m, "canvas_webhook_oldest_unhandled_age_seconds") < 600
 
