@@ -19,7 +19,7 @@ from canvas_app.__main__ import main as cli_main
 from reporting.report import Report, build_report
 from sandbox.report_history import seed_report_history
 from storage import Database
-from tests.conftest import AppClient
+from tests.conftest import FIN_TOKEN, AppClient
 
 NOW = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
 SINCE = datetime(2026, 10, 1, tzinfo=UTC)
@@ -218,7 +218,7 @@ def test_page_needs_an_admin_token(admin_app: AppClient) -> None:
     )
     assert wrong.status_code == 401
     # Fin's token is not an admin token.
-    fin = admin_app.http.get("/admin/report", headers={"Authorization": "Bearer fin-token-1"})
+    fin = admin_app.http.get("/admin/report", headers={"Authorization": f"Bearer {FIN_TOKEN}"})
     assert fin.status_code == 401
 
 
