@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from canvas_app.__main__ import main as cli_main
+from canvas_app.settings import SettingsError, load_settings
 from reporting.report import Report, build_report
 from sandbox.report_history import seed_report_history
 from storage import Database
@@ -258,3 +259,15 @@ def test_without_admin_tokens_the_page_does_not_exist(app_client: AppClient) -> 
         "/admin/report", headers={"Authorization": "Bearer anything-at-all-16"}
     )
     assert response.status_code == 404
+
+
+def test_a_short_admin_token_stops_start_up_without_printing_it() -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(
+            _env_file=None,
+            stripe_api_key="sk_test_x",
+            intercom_client_secret="x",
+            secret_key="test-secret-key-0123456789",
+            admin_tokens=f"{ADMIN_TOKEN},short-secret",
+        )
+    assert "ADMIN_TOKENS" in str(refused.value) and "short-secret" not in str(refused.value)
