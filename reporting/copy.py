@@ -5,8 +5,6 @@ from __future__ import annotations
 from billing.money import format_money
 from billing.sepa import SEPA_REASONS
 
-Locale = str
-
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Recovery and refund report",
