@@ -55,6 +55,7 @@ from billing.refunds import (
 )
 from billing.resolution import ContactIdentity
 from billing.stripe_gateway import time_budget
+from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
 from canvas_app.http import ClientError, error_response, parse_json_object, read_body
 from canvas_app.logs import bind_customer
 from canvas_app.services import Services
@@ -82,8 +83,15 @@ class FinCall:
         )
 
     async def customer(self, *, for_money: bool) -> Any:
+        """The customer to answer for. Money (`for_money`) needs a verified identity
+        (`billing.trust`): an email alone is refused before Stripe is asked anything, and a
+        request whose user id or stripe_id matched nobody may not fall back to its email."""
+        if for_money and not carries_verified_key(self.identity):
+            raise VerifiedIdentityRequired()
         resolution = await self.services.billing.resolve(self.identity)
         customer = resolution.require_one(for_money=for_money)
+        if for_money:
+            require_verified_match(resolution)
         bind_customer(customer.id)
         return customer
 
@@ -92,6 +100,8 @@ class FinCall:
 FIN_BUDGET_SECONDS = 12.0
 
 Body = TypeVar("Body", bound=FinRequest)
+# Endpoints that move money also answer 403 `verified_identity_required` (billing.trust).
+MONEY_ERRORS = (400, 401, 403, 404, 409, 422, 503)
 Handler = Callable[[FinCall], Awaitable[BaseModel]]
 
 
@@ -261,8 +271,11 @@ ENDPOINTS = (
         "payment (by default the latest one) and answers eligible=true with the amount and a "
         "confirmation_token, or eligible=false with a reason and a message to relay. Before "
         "calling /fin/refunds, tell the customer the exact amount and get their explicit "
-        "confirmation.",
+        "confirmation. Money needs a verified contact: send `user_id` or `stripe_id` from the "
+        "contact's attributes; a request with only an email is refused with 403 "
+        "`verified_identity_required` (relay `message`: the customer should sign in).",
         _refund_preview,
+        errors=MONEY_ERRORS,
     ),
     FinEndpoint(
         "/fin/refunds",
@@ -273,8 +286,11 @@ ENDPOINTS = (
         "explicitly confirmed the previewed amount in this conversation (for example 'Yes, "
         "refund 79,00 €'). Pass the preview's confirmation_token unchanged. Never call it "
         "without that confirmation. Sending the same token again never refunds twice: it "
-        "returns the first result.",
+        "returns the first result. Like the preview it needs `user_id` or `stripe_id` (the "
+        "customer it resolves to must be the one the token was made for); only an email is "
+        "refused with 403 `verified_identity_required`.",
         _refund,
+        errors=MONEY_ERRORS,
     ),
 )
 
@@ -326,6 +342,7 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
     if isinstance(exc, InvalidConfirmationToken | ConfirmationTokenExpired):
         return error_response(422, exc.code, say(f"codes/{exc.code}", locale))
     status, code = {
+        VerifiedIdentityRequired: (403, "verified_identity_required"),
         CustomerNotFound: (404, "customer_not_found"),
         AmbiguousCustomer: (409, "ambiguous_customer"),
         RefundInProgress: (409, "refund_in_progress"),

@@ -15,6 +15,9 @@ from actions.schemas import ErrorResponse
 ERROR_DESCRIPTIONS = {
     400: "The body is not a JSON object (`invalid_json`).",
     401: "Missing or wrong bearer token (`unauthorized`).",
+    403: "Money needs a verified contact: the request names the customer by email only, or its "
+    "`user_id` / `stripe_id` matched nobody (`verified_identity_required`); relay `message` "
+    "(the customer should sign in) and move no money.",
     404: "No Stripe customer matches the contact (`customer_not_found`); relay `message`.",
     409: "Several Stripe customers match and money must not move (`ambiguous_customer`), or "
     "the refund is refused now (`refund_*`, `refunded_already`) or already running "
@@ -92,7 +95,8 @@ def openapi_document(endpoints: Iterable[Endpoint], *, server_url: str) -> dict[
             "version": "1.0.0",
             "description": "Data connectors for Intercom's Fin: billing status, next invoice, "
             "upgrade quotes and refunds with guardrails, answered from Stripe. Identify the "
-            "customer with the contact's `email` and/or `user_id` as Intercom knows them; every "
+            "customer with the contact's `email`, `user_id` and `stripe_id` as Intercom knows them "
+            "(reads may use the email alone; refunds need `user_id` or `stripe_id`); every "
             "answer carries a `message` to say in the customer's language (`locale`). A refund "
             "is two calls: preview, then — only after the customer explicitly confirmed the "
             "previewed amount — execute with the preview's confirmation_token.",

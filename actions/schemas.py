@@ -52,13 +52,16 @@ class FinRequest(BaseModel):
     email: str | None = Field(
         default=None,
         max_length=320,
-        description="The contact's email address (Intercom attribute `email`).",
+        description="The contact's email address (Intercom attribute `email`). Enough to read "
+        "billing; refunds need `user_id` or `stripe_id` (an email alone is answered with 403 "
+        "`verified_identity_required`).",
         examples=["anna@example.com"],
     )
     user_id: str | None = Field(
         default=None,
         max_length=200,
-        description="The contact's user id (Intercom attribute `user_id` / external id).",
+        description="The contact's user id (Intercom attribute `user_id` / external id), set "
+        "by your product for signed-in users: it lets Fin move money for them.",
         examples=["usr_anna"],
     )
     stripe_id: str | None = Field(
@@ -317,7 +320,8 @@ class RefundResponse(BaseModel):
 class ErrorBody(BaseModel):
     code: str = Field(
         description="Stable, machine-readable: unauthorized, invalid_json, invalid_request, "
-        "customer_not_found, ambiguous_customer, stripe_unavailable, refund_*, ..."
+        "customer_not_found, ambiguous_customer, verified_identity_required, "
+        "stripe_unavailable, refund_*, ..."
     )
     message: str = Field(description="Safe to relay to the customer.")
     details: list[dict[str, str]] | None = Field(default=None, description="Field errors of a 422.")

@@ -52,6 +52,16 @@ class CanvasRequest:
         return {}
 
     @property
+    def people(self) -> list[tuple[str | None, str | None]]:
+        """(id, role) of every person the request names (`contact`, `customer`, `user`: the same
+        person where several appear). `billing.trust` decides what their roles allow."""
+        return [
+            (_str(person.get("id")), _str(person.get("role")))
+            for person in (self._obj(key) for key in ("contact", "customer", "user"))
+            if person
+        ]
+
+    @property
     def identity(self) -> ContactIdentity:
         contact = self.contact
         attributes = contact.get("custom_attributes")

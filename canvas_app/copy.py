@@ -134,6 +134,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Stripe hat nicht rechtzeitig geantwortet. Es wurde nichts geändert.",
     },
     "word.and": {"en": "and", "de": "und"},
+    # --- how the customer was matched, and confirming identity before money moves ---
+    "field.match": {"en": "Matched", "de": "Zuordnung"},
+    "match.stripe_id": {"en": "Linked by stripe_id", "de": "Verknüpft über stripe_id"},
+    "match.user_id": {"en": "By user ID", "de": "Über User-ID"},
+    "match.email": {
+        "en": "By email — not verified",
+        "de": "Über E-Mail – nicht verifiziert",
+    },
+    "match.email.alert": {
+        "en": "⚠ Matched by email — not verified",
+        "de": "⚠ Über E-Mail zugeordnet – nicht verifiziert",
+    },
+    "identity.note": {
+        "en": "This customer was matched by email only, and anyone can type an email into the "
+        "Messenger. Check who you're talking to before money moves.",
+        "de": "Dieser Kunde wurde nur über die E-Mail zugeordnet, und im Messenger kann jeder "
+        "eine E-Mail eintippen. Prüfe, mit wem du sprichst, bevor Geld fließt.",
+    },
+    "identity.required": {
+        "en": "Confirm the customer's identity first: nothing was charged or refunded.",
+        "de": "Bestätige zuerst die Identität des Kunden: Es wurde nichts eingezogen oder "
+        "erstattet.",
+    },
+    "identity.label": {"en": "Identity", "de": "Identität"},
+    "identity.option": {
+        "en": "I have verified this customer's identity",
+        "de": "Ich habe die Identität dieses Kunden geprüft",
+    },
     "problem.header": {"en": "**That didn't work**", "de": "**Das hat nicht geklappt**"},
     # --- messenger cards (customer-facing), payment link pages, inbox card actions ---
     # configure (the admin picks the card)
@@ -409,6 +437,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Du bist nicht in einer Testphase.",
     },
     # who is the customer
+    "m.signin.header": {
+        "en": "**Sign in to see your billing**",
+        "de": "**Melde dich an, um deine Abrechnung zu sehen**",
+    },
+    "m.signin.body": {
+        "en": "Once you're logged in to your account, your plan, invoices and payments show up "
+        "here. Or just ask us in the chat — we're happy to help.",
+        "de": "Sobald du in deinem Konto angemeldet bist, siehst du hier deinen Tarif, deine "
+        "Rechnungen und Zahlungen. Oder frag uns einfach hier im Chat – wir helfen gern.",
+    },
     "m.nomatch.header": {
         "en": "**We couldn't find your billing account**",
         "de": "**Wir haben dein Abrechnungskonto nicht gefunden**",

@@ -4,6 +4,12 @@ Flow: verify the signature → read who the contact is → resolve the Stripe cu
 agent pick among several; the choice is kept in `stored_data`) → snapshot → card. Stripe failing
 or slow answers with a "temporarily unavailable" card and a Retry button, within the render
 budget, never an error page.
+
+The agent is trusted and sees any match, labelled with how it was made (`billing.trust`): by
+`stripe_id`, by user id, or by email — not verified. A money action on a customer matched by
+email alone asks the agent to confirm the customer's identity (`identity_check`), and its
+confirm step moves nothing without that tick: `InboxContext.identity_missing` decides it from
+the contact as Intercom sends it now, never from `stored_data`.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from starlette.routing import Route
 from billing.errors import BillingError, NotFound, StripeUnavailable
 from billing.snapshot import BillingSnapshot
 from billing.stripe_gateway import time_budget
+from billing.trust import MatchKind, is_verified, match_kind
 from canvas_app.canvas import Button, Canvas, canvas_response
 from canvas_app.canvas_request import CanvasRequest
 from canvas_app.cards import inbox as cards
@@ -50,6 +57,19 @@ class InboxContext:
         if not customer_id:
             raise NotFound("No customer chosen.")
         return await self.services.billing.customer_snapshot(customer_id, fresh=fresh)
+
+    async def match(self) -> MatchKind | None:
+        """How the chosen customer is linked to this conversation's contact, decided now from
+        the signed request (the resolution is cached briefly); None if it no longer matches."""
+        resolution = await self.services.billing.resolve(self.request.identity)
+        return match_kind(resolution, self.stored.get("customer_id"))
+
+    async def identity_missing(self) -> bool:
+        """A money action may not run yet: the customer is matched by email alone (or not at
+        all any more) and the agent did not tick "I have verified this customer's identity"."""
+        if cards.identity_confirmed(self.request.input_values):
+            return False
+        return not is_verified(await self.match())
 
 
 # Actions other features add to the sidebar: a submit whose component_id is "<prefix>" or
@@ -125,6 +145,7 @@ async def render(
     stored = _kept(ctx.stored)
     if forget_choice:
         stored.pop("customer_id", None)
+        stored.pop("match", None)
     try:
         async with time_budget(RENDER_BUDGET_SECONDS):
             resolution = None
@@ -141,6 +162,7 @@ async def render(
                         list(resolution.customers), locale=ctx.locale, stored_data=stored
                     )
                 stored["customer_id"] = customer.id
+                stored["match"] = match_kind(resolution, customer.id)
                 snapshot = await services.billing.snapshot(customer, fresh=fresh)
             else:
                 snapshot = await services.billing.customer_snapshot(
@@ -165,6 +187,7 @@ async def render(
             dashboard_url=settings.stripe_dashboard_url(f"customers/{snapshot.customer.id}"),
             stored_data=stored,
             actions=buttons,
+            match=stored.get("match"),
         )
     return cards.summary_card(
         snapshot,
@@ -175,12 +198,17 @@ async def render(
         other_matches=stored.get("matches", 1) > 1,
         trial_warning_days=settings.trial_warning_days,
         usage_high_ratio=settings.usage_high_ratio,
+        match=stored.get("match"),
     )
 
 
+# What every sidebar view carries over: the chosen customer, how many matched and how (the
+# label only: a money action decides the match afresh, `InboxContext.identity_missing`).
+KEPT = ("customer_id", "matches", "match")
+
+
 def _kept(stored: dict[str, Any]) -> dict[str, Any]:
-    """What every sidebar view carries over: the chosen customer and how many matched."""
-    return {k: v for k, v in stored.items() if k in ("customer_id", "matches")}
+    return {k: v for k, v in stored.items() if k in KEPT}
 
 
 def _unavailable(ctx: InboxContext, view: str, stored: dict[str, Any] | None = None) -> Canvas:

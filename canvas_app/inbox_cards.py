@@ -1,6 +1,9 @@
 """Sidebar actions around the Messenger cards: send the customer a payment-recovery or savings
 card, and retry a failed invoice with a confirm step.
 
+A retry on a customer matched by email alone asks the agent to confirm the customer's identity
+first (a checkbox on the confirm step); without the tick the confirm press retries nothing.
+
 Sending answers the inbox submit with `card_creation_options` {"card", "customer_id"}: Intercom
 puts the app into the agent's reply and calls the Messenger `initialize` with those options, so
 the customer gets a live card with their own data. The buttons join the summary through
@@ -21,9 +24,10 @@ from billing.recovery import RetryKind, RetryResult
 from billing.snapshot import BillingSnapshot
 from canvas_app.canvas import Button, Component, Text, canvas, canvas_response
 from canvas_app.cards.common import money, payment_method_label
+from canvas_app.cards.inbox import identity_check
 from canvas_app.cards.messenger import failure_line, plain_reason
 from canvas_app.copy import t
-from canvas_app.inbox import SUMMARY_BUTTONS, InboxContext, inbox_action, render
+from canvas_app.inbox import KEPT, SUMMARY_BUTTONS, InboxContext, inbox_action, render
 from canvas_app.messenger import price_catalogue
 from storage.customer_actions import Actor
 
@@ -120,7 +124,15 @@ async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
 # --- retry a failed invoice (agent) ---
 @inbox_action("retry_invoice")
 async def ask_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
-    """First press: show what will happen ("Retry €29.00 now?") and ask to confirm."""
+    """First press: show what will happen ("Retry €29.00 now?") and ask to confirm (and, for a
+    customer matched by email alone, to confirm the customer's identity)."""
+    return await _ask_retry(ctx, invoice_id)
+
+
+async def _ask_retry(
+    ctx: InboxContext, invoice_id: str, *, identity_required: bool = False
+) -> dict[str, Any]:
+    """`identity_required`: a confirm press came without the identity tick it needed."""
     customer_id = ctx.stored.get("customer_id")
     if not customer_id or not invoice_id:
         return canvas_response(await render(ctx, view="summary"))
@@ -134,6 +146,11 @@ async def ask_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
         return _retry_outcome(ctx, RetryResult(_not_retryable(invoice.state), invoice))
     snapshot = await ctx.snapshot()
     amount = money(invoice.amount, ctx.locale)
+    check = (
+        identity_check(ctx.locale, required=identity_required)
+        if identity_required or await ctx.identity_missing()
+        else []
+    )
     return _answer(
         ctx,
         Text(text=t("ic.retry.confirm", ctx.locale, amount=amount)),
@@ -154,6 +171,7 @@ async def ask_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
             ),
             style="muted",
         ),
+        *check,
         Button(
             id=f"confirm_retry_invoice:{invoice.invoice_id}",
             label=t("ic.button.confirm_retry", ctx.locale, amount=amount),
@@ -168,6 +186,10 @@ async def confirm_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
     customer_id = ctx.stored.get("customer_id")
     if not customer_id or not invoice_id:
         return canvas_response(await render(ctx, view="summary"))
+    if await ctx.identity_missing():
+        # Matched by email alone and the identity box not ticked: ask again, retry nothing.
+        log.info("agent retry of %s for %s without identity check", invoice_id, customer_id)
+        return await _ask_retry(ctx, invoice_id, identity_required=True)
     actor = Actor("admin", ctx.request.admin_id, ctx.request.conversation_id)
     # Shielded: if the sidebar's render budget runs out, the retry still finishes and records
     # its outcome (and holds its claim) rather than being cut off between Stripe and the log.
@@ -234,7 +256,7 @@ def _answer(
     card_creation_options: dict[str, Any] | None = None,
     back: bool = True,
 ) -> dict[str, Any]:
-    stored = {k: v for k, v in ctx.stored.items() if k in ("customer_id", "matches")}
+    stored = {k: v for k, v in ctx.stored.items() if k in KEPT}
     parts = list(components)
     if back:
         parts.append(Button(id="summary", label=t("button.back", ctx.locale), style="secondary"))

@@ -6,7 +6,8 @@ refund service Fin uses (`billing.refunds`), with the same policy minus Fin's pe
 (an agent decides), the same single-use token and Stripe idempotency key, and the admin's id in
 the audit trail. The button joins the summary through `SUMMARY_BUTTONS`; the steps are routed by
 `@inbox_action("refund")` as `refund`, `refund:charge:<id>`, `refund:review:<id>`,
-`refund:confirm`.
+`refund:confirm`. For a customer matched by email alone the review asks the agent to confirm
+the customer's identity too, and `refund:confirm` without that tick spends nothing.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from billing.snapshot import BillingSnapshot, Payment
 from canvas_app.canvas import Button, Component, Input, ListComponent, ListItem, Text, canvas
 from canvas_app.canvas import canvas_response as response
 from canvas_app.cards.common import money
+from canvas_app.cards.inbox import identity_check, identity_confirmed
 from canvas_app.copy import MESSAGES, t
-from canvas_app.inbox import SUMMARY_BUTTONS, InboxContext, inbox_action, render
+from canvas_app.inbox import KEPT, SUMMARY_BUTTONS, InboxContext, inbox_action, render
 from canvas_app.services import Services
 from storage.audit import AuditLog
 from storage.tokens import UsedTokens
@@ -42,7 +44,6 @@ from storage.tokens import UsedTokens
 log = logging.getLogger(__name__)
 
 MAX_LISTED = 5
-KEPT = ("customer_id", "matches")  # what every step carries over from the sidebar's stored_data
 
 
 # --- the summary button ---
@@ -165,6 +166,7 @@ async def _review(ctx: InboxContext, charge_id: str) -> dict[str, Any]:
         return _refused(ctx, refusal.code, refusal.values)
     paid = preview.payment
     amount_text = money(preview.amount, ctx.locale)
+    check = identity_check(ctx.locale) if await ctx.identity_missing() else []
     return _card(
         ctx,
         Text(text=t("ir.confirm.header", ctx.locale, amount=amount_text)),
@@ -179,6 +181,7 @@ async def _review(ctx: InboxContext, charge_id: str) -> dict[str, Any]:
             style="muted",
         ),
         Text(text=t("ir.confirm.note", ctx.locale), style="muted"),
+        *check,
         Button(id="refund:confirm", label=t("ir.button.confirm", ctx.locale, amount=amount_text)),
         Button(id="summary", label=t("m.button.cancel", ctx.locale), style="secondary"),
         back=False,
@@ -191,6 +194,14 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
     customer_id = ctx.stored["customer_id"]
     if not isinstance(token, str):
         return _card(ctx, Text(text=t("ir.token_expired", ctx.locale), style="error"))
+    if await ctx.identity_missing():
+        return _identity_required(ctx, token)
+    # The identity check, if this press ticked it, stays ticked on a "Try again" card.
+    confirmed = (
+        identity_check(ctx.locale, confirmed=True)
+        if identity_confirmed(ctx.request.input_values)
+        else []
+    )
     # Shielded: if the sidebar's render budget runs out, the refund still finishes and records
     # its outcome, so pressing the button again replays it instead of finding it half done.
     task = asyncio.ensure_future(
@@ -211,6 +222,7 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
         return _card(
             ctx,
             Text(text=t("ir.unconfirmed", ctx.locale), style="error"),
+            *confirmed,
             Button(id="refund:confirm", label=t("ir.button.try_again", ctx.locale)),
             refund_token=token,
         )
@@ -224,6 +236,28 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
         result.replayed,
     )
     return _done(ctx, result)
+
+
+def _identity_required(ctx: InboxContext, token: str) -> dict[str, Any]:
+    """A confirm press without the identity tick on a customer matched by email alone: nothing
+    was refunded; the same question again, with the amount the token grants."""
+    log.info("agent refund for %s without identity check", ctx.stored.get("customer_id"))
+    try:
+        grant = refund_service(ctx.services).signer.read(
+            token, max_age_seconds=ctx.services.settings.confirmation_token_seconds
+        )
+    except (InvalidConfirmationToken, ConfirmationTokenExpired):
+        return _card(ctx, Text(text=t("ir.token_expired", ctx.locale), style="error"))
+    amount = money(grant.money, ctx.locale)
+    return _card(
+        ctx,
+        Text(text=t("ir.confirm.header", ctx.locale, amount=amount)),
+        *identity_check(ctx.locale, required=True),
+        Button(id="refund:confirm", label=t("ir.button.confirm", ctx.locale, amount=amount)),
+        Button(id="summary", label=t("m.button.cancel", ctx.locale), style="secondary"),
+        back=False,
+        refund_token=token,
+    )
 
 
 def _done(ctx: InboxContext, result: RefundResult) -> dict[str, Any]:

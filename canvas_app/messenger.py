@@ -7,7 +7,10 @@
   customer's own, current data every time it is opened.
 - submit: the buttons (retry, show me, switch, confirm, refresh).
 
-The customer is always the signed request's contact (§1.3). `stored_data` carries only the card
+Only a contact with role `user` sees billing or moves money (`billing.trust`): for a lead or a
+visitor every flow — initialize, the live canvas, every submit — answers with a friendly "sign in"
+card before anything else happens (no Stripe call, no link, nothing in `stored_data` that names a
+customer). The customer is always the signed request's contact (§1.3). `stored_data` carries only the card
 type, the customer an agent picked (honoured only among the contact's own matches), while a
 switch is being confirmed the quote, and on a recovery card the invoice and amount it shows —
 the last two signed so that they cannot be edited on the way.
@@ -54,6 +57,7 @@ from billing.recovery import InvoiceRecovery
 from billing.savings import CataloguePrice
 from billing.snapshot import BillingSnapshot
 from billing.stripe_gateway import time_budget, wait_budget
+from billing.trust import messenger_may_see_billing
 from canvas_app.canvas import (
     Canvas,
     Component,
@@ -93,6 +97,8 @@ class MessengerContext:
     # The signed invoice and amount a recovery card shows: what the pressed card showed, then
     # what the card we answer with shows.
     shown: str | None = None
+    # A verified contact (role `user`): only then is any customer looked up (billing.trust).
+    trusted: bool = False
 
     @property
     def actor(self) -> Actor:
@@ -454,7 +460,10 @@ async def _render(
     *,
     budget: bool = True,
 ) -> list[Component]:
-    """Build a card; who-is-it problems and Stripe being away become friendly cards."""
+    """Build a card; who-is-it problems and Stripe being away become friendly cards. A contact
+    that isn't a verified user gets the "sign in" card, and nothing is built or looked up."""
+    if not ctx.trusted:
+        return cards.sign_in_card(locale=ctx.locale)
     try:
         if budget:
             async with time_budget(RENDER_BUDGET_SECONDS):
@@ -485,7 +494,7 @@ async def _context(request: Request, *, request_options: bool = False) -> Messen
     source = req.card_creation_options if request_options else req.stored_data
     card = source.get("card")
     hint = source.get("customer_id")
-    return MessengerContext(
+    ctx = MessengerContext(
         services=services,
         request=req,
         locale=req.locale(services.settings.customer_locale),
@@ -493,7 +502,18 @@ async def _context(request: Request, *, request_options: bool = False) -> Messen
         hint=hint if isinstance(hint, str) and hint else None,
         stored=dict(req.stored_data),
         shown=_shown_by_request(req),
+        trusted=messenger_may_see_billing(req.people),
     )
+    if not ctx.trusted:
+        # Keep only the card type: no customer id, quote or invoice seal goes back to a lead.
+        ctx.hint, ctx.stored, ctx.shown = None, {}, None
+        log.info(
+            "messenger %s for an unverified contact %s (roles %s): sign-in card",
+            ctx.card,
+            req.identity.contact_id,
+            ",".join(role or "none" for _id, role in req.people) or "none",
+        )
+    return ctx
 
 
 routes = [

@@ -1,7 +1,10 @@
-"""Labels shared by the inbox and Messenger cards."""
+"""Labels shared by the inbox and Messenger cards, and `plain`: the one way a value we don't
+control (a contact's email or external id, a customer's name, Stripe's words) enters the text of
+a card."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from billing.alerts import Alert
@@ -16,6 +19,20 @@ from billing.snapshot import (
 )
 from canvas_app.canvas import FieldValue
 from canvas_app.copy import MESSAGES, t
+
+# Canvas Kit text is Markdown (**bold**, [links](url)); these characters could start syntax.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~:])")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+
+
+def plain(value: object) -> str:
+    """`value` as literal text inside a Canvas Kit text component: every Markdown character is
+    backslash-escaped (CommonMark), so `[text](url)` or `**x**` typed by a visitor is shown as
+    typed and never becomes a link or bold inside our card (nor does a bare `https://…`: its
+    colon is escaped too); line breaks become spaces (one text component is one line). Escaped, no two specials stay adjacent, so even a renderer without
+    backslash escapes finds no `](` or `**` to act on."""
+    text = _LINE_BREAKS.sub(" ", "" if value is None else str(value))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def money(value: Money | None, locale: str) -> str:

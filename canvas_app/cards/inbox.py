@@ -1,5 +1,6 @@
 """The Inbox sidebar cards: summary (the compact first view, under Intercom's ~400 px cut),
-details, customer picker, no match, and "temporarily unavailable"."""
+details, customer picker, no match, and "temporarily unavailable"; how the customer was matched
+and the identity check a money action asks for when that match is by email alone."""
 
 from __future__ import annotations
 
@@ -12,15 +13,18 @@ from billing.alerts import billing_alerts
 from billing.money import babel_locale
 from billing.resolution import ContactIdentity
 from billing.snapshot import LIVE_STATUSES, BillingSnapshot
+from billing.trust import MATCH_KINDS, is_verified
 from canvas_app.canvas import (
     Button,
     Canvas,
+    Checkbox,
     Component,
     DataTable,
     Divider,
     FieldValue,
     ListComponent,
     ListItem,
+    Option,
     Spacer,
     Text,
     canvas,
@@ -30,12 +34,17 @@ from canvas_app.cards.common import (
     day,
     money,
     payment_status_label,
+    plain,
     plan_line,
     status_rows,
 )
 from canvas_app.copy import join_words, t
 
 MAX_SUMMARY_ALERTS = 2  # more would push the buttons below Intercom's first-canvas cut
+# The identity check of a money action on a customer matched by email alone: a checkbox whose
+# one option must be ticked when the action is confirmed (the server checks it).
+IDENTITY_INPUT = "identity_verified"
+IDENTITY_CONFIRMED = "confirmed"
 
 
 def summary_card(
@@ -48,7 +57,10 @@ def summary_card(
     other_matches: bool = False,
     trial_warning_days: int = 3,
     usage_high_ratio: float = 0.8,
+    match: str | None = None,
 ) -> Canvas:
+    """`match`: how the customer was matched (`billing.trust`); a match by email alone takes
+    the place of one alert in the first view (the details always say how it was matched)."""
     sub = snapshot.subscription
     rows = status_rows(snapshot, locale, next_label="field.next_invoice", short_method=True)
 
@@ -59,7 +71,11 @@ def summary_card(
     alerts = billing_alerts(
         snapshot, now, trial_warning_days=trial_warning_days, usage_high_ratio=usage_high_ratio
     )
-    for alert in alerts[:MAX_SUMMARY_ALERTS]:
+    shown_alerts = MAX_SUMMARY_ALERTS
+    if match in MATCH_KINDS and not is_verified(match):
+        components.append(Text(text=t("match.email.alert", locale), style="error"))
+        shown_alerts -= 1
+    for alert in alerts[:shown_alerts]:
         components.append(
             Text(
                 text=alert_text(alert, locale),
@@ -82,6 +98,7 @@ def details_card(
     dashboard_url: str,
     stored_data: dict[str, Any],
     actions: list[Button] | None = None,
+    match: str | None = None,
 ) -> Canvas:
     components: list[Component] = [Text(text=t("details.payments", locale))]
     if snapshot.last_payments:
@@ -131,6 +148,8 @@ def details_card(
         FieldValue(field=t("field.customer_since", locale), value=day(customer.created, locale))
     )
     rows.append(FieldValue(field=t("field.customer", locale), value=customer.id))
+    if match in MATCH_KINDS:
+        rows.append(FieldValue(field=t("field.match", locale), value=t(f"match.{match}", locale)))
     components += [
         Divider(),
         DataTable(items=rows),
@@ -174,7 +193,10 @@ def picker_card(customers: list[Any], *, locale: str, stored_data: dict[str, Any
 
 
 def no_match_card(identity: ContactIdentity, *, locale: str) -> Canvas:
-    searched = [t(f"searched.{kind}", locale, value=value) for kind, value in identity.searched()]
+    # What the contact carries is whatever a visitor typed: shown literally, never as Markdown.
+    searched = [
+        t(f"searched.{kind}", locale, value=plain(value)) for kind, value in identity.searched()
+    ]
     lines: list[Component] = [Text(text=t("nomatch.header", locale))]
     if searched:
         lines.append(Text(text=t("nomatch.searched", locale, what=join_words(searched, locale))))
@@ -198,7 +220,33 @@ def problem_card(message: str, *, locale: str, stored_data: dict[str, Any]) -> C
     """An action that Stripe refused (or whose customer changed): the reason and a way back."""
     return canvas(
         Text(text=t("problem.header", locale)),
-        Text(text=message, style="muted"),
+        Text(text=plain(message), style="muted"),
         Button(id="summary", label=t("button.back", locale), style="secondary"),
         stored_data={**stored_data, "view": "problem"},
     )
+
+
+def identity_check(
+    locale: str, *, required: bool = False, confirmed: bool = False
+) -> list[Component]:
+    """Before a money action on a customer matched by email alone: why, and the box the agent
+    ticks ("I have verified this customer's identity"). `required`: the last press came without
+    it (nothing moved); `confirmed`: keep it ticked (a "try again" after a confirmed press)."""
+    return [
+        Text(
+            text=t("identity.required" if required else "identity.note", locale),
+            style="error" if required else "muted",
+        ),
+        Checkbox(
+            id=IDENTITY_INPUT,
+            label=t("identity.label", locale),
+            option=[Option(id=IDENTITY_CONFIRMED, text=t("identity.option", locale))],
+            value=[IDENTITY_CONFIRMED] if confirmed else None,
+        ),
+    ]
+
+
+def identity_confirmed(input_values: dict[str, Any]) -> bool:
+    """Whether the agent ticked the identity check in the canvas they submitted."""
+    value = input_values.get(IDENTITY_INPUT)
+    return isinstance(value, list) and IDENTITY_CONFIRMED in value

@@ -521,6 +521,11 @@ def no_match_card(*, locale: str) -> list[Component]:
     return [Text(text=t("m.nomatch.header", locale)), _muted("m.nomatch.body", locale)]
 
 
+def sign_in_card(*, locale: str) -> list[Component]:
+    """For a lead or a visitor: nothing about any customer, only how to see their billing."""
+    return [Text(text=t("m.signin.header", locale)), _muted("m.signin.body", locale)]
+
+
 def ambiguous_card(*, locale: str) -> list[Component]:
     return [Text(text=t("m.ambiguous.header", locale)), _muted("m.ambiguous.body", locale)]
 

@@ -18,17 +18,23 @@ SURFACES = ("inbox", "messenger", "configure")
 SPACER_PX = {"xs": 4, "s": 8, "m": 16, "l": 24, "xl": 32}
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
-_MARKDOWN = re.compile(r"\[(?P<label>[^\]]+)\]\((?P<url>[^)\s]+)\)|\*\*(?P<bold>.+?)\*\*")
+_MARKDOWN = re.compile(
+    r"\\(?P<escaped>[!-/:-@\[-`{-~])"
+    r"|\[(?P<label>[^\]]+)\]\((?P<url>[^)\s]+)\)|\*\*(?P<bold>.+?)\*\*"
+)
 
 
 def markdown(text: Any) -> Markup:
-    """Intercom's text Markdown: **bold** and [label](url); the rest is shown literally."""
+    """Intercom's text Markdown: **bold** and [label](url), and CommonMark's backslash escapes
+    (`\\[` is a literal `[`); the rest is shown literally."""
     source = "" if text is None else str(text)
     out: list[str] = []
     position = 0
     for match in _MARKDOWN.finditer(source):
         out.append(str(escape(source[position : match.start()])))
-        if match.group("bold") is not None:
+        if match.group("escaped") is not None:
+            out.append(str(escape(match.group("escaped"))))
+        elif match.group("bold") is not None:
             out.append(f"<strong>{markdown(match.group('bold'))}</strong>")
         else:
             url = match.group("url")

@@ -25,6 +25,7 @@ ERROR_CODES = [
     "stripe_rejected",
     "not_found",
     "refund_refused",
+    "verified_identity_required",
 ]
 
 PAYMENT = Payment(
