@@ -39,8 +39,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     setup = subparsers.add_parser(
         "intercom-setup",
         help="create the automations' Intercom data attributes and tags",
-        description="Create the allowlisted contact attributes (with their data types) and the "
-        "tags in the Intercom workspace, idempotently, and print what exists.",
+        description="Create stripe_id and the allowlisted contact attributes (with their data "
+        "types, not writable from the Messenger) and the tags in the Intercom workspace, "
+        "idempotently, and print what exists. Exit code 1 if an attribute has another type or "
+        "can be set from the Messenger.",
+    )
+    setup.add_argument(
+        "--protect",
+        action="store_true",
+        help="make existing attributes of ours not writable from the Messenger",
     )
     setup.set_defaults(func=run_setup_command)
 
@@ -76,7 +83,7 @@ async def run_setup_command(settings: Settings, args: argparse.Namespace) -> int
         print(NOT_CONFIGURED)
         return 2
     try:
-        report = await set_up_workspace(settings)
+        report = await set_up_workspace(settings, protect=args.protect)
     except IntercomError as exc:
         print(f"intercom-setup stopped: {type(exc).__name__}: {exc}")
         return 1

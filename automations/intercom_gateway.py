@@ -70,6 +70,9 @@ class DataAttributeInfo:
     data_type: str
     custom: bool
     archived: bool = False
+    id: int | None = None
+    # Whether the Messenger (a visitor's browser, `Intercom('update', ...)`) may set it.
+    messenger_writable: bool = False
 
 
 class IntercomGateway:
@@ -271,11 +274,14 @@ class IntercomGateway:
                 data_type=str(item.data_type),
                 custom=bool(item.custom),
                 archived=bool(item.archived),
+                id=item.id,
+                messenger_writable=bool(item.messenger_writable),
             )
             for item in result.data or []
         ]
 
     async def create_contact_attribute(self, name: str, data_type: str, description: str) -> None:
+        """Create a contact attribute only the API (and agents) may write, never the Messenger."""
         await self.call(
             "POST /data_attributes",
             self.client.data_attributes.create,
@@ -284,7 +290,17 @@ class IntercomGateway:
                 "model": "contact",
                 "data_type": data_type,
                 "description": description,
+                "messenger_writable": False,
             },
+        )
+
+    async def protect_attribute(self, attribute_id: int) -> None:
+        """Make an existing attribute not writable from the Messenger."""
+        await self.call(
+            "PUT /data_attributes/{id}",
+            self.client.data_attributes.update,
+            attribute_id,
+            request={"messenger_writable": False},
         )
 
 

@@ -1007,6 +1007,39 @@ def create_intercom_app(state: IntercomState, *, access_token: str) -> Starlette
             attribute["options"] = [str(o.get("value")) for o in options if isinstance(o, dict)]
         return JSONResponse(render_data_attribute(attribute))
 
+    async def update_data_attribute(request: Request, body: Any) -> Response:
+        """`PUT /data_attributes/{id}`: archive, describe, set `messenger_writable` or the
+        options of a custom attribute (the data type cannot change)."""
+        body = _require_dict(body)
+        raw_id = request.path_params["data_attribute_id"]
+        with state.lock:
+            attribute = next(
+                (
+                    a
+                    for a in state.data_attributes
+                    if a.get("custom") and str(a.get("id")) == raw_id
+                ),
+                None,
+            )
+            if attribute is None:
+                raise ApiFailure(
+                    404, "field_not_found", "We couldn't find that data attribute to update"
+                )
+            if "options" in body:
+                options = body["options"]
+                if not isinstance(options, list):
+                    raise ApiFailure(400, "parameter_invalid", "Options isn't an array")
+                attribute["options"] = [str(o.get("value")) for o in options if isinstance(o, dict)]
+            for key in ("archived", "messenger_writable"):
+                if key in body:
+                    if not isinstance(body[key], bool):
+                        raise ApiFailure(400, "parameter_invalid", f"{key} must be a boolean")
+                    attribute[key] = body[key]
+            if "description" in body:
+                attribute["description"] = body["description"]
+            attribute["updated_at"] = state.now()
+            return JSONResponse(render_data_attribute(attribute))
+
     # ---- conversations & admins ----
     async def get_conversation(request: Request, body: Any) -> Response:
         conversation = state.conversations.get(request.path_params["conversation_id"])
@@ -1225,6 +1258,7 @@ def create_intercom_app(state: IntercomState, *, access_token: str) -> Starlette
         Route("/events", api(list_events), methods=["GET"]),
         Route("/data_attributes", api(list_data_attributes), methods=["GET"]),
         Route("/data_attributes", api(create_data_attribute), methods=["POST"]),
+        Route("/data_attributes/{data_attribute_id}", api(update_data_attribute), methods=["PUT"]),
         Route("/conversations/{conversation_id}", api(get_conversation), methods=["GET"]),
         Route("/conversations/{conversation_id}/reply", api(reply_conversation), methods=["POST"]),
         Route("/me", api(identify_admin), methods=["GET"]),

@@ -46,7 +46,10 @@ def test_it_is_openapi_3_1_with_the_five_endpoints_behind_bearer_auth(
         operation = item["post"]
         assert operation["security"] == [{"bearerAuth": []}], path
         assert operation["requestBody"]["required"] is True
-        assert set(operation["responses"]) == {"200", "400", "401", "404", "409", "422", "503"}
+        expected = {"200", "400", "401", "404", "409", "422", "503"}
+        if path.startswith("/fin/refunds"):
+            expected.add("403")  # money needs a verified identity (user_id or stripe_id)
+        assert set(operation["responses"]) == expected, path
         assert len(operation["description"]) > 150, f"{path} needs a 'when to call' description"
 
 
@@ -60,6 +63,10 @@ def test_the_descriptions_tell_fin_when_to_call_and_to_confirm_refunds(
     execute = paths["/fin/refunds"]["post"]["description"]
     assert "explicitly confirmed the previewed amount" in execute
     assert "Never call it without that confirmation" in execute
+    for path in ("/fin/refunds/preview", "/fin/refunds"):
+        operation = paths[path]["post"]
+        assert "verified_identity_required" in operation["description"], path
+        assert "verified_identity_required" in operation["responses"]["403"]["description"]
 
 
 def test_every_schema_is_valid_and_every_reference_resolves(document: dict[str, Any]) -> None:

@@ -162,9 +162,12 @@ def test_another_customers_payment_looks_like_no_payment_at_all(
 
 
 def test_a_customer_without_payments_has_nothing_to_refund(fin: AppClient, stripe: Stripe) -> None:
-    stripe.post("/v1/customers", {"email": "fresh@example.com"})
+    # A signed-in user (Intercom sends their user id; an email alone may not move money).
+    stripe.post("/v1/customers", {"email": "fresh@example.com", "metadata[user_id]": "usr_fresh"})
 
-    body = fin.fin("/fin/refunds/preview", {"email": "fresh@example.com"}).json()
+    body = fin.fin(
+        "/fin/refunds/preview", {"email": "fresh@example.com", "user_id": "usr_fresh"}
+    ).json()
 
     assert (body["eligible"], body["reason"]) == (False, "refund_charge_not_found")
 

@@ -151,3 +151,74 @@ def test_setup_reports_an_attribute_with_the_wrong_type(make_loop) -> None:
 
     assert code == 1
     assert "stripe_ltv" in output and "TYPE MISMATCH: Intercom has string" in output
+
+
+def intercom_api(loop: Loop, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.request(
+        method,
+        f"{loop.intercom.url}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {INTERCOM_TOKEN}"},
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def test_setup_creates_stripe_id_first_and_nothing_writable_from_the_messenger(make_loop) -> None:
+    loop = make_loop(setup=False)
+    # A workspace without our attributes at all (the demo seeds stripe_id).
+    state = loop.intercom.state
+    with state.lock:
+        state.data_attributes[:] = [a for a in state.data_attributes if a["name"] != "stripe_id"]
+
+    code, output = loop.cli("intercom-setup")
+
+    assert code == 0, output
+    creates = [r for r in loop.writes() if r["path"] == "/data_attributes"]
+    assert len(creates) == 15  # the default allowlist, stripe_id included
+    assert creates[0]["body"]["name"] == "stripe_id"
+    # Asked for explicitly: not left to whatever the workspace's default is.
+    assert all(r["body"]["messenger_writable"] is False for r in creates)
+    attributes = contact_attributes(loop)
+    assert attributes["stripe_id"]["messenger_writable"] is False
+    assert not [name for name, a in attributes.items() if a["messenger_writable"]]
+
+
+def test_setup_reports_an_attribute_of_ours_a_visitor_could_set_and_protect_fixes_it(
+    make_loop,
+) -> None:
+    loop = make_loop(setup=False)
+    # Someone made the seeded stripe_id writable from the Messenger, and created stripe_ltv so.
+    stripe_id = contact_attributes(loop)["stripe_id"]
+    intercom_api(loop, "PUT", f"/data_attributes/{stripe_id['id']}", {"messenger_writable": True})
+    intercom_api(
+        loop,
+        "POST",
+        "/data_attributes",
+        {
+            "name": "stripe_ltv",
+            "model": "contact",
+            "data_type": "float",
+            "messenger_writable": True,
+        },
+    )
+
+    code, output = loop.cli("intercom-setup")
+
+    assert code == 1
+    flagged = [line for line in output.splitlines() if "WRITABLE FROM THE MESSENGER" in line]
+    assert [line.split()[0] for line in flagged] == ["stripe_id", "stripe_ltv"]
+    assert "--protect" in flagged[0]
+    assert contact_attributes(loop)["stripe_id"]["messenger_writable"] is True  # only reported
+
+    code, output = loop.cli("intercom-setup", "--protect")
+
+    assert code == 0, output
+    attributes = contact_attributes(loop)
+    assert attributes["stripe_id"]["messenger_writable"] is False
+    assert attributes["stripe_ltv"]["messenger_writable"] is False
+    assert output.count("made not writable from the Messenger") == 2
+
+    code, output = loop.cli("intercom-setup")
+
+    assert code == 0 and "WRITABLE" not in output

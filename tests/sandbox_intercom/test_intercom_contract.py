@@ -151,6 +151,7 @@ async def test_sandbox_error_and_list_responses_match_spec(
         await api.post("/contacts/contact_vip/notes", json={"body": "n"})
         await api.get("/contacts/contact_vip/notes")
         await api.get("/data_attributes", params={"model": "contact"})
+        await api.put("/data_attributes/101", json={"messenger_writable": False})
         await api.get("/conversations/conv_trial")
         await api.post(
             "/conversations/last/reply",
@@ -164,7 +165,7 @@ async def test_sandbox_error_and_list_responses_match_spec(
         await anonymous.get("/tags")
     log = (await control.get("/_sandbox/requests")).json()["data"]
     statuses = [e["status"] for e in log]
-    assert statuses == [404, 400, 400, 202, 200, 200, 200, 200, 200, 200, 200, 429, 503, 401]
+    assert statuses == [404, 400, 400, 202, 200, 200, 200, 200, 200, 200, 200, 200, 429, 503, 401]
     answers = {
         f"{e['method']} {e['path']} {e['status']}": validate_response(
             e["method"], e["path"], e["status"], e["response"], spec

@@ -288,6 +288,43 @@ async def test_data_attribute_create_and_duplicate(intercom: AsyncIntercom) -> N
         )
 
 
+async def test_messenger_writable_is_stored_returned_and_updatable(
+    intercom: AsyncIntercom, running_intercom: RunningSandbox
+) -> None:
+    # As the spec's create example: not writable from the Messenger unless asked for.
+    plain = await intercom.data_attributes.create(
+        request={"name": "stripe_plan", "model": "contact", "data_type": "string"}
+    )
+    writable = await intercom.data_attributes.create(
+        request={
+            "name": "favourite_colour",
+            "model": "contact",
+            "data_type": "string",
+            "messenger_writable": True,
+        }
+    )
+    assert (plain.messenger_writable, writable.messenger_writable) == (False, True)
+    listed = {a.name: a for a in (await intercom.data_attributes.list(model="contact")).data}
+    assert listed["stripe_id"].messenger_writable is False  # seeded protected
+    assert listed["favourite_colour"].messenger_writable is True
+
+    assert writable.id is not None
+    updated = await intercom.data_attributes.update(
+        writable.id, request={"messenger_writable": False}
+    )
+
+    assert updated.messenger_writable is False and updated.name == "favourite_colour"
+    listed = {a.name: a for a in (await intercom.data_attributes.list(model="contact")).data}
+    assert listed["favourite_colour"].messenger_writable is False
+    auth = {"Authorization": "Bearer tok_test_sandbox"}
+    async with httpx.AsyncClient(base_url=running_intercom.base_url, headers=auth) as api:
+        missing = await api.put("/data_attributes/999999", json={"messenger_writable": False})
+        wrong = await api.put(f"/data_attributes/{writable.id}", json={"messenger_writable": "no"})
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["code"] == "field_not_found"
+    assert wrong.status_code == 400
+
+
 # ---- conversations, admin -------------------------------------------------------------------
 async def test_conversation_reply_note_and_me(
     intercom: AsyncIntercom, control: httpx.AsyncClient
