@@ -2,6 +2,13 @@
 
 Used by the tests, the demo's ready-made curl command, the benchmark and the local Intercom
 simulator, so all of them speak to the app exactly the way Intercom does.
+
+The person in a request is an Intercom contact (the REST model): `role` is `user` for someone
+logged in to the operator's product (identified by `external_id`/email, verified by Intercom's
+identity verification) and `lead` for an anonymous Messenger visitor who typed an email into a
+conversation; a visitor that never did is a `visitor`. Intercom puts that contact in `contact`
+(inbox, live canvas), `user` (Messenger submit) or `customer` (older inbox docs). `as_viewer`
+turns a demo contact into a lead or visitor who claims the same email and attributes.
 """
 
 from __future__ import annotations
@@ -45,11 +52,12 @@ def contact_payload(
     external_id: str | None = None,
     name: str | None = None,
     custom_attributes: dict[str, Any] | None = None,
-    role: str = "user",
+    role: str | None = "user",
 ) -> dict[str, Any]:
-    """A contact the way Canvas Kit requests carry it (a subset of Intercom's contact model)."""
+    """A contact the way Canvas Kit requests carry it (a subset of Intercom's contact model).
+    `role` None leaves the key out (a request that names nobody's role)."""
     now = int(time.time())
-    return {
+    contact = {
         "type": "contact",
         "id": contact_id,
         "workspace_id": WORKSPACE_ID,
@@ -71,6 +79,30 @@ def contact_payload(
         "social_profiles": {"type": "list", "data": []},
         "location": {"type": "location", "country": "Germany", "city": "Berlin"},
     }
+    if role != "user":
+        contact["signed_up_at"] = None  # only users sign up
+    if role is None:
+        del contact["role"]
+    return contact
+
+
+VIEWERS = ("user", "lead", "visitor")
+
+
+def as_viewer(contact: dict[str, Any], viewer: str | None) -> dict[str, Any]:
+    """`contact` as seen by the Messenger when `viewer` opens it: the signed-in `user` itself,
+    or an anonymous `lead` / `visitor` who typed the same email and set the same custom
+    attributes from the browser (a lead has no user id; a visitor gave no email yet)."""
+    if viewer in (None, "user"):
+        return contact
+    if viewer not in VIEWERS:
+        raise ValueError(f"viewer must be one of {', '.join(VIEWERS)}")
+    return contact_payload(
+        contact_id=f"{contact['id']}_{viewer}",
+        email=contact.get("email") if viewer == "lead" else None,
+        custom_attributes=dict(contact.get("custom_attributes") or {}),
+        role=viewer,
+    )
 
 
 def conversation_payload(conversation_id: str, contact_id: str) -> dict[str, Any]:
@@ -190,18 +222,20 @@ def messenger_submit(
     }
 
 
-def demo_contact(key: str) -> dict[str, Any]:
-    """The demo world's contact `key` ("healthy", "sepa", ...) as Canvas Kit carries it."""
+def demo_contact(key: str, *, viewer: str | None = None) -> dict[str, Any]:
+    """The demo world's contact `key` ("healthy", "sepa", ...) as Canvas Kit carries it; with
+    `viewer` "lead" or "visitor", an anonymous Messenger visitor claiming to be them."""
     from sandbox.intercom_api.seed import DEMO_CONTACTS
 
     for contact_key, name, email, external_id, _age, _opening in DEMO_CONTACTS:
         if contact_key == key:
             attributes = {"stripe_id": "cus_DemoHealthy"} if key == "healthy" else {}
-            return contact_payload(
+            contact = contact_payload(
                 contact_id=f"contact_{key}",
                 email=email,
                 external_id=external_id,
                 name=name,
                 custom_attributes=attributes,
             )
+            return as_viewer(contact, viewer)
     raise KeyError(key)

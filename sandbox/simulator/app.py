@@ -194,7 +194,7 @@ async def messenger_configure(sim: Simulator, data: dict[str, Any]) -> dict[str,
 async def messenger_initialize(sim: Simulator, data: dict[str, Any]) -> dict[str, Any]:
     convo = await _conversation(sim, data)
     payload = canvas_requests.messenger_initialize(
-        _object(data, "card_creation_options"), convo.contact, _locale(data)
+        _object(data, "card_creation_options"), _viewer(convo, data), _locale(data)
     )
     exchange = await sim.player.send(
         "messenger initialize",
@@ -213,7 +213,7 @@ async def messenger_content(sim: Simulator, data: dict[str, Any]) -> dict[str, A
     url = canvas.get("content_url")
     if not isinstance(url, str) or not url:
         raise BadRequest("the canvas has no content_url")
-    payload = canvas_requests.messenger_content(canvas, convo.contact, _locale(data))
+    payload = canvas_requests.messenger_content(canvas, _viewer(convo, data), _locale(data))
     if not sim.player.on_app_origin(url):
         reason = (
             f"content_url {url} is not on the app's origin ({sim.config.app_url}); the "
@@ -233,7 +233,7 @@ async def messenger_submit(sim: Simulator, data: dict[str, Any]) -> dict[str, An
     payload = canvas_requests.messenger_submit(
         _text(data, "component_id"),
         _object(data, "current_canvas"),
-        convo.contact,
+        _viewer(convo, data),
         _object(data, "input_values", required=False),
         _locale(data),
     )
@@ -294,6 +294,15 @@ def _object(data: dict[str, Any], key: str, *, required: bool = True) -> dict[st
     if not isinstance(value, dict):
         raise BadRequest(f"{key} must be an object")
     return value
+
+
+def _viewer(convo: DemoConversation, data: dict[str, Any]) -> dict[str, Any]:
+    """Who opens the Messenger: the conversation's contact (`user`, the default), or an
+    anonymous `lead` / `visitor` who typed their email and set their custom attributes."""
+    viewer = data.get("viewer")
+    if viewer is not None and viewer not in canvas_requests.VIEWERS:
+        raise BadRequest(f"viewer must be one of {', '.join(canvas_requests.VIEWERS)}")
+    return canvas_requests.as_viewer(convo.contact, viewer)
 
 
 def _locale(data: dict[str, Any]) -> str:

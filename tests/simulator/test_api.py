@@ -58,6 +58,31 @@ def test_inbox_initialize_is_signed_and_shaped_like_intercom(
     assert result["canvas"]["stored_data"]["customer_id"] == "cus_DemoSepa"
 
 
+def test_the_messenger_can_be_opened_by_a_lead_claiming_a_customers_email(
+    our_app, stripe_sandbox, intercom_sandbox, start_simulator
+):
+    url = start_simulator(our_app.url, intercom=intercom_sandbox, stripe=stripe_sandbox)
+    options = {"contact_id": "contact_trial", "card_creation_options": {"card": "trial"}}
+
+    as_user = post(url, "/api/messenger/initialize", options)
+    as_lead = post(url, "/api/messenger/initialize", {**options, "viewer": "lead"})
+
+    assert as_user["request"]["contact"]["role"] == "user"
+    lead = as_lead["request"]["contact"]
+    assert (lead["role"], lead["email"], lead["external_id"]) == (
+        "lead",
+        "jonas@startup.example",
+        None,
+    )
+    assert as_lead["request"]["user"] == lead
+    assert as_lead["contract_errors"] == [] and as_user["contract_errors"] == []
+    assert "Add a payment method" in as_user["html"]
+    assert "Sign in to see your billing" in as_lead["html"]
+    assert "/l/" not in json.dumps(as_lead["response"])
+    refused = httpx.post(f"{url}/api/messenger/initialize", json={**options, "viewer": "admin"})
+    assert refused.status_code == 400 and "viewer" in refused.json()["error"]
+
+
 def test_without_a_sandbox_intercom_the_seeded_contacts_are_used(gallery, start_simulator):
     url = start_simulator(gallery.url)
     assert len(HTTP.get(f"{url}/api/conversations").json()["data"]) == 8

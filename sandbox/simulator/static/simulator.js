@@ -13,6 +13,7 @@
     conversationId: null,
     results: null, // the configure flow's results = the Messenger card's card_creation_options
     locale: "en",
+    viewer: "user", // who opens the Messenger: the contact (user), or a lead / visitor
   };
 
   // ---- talking to the simulator's server ------------------------------------------------------
@@ -48,6 +49,7 @@
       this.pending = false;
       this.contactId = null;
       this.locale = "en";
+      this.viewer = "user";
       frame.addEventListener("click", (event) => this.click(event));
       frame.addEventListener("keydown", (event) => {
         if ((event.key === "Enter" || event.key === " ") && event.target.matches('[role="button"][data-action]')) {
@@ -186,6 +188,7 @@
   async function messengerSubmit(host, componentId, inputValues, generation) {
     const result = await call("/api/messenger/submit", {
       contact_id: host.contactId,
+      viewer: host.viewer,
       locale: host.locale,
       component_id: componentId,
       input_values: inputValues,
@@ -201,6 +204,7 @@
     if (!host.canvas || !host.canvas.content_url) return;
     const result = await call("/api/messenger/content", {
       contact_id: host.contactId,
+      viewer: host.viewer,
       locale: host.locale,
       canvas: host.canvas,
     });
@@ -213,6 +217,7 @@
     try {
       const result = await call("/api/messenger/initialize", {
         contact_id: host.contactId,
+        viewer: host.viewer,
         locale: host.locale,
         card_creation_options: options,
       });
@@ -343,13 +348,14 @@
       messenger.reset("Pick a customer on the left to see the card as they do.");
       return;
     }
-    const key = `${state.contactId}|${state.locale}|${JSON.stringify(state.results)}`;
+    const key = `${state.contactId}|${state.viewer}|${state.locale}|${JSON.stringify(state.results)}`;
     if (messengerShows === key) return;
     messengerShows = key;
     showMessengerCustomer();
     const generation = messenger.reset("Loading the card…");
     messenger.contactId = state.contactId;
     messenger.locale = state.locale;
+    messenger.viewer = state.viewer;
     byId("reload-live").disabled = true;
     await initializeCard(messenger, state.results, generation);
     byId("reload-live").disabled = !(messenger.canvas && messenger.canvas.content_url);
@@ -358,7 +364,8 @@
   function showMessengerCustomer() {
     const conversation = conversationOf(state.contactId);
     const who = conversation ? conversation.name || conversation.email : "Pick a customer on the left.";
-    byId("messenger-customer").textContent = conversation ? `Seen by ${who} (${state.locale})` : who;
+    const claim = { lead: "a lead claiming to be ", visitor: "a visitor claiming to be " }[state.viewer] || "";
+    byId("messenger-customer").textContent = conversation ? `Seen by ${claim}${who} (${state.locale})` : who;
   }
 
   // ---- selection, views, deep links ----------------------------------------------------------
@@ -412,6 +419,7 @@
     if (state.view === "messenger") {
       if (state.results) params.set("options", JSON.stringify(state.results));
       if (state.locale !== "en") params.set("locale", state.locale);
+      if (state.viewer !== "user") params.set("viewer", state.viewer);
     }
     history.replaceState(null, "", `?${params}`);
   }
@@ -544,6 +552,12 @@
     updateUrl();
     openMessengerCard();
   });
+  byId("messenger-viewer").addEventListener("change", (event) => {
+    state.viewer = event.target.value;
+    showMessengerCustomer();
+    updateUrl();
+    openMessengerCard();
+  });
   const settle = byId("settle-sepa");
   if (settle) settle.addEventListener("click", () => settleSepa(settle));
 
@@ -552,6 +566,10 @@
   if (params.get("locale") === "de") {
     state.locale = "de";
     byId("messenger-locale").value = "de";
+  }
+  if (["lead", "visitor"].includes(params.get("viewer"))) {
+    state.viewer = params.get("viewer");
+    byId("messenger-viewer").value = state.viewer;
   }
   if (params.get("options")) {
     try {
