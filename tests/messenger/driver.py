@@ -97,23 +97,62 @@ class Messenger:
         payload = messenger_configure(component_id, current_canvas=canvas)
         return self._post("/canvas/messenger/configure", payload, "configure_response")
 
-    def initialize(self, key: str, card: str, *, locale: str = "en", **options: Any):
-        payload = messenger_initialize({"card": card, **options}, demo_contact(key), locale)
+    # `key` names the demo customer; `viewer` "lead" or "visitor" is an anonymous Messenger
+    # visitor claiming to be them (same email, same custom attributes), `contact` any contact.
+    def initialize(
+        self,
+        key: str,
+        card: str,
+        *,
+        locale: str = "en",
+        viewer: str | None = None,
+        contact: dict[str, Any] | None = None,
+        **options: Any,
+    ):
+        person = contact or demo_contact(key, viewer=viewer)
+        payload = messenger_initialize({"card": card, **options}, person, locale)
         return self._post("/canvas/messenger/initialize", payload, "initialize_response")
 
-    def content(self, key: str, canvas: dict[str, Any], *, locale: str = "en"):
-        payload = messenger_content(canvas, demo_contact(key), locale)
+    def content(
+        self,
+        key: str,
+        canvas: dict[str, Any],
+        *,
+        locale: str = "en",
+        viewer: str | None = None,
+        contact: dict[str, Any] | None = None,
+    ):
+        person = contact or demo_contact(key, viewer=viewer)
+        payload = messenger_content(canvas, person, locale)
         return self._post("/canvas/messenger/content", payload, "live_canvas_response")
 
-    def submit(self, key: str, component_id: str, canvas: dict[str, Any], *, locale: str = "en"):
-        payload = messenger_submit(component_id, canvas, demo_contact(key), locale=locale)
+    def submit(
+        self,
+        key: str,
+        component_id: str,
+        canvas: dict[str, Any],
+        *,
+        locale: str = "en",
+        viewer: str | None = None,
+        contact: dict[str, Any] | None = None,
+    ):
+        person = contact or demo_contact(key, viewer=viewer)
+        payload = messenger_submit(component_id, canvas, person, locale=locale)
         return self._post("/canvas/messenger/submit", payload, "submit_response")
 
-    def press(self, key: str, body: dict[str, Any], component_id: str, *, locale: str = "en"):
+    def press(
+        self,
+        key: str,
+        body: dict[str, Any],
+        component_id: str,
+        *,
+        locale: str = "en",
+        viewer: str | None = None,
+    ):
         """Click a button or list item that is on the card `body` (fails if the card has no
         such component, or it has no submit action); `submit` sends crafted requests."""
         clickable(body, component_id)
-        return self.submit(key, component_id, body["canvas"], locale=locale)
+        return self.submit(key, component_id, body["canvas"], locale=locale, viewer=viewer)
 
     # --- the sandbox Stripe ---
     def stripe_requests(self) -> list[dict[str, Any]]:
