@@ -8,7 +8,7 @@ logged in to the operator's product (identified by `external_id`/email, verified
 identity verification) and `lead` for an anonymous Messenger visitor who typed an email into a
 conversation; a visitor that never did is a `visitor`. Intercom puts that contact in `contact`
 (inbox, live canvas), `user` (Messenger submit) or `customer` (older inbox docs). `as_viewer`
-turns a demo contact into a lead or visitor who claims the same email and attributes.
+turns a demo contact into a lead who claims the same email, or an anonymous visitor.
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ VIEWERS = ("user", "lead", "visitor")
 
 def as_viewer(contact: dict[str, Any], viewer: str | None) -> dict[str, Any]:
     """`contact` as seen by the Messenger when `viewer` opens it: the signed-in `user` itself,
-    or an anonymous `lead` / `visitor` who typed the same email and set the same custom
-    attributes from the browser (a lead has no user id; a visitor gave no email yet)."""
+    or an anonymous `lead` who typed the same email into the Messenger (no user id, none of the
+    user's attributes), or a `visitor` who gave nothing at all."""
     if viewer in (None, "user"):
         return contact
     if viewer not in VIEWERS:
@@ -100,7 +100,6 @@ def as_viewer(contact: dict[str, Any], viewer: str | None) -> dict[str, Any]:
     return contact_payload(
         contact_id=f"{contact['id']}_{viewer}",
         email=contact.get("email") if viewer == "lead" else None,
-        custom_attributes=dict(contact.get("custom_attributes") or {}),
         role=viewer,
     )
 

@@ -297,8 +297,8 @@ def _object(data: dict[str, Any], key: str, *, required: bool = True) -> dict[st
 
 
 def _viewer(convo: DemoConversation, data: dict[str, Any]) -> dict[str, Any]:
-    """Who opens the Messenger: the conversation's contact (`user`, the default), or an
-    anonymous `lead` / `visitor` who typed their email and set their custom attributes."""
+    """Who opens the Messenger: the conversation's contact (`user`, the default), an anonymous
+    `lead` who typed their email, or a `visitor` who typed nothing."""
     viewer = data.get("viewer")
     if viewer is not None and viewer not in canvas_requests.VIEWERS:
         raise BadRequest(f"viewer must be one of {', '.join(canvas_requests.VIEWERS)}")

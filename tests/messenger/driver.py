@@ -97,8 +97,8 @@ class Messenger:
         payload = messenger_configure(component_id, current_canvas=canvas)
         return self._post("/canvas/messenger/configure", payload, "configure_response")
 
-    # `key` names the demo customer; `viewer` "lead" or "visitor" is an anonymous Messenger
-    # visitor claiming to be them (same email, same custom attributes), `contact` any contact.
+    # `key` names the demo customer; `viewer` "lead" is an anonymous Messenger visitor who typed
+    # their email, "visitor" one who typed nothing; `contact` any other contact.
     def initialize(
         self,
         key: str,

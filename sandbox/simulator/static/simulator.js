@@ -364,7 +364,7 @@
   function showMessengerCustomer() {
     const conversation = conversationOf(state.contactId);
     const who = conversation ? conversation.name || conversation.email : "Pick a customer on the left.";
-    const claim = { lead: "a lead claiming to be ", visitor: "a visitor claiming to be " }[state.viewer] || "";
+    const claim = { lead: "a lead who typed the email of ", visitor: "an anonymous visitor, not " }[state.viewer] || "";
     byId("messenger-customer").textContent = conversation ? `Seen by ${claim}${who} (${state.locale})` : who;
   }
 
