@@ -23,7 +23,7 @@ from billing.money import format_moment
 from billing.recovery import RetryKind, RetryResult
 from billing.snapshot import BillingSnapshot
 from canvas_app.canvas import Button, Component, Text, canvas, canvas_response
-from canvas_app.cards.common import money, payment_method_label
+from canvas_app.cards.common import money, payment_method_label, plain
 from canvas_app.cards.inbox import identity_check
 from canvas_app.cards.messenger import failure_line, plain_reason
 from canvas_app.copy import t
@@ -240,7 +240,10 @@ def _retry_outcome(ctx: InboxContext, result: RetryResult) -> dict[str, Any]:
         lines.append(Text(text=t("ic.retry.declined", locale, reason=reason), style="error"))
     elif kind == "rejected":
         lines.append(
-            Text(text=t("ic.retry.rejected", locale, reason=result.message or "—"), style="error")
+            Text(
+                text=t("ic.retry.rejected", locale, reason=plain(result.message or "—")),
+                style="error",
+            )
         )
     elif kind == "cooldown" and result.retry_after is not None:
         time = format_moment(result.retry_after, locale)
