@@ -154,7 +154,7 @@ def test_setup_reports_an_attribute_with_the_wrong_type(make_loop) -> None:
 
 
 def intercom_api(loop: Loop, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.request(
+    response = HTTP.request(
         method,
         f"{loop.intercom.url}{path}",
         json=body,

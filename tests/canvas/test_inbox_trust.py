@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from sandbox.canvas_requests import contact_payload, demo_contact, inbox_initialize, inbox_submit
 from sandbox.simulator.rendering import markdown
 from tests.conftest import STRIPE_KEY, AppClient, Sandbox
+from tests.http import HTTP
 
 CONFIRMED = {"identity_verified": ["confirmed"]}
 
@@ -87,7 +87,7 @@ def stripe_posts(stripe: Sandbox, suffix: str) -> list[dict[str, Any]]:
 
 
 def stripe_get(stripe: Sandbox, path: str, **params: Any) -> Any:
-    response = httpx.get(
+    response = HTTP.get(
         f"{stripe.url}{path}", params=params, headers={"Authorization": f"Bearer {STRIPE_KEY}"}
     )
     response.raise_for_status()

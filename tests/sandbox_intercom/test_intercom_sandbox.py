@@ -317,7 +317,7 @@ async def test_messenger_writable_is_stored_returned_and_updatable(
     listed = {a.name: a for a in (await intercom.data_attributes.list(model="contact")).data}
     assert listed["favourite_colour"].messenger_writable is False
     auth = {"Authorization": "Bearer tok_test_sandbox"}
-    async with httpx.AsyncClient(base_url=running_intercom.base_url, headers=auth) as api:
+    async with async_client(base_url=running_intercom.base_url, headers=auth) as api:
         missing = await api.put("/data_attributes/999999", json={"messenger_writable": False})
         wrong = await api.put(f"/data_attributes/{writable.id}", json={"messenger_writable": "no"})
     assert missing.status_code == 404

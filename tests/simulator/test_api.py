@@ -79,7 +79,7 @@ def test_the_messenger_can_be_opened_by_a_lead_claiming_a_customers_email(
     assert "Add a payment method" in as_user["html"]
     assert "Sign in to see your billing" in as_lead["html"]
     assert "/l/" not in json.dumps(as_lead["response"])
-    refused = httpx.post(f"{url}/api/messenger/initialize", json={**options, "viewer": "admin"})
+    refused = HTTP.post(f"{url}/api/messenger/initialize", json={**options, "viewer": "admin"})
     assert refused.status_code == 400 and "viewer" in refused.json()["error"]
 
 
