@@ -9,8 +9,10 @@ import json
 import logging
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -174,6 +176,23 @@ def maybe_failure_row(loop: Loop, invoice_id: str) -> dict | None:
     return dict(row) if row is not None else None
 
 
+def request_log_line(out: io.StringIO, request_id: str) -> dict[str, Any]:
+    """The request's summary line. It is written once the response has gone out, so the client
+    may read the response a moment before the server thread logs it: wait briefly."""
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+        found = [
+            line
+            for line in lines
+            if line["logger"] == "canvas_app.request" and line["request_id"] == request_id
+        ]
+        if found or time.monotonic() > deadline:
+            assert found, f"no request line for {request_id}"
+            return found[0]
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def json_log() -> Iterator[io.StringIO]:
     """Log lines as LOG_FORMAT=json prints them (our formatter and filter on a root handler)."""
@@ -204,9 +223,9 @@ def test_json_logs_carry_the_request_id_route_status_and_customer(
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "req-from-proxy-42"
 
+    request_line = request_log_line(json_log, "req-from-proxy-42")
     lines = [json.loads(line) for line in json_log.getvalue().splitlines() if line.strip()]
     ours = [line for line in lines if line["request_id"] == "req-from-proxy-42"]
-    request_line = next(line for line in ours if line["logger"] == "canvas_app.request")
     assert request_line["route"] == "/webhooks/stripe" and request_line["status"] == 200
     assert request_line["customer_id"] == "cus_DemoSepa" and request_line["duration_ms"] > 0
     assert any(line["logger"] == "automations.webhooks" for line in ours)
@@ -260,11 +279,6 @@ def test_a_fin_request_logs_the_customer_it_was_about(
     assert response.status_code == 200
     request_id = response.headers["x-request-id"]
 
-    lines = [json.loads(line) for line in json_log.getvalue().splitlines() if line.strip()]
-    request_line = next(
-        line
-        for line in lines
-        if line["logger"] == "canvas_app.request" and line["request_id"] == request_id
-    )
+    request_line = request_log_line(json_log, request_id)
     assert request_line["route"] == "/fin/billing-status" and request_line["status"] == 200
     assert request_line["customer_id"] == "cus_DemoHealthy"
