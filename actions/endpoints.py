@@ -57,7 +57,7 @@ from billing.resolution import ContactIdentity
 from billing.stripe_gateway import time_budget
 from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
 from canvas_app.http import ClientError, error_response, parse_json_object, read_body
-from canvas_app.logs import bind_customer
+from canvas_app.logs import bind_customer, frames_only
 from canvas_app.services import Services
 from storage.audit import AuditLog
 from storage.tokens import UsedTokens
@@ -328,7 +328,7 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
     if isinstance(exc, ClientError):
         return error_response(exc.status, exc.code, exc.message, details=exc.details)
     if not isinstance(exc, BillingError):
-        log.error("Fin request failed with %s", type(exc).__name__, exc_info=exc)
+        log.error("Fin request failed with %s\n%s", type(exc).__name__, frames_only(exc))
         return error_response(500, "internal_error", "Something went wrong on our side.")
     if isinstance(exc, StripeUnavailable):
         log.warning("Fin request without Stripe: %s", exc.message)

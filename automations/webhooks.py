@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from stripe import StripeObject
 
 from automations.handling import HANDLED_EVENT_TYPES, Automations, customer_id_of
 from automations.intercom_gateway import IntercomRejected, IntercomUnavailable
@@ -28,7 +29,7 @@ from automations.ledger import EventLedger
 from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
 from billing.stripe_gateway import wait_budget
 from canvas_app.http import error_response, read_body
-from canvas_app.logs import bind_customer
+from canvas_app.logs import bind_customer, frames_only
 from canvas_app.services import Services
 from reporting.facts import record_invoice_facts
 
@@ -55,6 +56,9 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         event = services.stripe.construct_event(payload, signature, secret)
     except InvalidWebhook as exc:
         return error_response(400, exc.code, exc.message)
+    if not _is_event(event):
+        # Signed with our secret, yet not shaped like anything Stripe sends.
+        return error_response(400, "invalid_payload", "Not a Stripe event.")
 
     ledger = EventLedger(services.db)
     bind_customer(customer_id_of(event))
@@ -92,9 +96,13 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         return await _failed(ledger, event, exc, status=503)
     except (IntercomRejected, BillingError) as exc:
         _count(request, event, "failed")
-        return await _failed(ledger, event, exc, status=500)
+        # Stripe or Intercom refused a request the event led to (424 Failed Dependency): not a
+        # fault of ours; recorded, and Stripe redelivers as after any non-2xx answer.
+        return await _failed(ledger, event, exc, status=424)
     except Exception as exc:
-        log.exception("handling Stripe event %s (%s) failed", event.id, event.type)
+        log.error(
+            "handling Stripe event %s (%s) failed\n%s", event.id, event.type, frames_only(exc)
+        )
         _count(request, event, "failed")
         return await _failed(ledger, event, exc, status=500, detail=False)
     await ledger.finish(event.id, result.outcome, now=datetime.now(UTC))
@@ -120,6 +128,22 @@ async def _failed(
     )
     await ledger.fail(event.id, error)
     return error_response(status, "not_handled", "Event not handled yet; please redeliver.")
+
+
+def _is_event(event: object) -> bool:
+    """An event as Stripe sends it: string id and type, and `data.object` an object whose `id`
+    and `customer` (when present) are strings or, once expanded, objects with a string id."""
+    if not isinstance(getattr(event, "id", None), str):
+        return False
+    if not isinstance(getattr(event, "type", None), str):
+        return False
+    obj = getattr(getattr(event, "data", None), "object", None)
+    if not isinstance(obj, StripeObject) or not isinstance(getattr(obj, "id", None), str):
+        return False
+    customer = getattr(obj, "customer", None)
+    if isinstance(customer, StripeObject):
+        customer = getattr(customer, "id", None)
+    return customer is None or isinstance(customer, str)
 
 
 routes = [Route("/webhooks/stripe", stripe_webhook, methods=["POST"])]

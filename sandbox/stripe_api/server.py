@@ -100,6 +100,15 @@ def _rate_limit_error(fault: dict[str, Any]) -> ApiError:
 
 def _fault_error(fault: dict[str, Any]) -> ApiError:
     status = int(fault["status"])
+    error = fault.get("error")
+    if error is not None:  # a 4xx as Stripe words it (e.g. a search it can't parse)
+        return ApiError(
+            status,
+            error["message"],
+            type=error.get("type", "invalid_request_error"),
+            code=error.get("code"),
+            param=error.get("param"),
+        )
     if status == 429:
         return _rate_limit_error(fault)
     if status == 503:
