@@ -340,7 +340,9 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
     if isinstance(exc, RefundRefused):
         return error_response(409, exc.code, answers.refusal_message(exc, locale))
     if isinstance(exc, InvalidConfirmationToken | ConfirmationTokenExpired):
-        return error_response(422, exc.code, say(f"codes/{exc.code}", locale))
+        # 403: the body is well-formed (the schema can't tell a token we signed from another
+        # string), but this token grants no refund: preview again.
+        return error_response(403, exc.code, say(f"codes/{exc.code}", locale))
     status, code = {
         VerifiedIdentityRequired: (403, "verified_identity_required"),
         CustomerNotFound: (404, "customer_not_found"),
