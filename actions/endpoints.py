@@ -349,7 +349,8 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
         AmbiguousCustomer: (409, "ambiguous_customer"),
         RefundInProgress: (409, "refund_in_progress"),
         NotFound: (404, "not_found"),
-        StripeRejected: (422, "stripe_rejected"),
+        # The request was well-formed; Stripe refused what it led to (a read or a refund).
+        StripeRejected: (409, "stripe_rejected"),
     }.get(type(exc), (409, "stripe_rejected"))
     if isinstance(exc, StripeRejected):
         log.warning("Stripe rejected a Fin request: %s", exc.code)

@@ -24,7 +24,8 @@ ERROR_DESCRIPTIONS = {
     404: "No Stripe customer matches the contact (`customer_not_found`); relay `message`.",
     409: "Several Stripe customers match and money must not move (`ambiguous_customer`), or "
     "the refund is refused now (`refund_*`, `refunded_already`) or already running "
-    "(`refund_in_progress`); relay `message`.",
+    "(`refund_in_progress`), or Stripe refused the request it led to (`stripe_rejected`); "
+    "relay `message`.",
     422: "Missing or invalid fields (`invalid_request`, with `details`).",
     503: "Stripe is unavailable (`stripe_unavailable`); relay `message`, retry later. For "
     "/fin/refunds, retrying with the same confirmation_token is safe.",

@@ -132,7 +132,8 @@ async def _failed(
 
 def _is_event(event: object) -> bool:
     """An event as Stripe sends it: string id and type, and `data.object` an object whose `id`
-    and `customer` (when present) are strings or, once expanded, objects with a string id."""
+    and `customer` (when present) are strings or, once expanded, objects with a string id (and,
+    for a billing alert, a numeric `value`)."""
     if not isinstance(getattr(event, "id", None), str):
         return False
     if not isinstance(getattr(event, "type", None), str):
@@ -140,9 +141,13 @@ def _is_event(event: object) -> bool:
     obj = getattr(getattr(event, "data", None), "object", None)
     if not isinstance(obj, StripeObject) or not isinstance(getattr(obj, "id", None), str):
         return False
+    if event.type == "billing.alert.triggered":  # the usage that crossed the alert's line
+        value = getattr(obj, "value", None)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
     customer = getattr(obj, "customer", None)
     if isinstance(customer, StripeObject):
-        customer = getattr(customer, "id", None)
+        return isinstance(getattr(customer, "id", None), str)
     return customer is None or isinstance(customer, str)
 
 

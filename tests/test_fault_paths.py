@@ -98,7 +98,7 @@ def test_stripe_refusing_a_read_gives_the_unavailable_card_and_a_fin_error(
         assert texts(pressed.json())[0] == "**We couldn't reach the payment provider**"
 
     fin = app_client.fin("/fin/billing-status", {"email": "anna@example.com"})
-    assert fin.status_code == 422
+    assert fin.status_code == 409
     assert fin.json()["error"]["code"] == "stripe_rejected"
     assert "anna@example.com" not in fin.text
 
