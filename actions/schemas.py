@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
 Interval = Literal["month", "year"]
 _INTERVAL_WORDS = {
@@ -41,7 +42,7 @@ def _blank_to_none(value: object) -> object:
     return value.strip(_ECMA_SPACE) if isinstance(value, str) else value
 
 
-def _named(field: str) -> dict[str, object]:
+def _named(field: str) -> JsonDict:
     """JSON Schema: `field` is present and a string with something other than white space."""
     return {"required": [field], "properties": {field: {"type": "string", "pattern": _NOT_BLANK}}}
 

@@ -130,18 +130,19 @@ async def _failed(
     return error_response(status, "not_handled", "Event not handled yet; please redeliver.")
 
 
-def _is_event(event: object) -> bool:
+def _is_event(event: stripe.Event) -> bool:
     """An event as Stripe sends it: string id and type, and `data.object` an object whose `id`
     and `customer` (when present) are strings or, once expanded, objects with a string id (and,
     for a billing alert, a numeric `value`)."""
     if not isinstance(getattr(event, "id", None), str):
         return False
-    if not isinstance(getattr(event, "type", None), str):
+    event_type = getattr(event, "type", None)
+    if not isinstance(event_type, str):
         return False
     obj = getattr(getattr(event, "data", None), "object", None)
     if not isinstance(obj, StripeObject) or not isinstance(getattr(obj, "id", None), str):
         return False
-    if event.type == "billing.alert.triggered":  # the usage that crossed the alert's line
+    if event_type == "billing.alert.triggered":  # the usage that crossed the alert's line
         value = getattr(obj, "value", None)
         if not isinstance(value, int | float) or isinstance(value, bool):
             return False

@@ -70,7 +70,9 @@ class Operator:
 
 
 @pytest.fixture
-def operator(stripe_sandbox: Sandbox, intercom_sandbox: Sandbox, tmp_path: Path) -> Iterator[Operator]:
+def operator(
+    stripe_sandbox: Sandbox, intercom_sandbox: Sandbox, tmp_path: Path
+) -> Iterator[Operator]:
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "INTERCOM_"))},
@@ -133,7 +135,8 @@ def run_main_flows(app: Operator, stripe_sandbox: Sandbox) -> None:
     for key in keys:
         for card in ("billing_status", "payment_recovery", "savings", "trial"):
             body = app.canvas(
-                "/canvas/messenger/initialize", messenger_initialize({"card": card}, demo_contact(key))
+                "/canvas/messenger/initialize",
+                messenger_initialize({"card": card}, demo_contact(key)),
             )
             canvas = body["canvas"]
             app.canvas("/canvas/messenger/content", messenger_content(canvas, demo_contact(key)))
@@ -158,7 +161,7 @@ def run_main_flows(app: Operator, stripe_sandbox: Sandbox) -> None:
         app.http.get(f"/l/{token}/cancel")
     app.http.get("/l/forged.token.value")
     # Fin: reads by email, user id and stripe id; a refund preview and its execution.
-    for key, _name, email, external_id, *_ in DEMO_CONTACTS:
+    for _key, _name, email, external_id, *_ in DEMO_CONTACTS:
         app.fin("/fin/billing-status", {"email": email})
         app.fin("/fin/next-invoice", {"email": email, "user_id": external_id or ""})
         app.fin("/fin/upgrade-quote", {"email": email, "target_plan": "Business"})
