@@ -131,21 +131,27 @@ async def _failed(
 
 
 def _is_event(event: stripe.Event) -> bool:
-    """An event as Stripe sends it: string id and type, and `data.object` an object whose `id`
-    and `customer` (when present) are strings or, once expanded, objects with a string id (and,
-    for a billing alert, a numeric `value`)."""
-    if not isinstance(getattr(event, "id", None), str):
-        return False
+    """An event as Stripe sends it: string id and type, `data.object` an object, its `customer`
+    (when present) a string or an expanded object with a string id; for the types we handle,
+    what handling reads: the object's string `id` (a billing alert has none: its numeric
+    `value`). Types we don't handle are only acknowledged, so little is asked of them."""
     event_type = getattr(event, "type", None)
-    if not isinstance(event_type, str):
+    if not isinstance(getattr(event, "id", None), str) or not isinstance(event_type, str):
         return False
     obj = getattr(getattr(event, "data", None), "object", None)
-    if not isinstance(obj, StripeObject) or not isinstance(getattr(obj, "id", None), str):
+    if not isinstance(obj, StripeObject):
         return False
-    if event_type == "billing.alert.triggered":  # the usage that crossed the alert's line
+    obj_id = getattr(obj, "id", None)
+    if obj_id is not None and not isinstance(obj_id, str):
+        return False
+    if getattr(obj, "object", None) == "customer" and obj_id is None:
+        return False
+    if event_type == "billing.alert.triggered":
         value = getattr(obj, "value", None)
         if not isinstance(value, int | float) or isinstance(value, bool):
             return False
+    elif event_type in HANDLED_EVENT_TYPES and obj_id is None:
+        return False
     customer = getattr(obj, "customer", None)
     if isinstance(customer, StripeObject):
         return isinstance(getattr(customer, "id", None), str)

@@ -155,6 +155,8 @@ def deliver_raw(app_client: AppClient, payload: str) -> httpx.Response:
         '{"id": "evt_1", "type": "invoice.paid", "data": {"object": {"customer": "cus_x"}}}',
         '{"id": "evt_1", "type": "invoice.paid", "data": {"object": {"id": "in_1", '
         '"customer": 7}}}',
+        '{"id": "evt_1", "type": "billing.alert.triggered", "data": {"object": '
+        '{"object": "billing.alert_triggered", "customer": "cus_DemoUsage"}}}',
     ],
 )
 def test_a_signed_webhook_body_that_is_not_an_event_is_a_400(
