@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 import schemathesis
 import stripe
@@ -24,6 +23,7 @@ from schemathesis import GenerationMode
 from sandbox.canvas_requests import demo_contact, signed
 from sandbox.intercom_api.seed import DEMO_CONTACTS
 from tests.conftest import FIN_TOKEN, SECRET_KEY, WEBHOOK_SECRET, AppClient
+from tests.http import client
 
 pytestmark = pytest.mark.slow
 
@@ -263,7 +263,7 @@ def test_generated_inputs_never_get_a_5xx(start_app: Callable[..., AppClient]) -
     tally = Tally()
     started = time.monotonic()
     cpu_started = time.process_time()
-    http = httpx.Client(base_url=app.url, timeout=30)
+    http = client(base_url=app.url, timeout=30)
     secret = app.settings.intercom_client_secret.get_secret_value()
     link_signer = URLSafeTimedSerializer(SECRET_KEY, salt="payment-link")
 

@@ -40,6 +40,7 @@ from tests.conftest import (
     WEBHOOK_SECRET,
     Sandbox,
 )
+from tests.http import HTTP, client
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(r"/l/([A-Za-z0-9_\-.]+)")
@@ -51,7 +52,7 @@ class Operator:
     def __init__(self, url: str, log: Path) -> None:
         self.url = url
         self.log = log
-        self.http = httpx.Client(base_url=url, timeout=30)
+        self.http = client(base_url=url, timeout=30)
         self.tokens: set[str] = set()
 
     def canvas(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +106,7 @@ def operator(
         while True:
             assert process.poll() is None, log.read_text()
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                if HTTP.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -291,7 +291,7 @@ def test_a_token_whose_attempt_failed_is_refused_once_its_lifetime_is_over(
 
     late = execute(app, token)
 
-    assert late.status_code == 422
+    assert late.status_code == 403
     assert late.json()["error"]["code"] == "confirmation_token_expired"
     assert "check the refund again" in late.json()["error"]["message"]
     assert stripe.refunds(previewed["charge"]["id"]) == []
