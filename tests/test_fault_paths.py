@@ -21,7 +21,7 @@ from sandbox.canvas_requests import (
     messenger_initialize,
     messenger_submit,
 )
-from tests.conftest import SECRET_KEY, WEBHOOK_SECRET, AppClient, Sandbox
+from tests.conftest import FIN_TOKEN, SECRET_KEY, WEBHOOK_SECRET, AppClient, Sandbox
 
 # Stripe's 400s for reads, as Stripe words them (https://docs.stripe.com/error-codes).
 STRIPE_READ_REFUSALS = {
@@ -123,7 +123,7 @@ def test_deeply_nested_json_is_a_400_everywhere(app_client: AppClient) -> None:
     fin = app_client.http.post(
         "/fin/billing-status",
         content=body,
-        headers={"Authorization": "Bearer fin-token-1", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {FIN_TOKEN}", "Content-Type": "application/json"},
     )
     assert fin.status_code == 400
     webhook = deliver_raw(app_client, body.decode())

@@ -271,20 +271,23 @@ def test_generated_inputs_never_get_a_5xx(start_app: Callable[..., AppClient]) -
     schema = schemathesis.openapi.from_url(f"{app.url}/fin/openapi.json")
     auth = {"Authorization": f"Bearer {FIN_TOKEN}"}
     failures: list[str] = []
+
+    def fin_cases(operation: Any, mode: GenerationMode) -> Callable[..., None]:
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def fin_case(case: Any) -> None:
+            response = case.call(base_url=app.url, headers=auth)
+            tally.record(f"POST {case.path} {case.body!r}", response.status_code, response.text)
+            try:
+                case.validate_response(response, headers=auth)
+            except AssertionError as exc:  # schemathesis' FailureGroup is one
+                failures.append(f"{case.path} {mode}: {str(exc)[:500]}")
+
+        return fin_case
+
     for result in schema.get_all_operations():
         operation = result.ok()  # type: ignore[union-attr]  # raises if the document is invalid
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def fin_case(case: Any, mode: GenerationMode = mode) -> None:
-                response = case.call(base_url=app.url, headers=auth)
-                tally.record(f"POST {case.path} {case.body!r}", response.status_code, response.text)
-                try:
-                    case.validate_response(response, headers=auth)
-                except AssertionError as exc:  # schemathesis' FailureGroup is one
-                    failures.append(f"{case.path} {mode}: {str(exc)[:500]}")
-
-            run(fin_case, 40)
+            run(fin_cases(operation, mode), 40)
     print(f"\nschemathesis: {tally.sent} requests, {time.monotonic() - started:.1f} s")
     assert not failures, "\n\n".join(failures[:5])
 
