@@ -438,13 +438,12 @@ def _safe_message(exc: stripe.StripeError) -> str:
     # user_message is written by Stripe for end users; fall back to the code, never the raw body.
     # A complaint about a parameter quotes its value (a search query names an email): then only
     # the code and the parameter's name travel on, to cards, logs and the audit trail.
+    # (stripe-python's `user_message` is that same message.)
     code = exc.code or ""
     param = getattr(exc, "param", None)
-    if exc.user_message:
-        return exc.user_message
     if param == "query" or code.startswith("parameter_"):
         return f"Stripe refused the request ({code or 'invalid_request'}, {param or 'params'})."
-    return getattr(exc.error, "message", None) or (code or "Stripe error")
+    return exc.user_message or getattr(exc.error, "message", None) or (code or "Stripe error")
 
 
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
