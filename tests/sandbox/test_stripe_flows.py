@@ -311,7 +311,7 @@ async def test_an_injected_4xx_is_worded_as_stripe_words_it(
         await client.v1.customers.search_async({"query": "email:'a@example.com'"})
     assert refused.value.http_status == 400
     assert (refused.value.code, refused.value.param) == ("parameter_invalid", "query")
-    assert str(refused.value.error.message) == error["message"]
+    assert refused.value.user_message == error["message"]
     # The fault is used up: the next search is answered.
     await client.v1.customers.search_async({"query": "email:'a@example.com'"})
 
@@ -320,4 +320,4 @@ async def test_a_url_no_route_takes_is_stripes_json_404(client: stripe.StripeCli
     with pytest.raises(stripe.InvalidRequestError) as refused:
         await client.v1.customers.retrieve_async("line\nbreak")
     assert refused.value.http_status == 404
-    assert "Unrecognized request URL" in str(refused.value.error.message)
+    assert "Unrecognized request URL" in str(refused.value.user_message)
