@@ -24,6 +24,7 @@ names the failed invoice as it is now, the press shows the current state and pay
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
