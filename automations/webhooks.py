@@ -76,7 +76,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     except BillingError as exc:
         _count(request, event, "failed")
         return await _failed(
-            ledger, event, exc, status=503 if isinstance(exc, StripeUnavailable) else 500
+            ledger, event, exc, status=503 if isinstance(exc, StripeUnavailable) else 424
         )
 
     automations = Automations.from_services(services)
@@ -130,6 +130,9 @@ async def _failed(
     return error_response(status, "not_handled", "Event not handled yet; please redeliver.")
 
 
+INVOICE_AMOUNTS = ("amount_due", "amount_paid", "amount_remaining")
+
+
 def _is_event(event: stripe.Event) -> bool:
     """An event as Stripe sends it: string id and type, `data.object` an object, its `customer`
     (when present) a string or an expanded object with a string id; for the types we handle,
@@ -152,6 +155,13 @@ def _is_event(event: stripe.Event) -> bool:
             return False
     elif event_type in HANDLED_EVENT_TYPES and obj_id is None:
         return False
+    if event_type.startswith("invoice.") and event_type in HANDLED_EVENT_TYPES:
+        # The report records amounts from the payload (reporting.facts), as Stripe sends them.
+        amounts = [getattr(obj, key, None) for key in INVOICE_AMOUNTS]
+        if any(not isinstance(a, int) or isinstance(a, bool) for a in amounts):
+            return False
+        if not isinstance(getattr(obj, "currency", None), str):
+            return False
     customer = getattr(obj, "customer", None)
     if isinstance(customer, StripeObject):
         return isinstance(getattr(customer, "id", None), str)

@@ -157,6 +157,8 @@ def deliver_raw(app_client: AppClient, payload: str) -> httpx.Response:
         '"customer": 7}}}',
         '{"id": "evt_1", "type": "billing.alert.triggered", "data": {"object": '
         '{"object": "billing.alert_triggered", "customer": "cus_DemoUsage"}}}',
+        '{"id": "evt_1", "type": "invoice.paid", "data": {"object": {"id": "in_1", '
+        '"object": "invoice", "customer": "cus_DemoSepa", "currency": "eur"}}}',
     ],
 )
 def test_a_signed_webhook_body_that_is_not_an_event_is_a_400(
@@ -185,7 +187,17 @@ def test_an_event_whose_object_stripe_calls_malformed_is_a_4xx(
         "object": "event",
         "type": "invoice.payment_failed",
         "created": int(time.time()),
-        "data": {"object": {"id": "in_%%%", "object": "invoice", "customer": "cus_DemoSepa"}},
+        "data": {
+            "object": {
+                "id": "in_%%%",
+                "object": "invoice",
+                "customer": "cus_DemoSepa",
+                "amount_due": 2900,
+                "amount_paid": 0,
+                "amount_remaining": 2900,
+                "currency": "eur",
+            }
+        },
     }
     response = deliver_raw(app_client, json.dumps(event))
     assert 400 <= response.status_code < 500, response.text

@@ -228,6 +228,10 @@ def webhook_payloads(draw: st.DrawFn) -> str:
     }
     if draw(st.booleans()):
         obj["customer"] = draw(st.sampled_from(DEMO_CUSTOMERS) | anything_or_id)
+    if draw(st.integers(0, 3)):  # an invoice's amounts, as Stripe always sends them
+        for key in ("amount_due", "amount_paid", "amount_remaining"):
+            obj[key] = draw(st.integers(0, 10**6))
+        obj["currency"] = draw(st.sampled_from(["eur", "usd"]))
     for key in ("value", "status", "amount", "currency", "latest_charge", "last_payment_error"):
         if draw(st.integers(0, 3)) == 0:
             obj[key] = draw(json_values)
