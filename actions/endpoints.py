@@ -57,7 +57,7 @@ from billing.resolution import ContactIdentity
 from billing.stripe_gateway import time_budget
 from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
 from canvas_app.http import ClientError, error_response, parse_json_object, read_body
-from canvas_app.logs import bind_customer
+from canvas_app.logs import bind_customer, frames_only
 from canvas_app.services import Services
 from storage.audit import AuditLog
 from storage.tokens import UsedTokens
@@ -328,7 +328,7 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
     if isinstance(exc, ClientError):
         return error_response(exc.status, exc.code, exc.message, details=exc.details)
     if not isinstance(exc, BillingError):
-        log.error("Fin request failed with %s", type(exc).__name__, exc_info=exc)
+        log.error("Fin request failed with %s\n%s", type(exc).__name__, frames_only(exc))
         return error_response(500, "internal_error", "Something went wrong on our side.")
     if isinstance(exc, StripeUnavailable):
         log.warning("Fin request without Stripe: %s", exc.message)
@@ -340,14 +340,17 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
     if isinstance(exc, RefundRefused):
         return error_response(409, exc.code, answers.refusal_message(exc, locale))
     if isinstance(exc, InvalidConfirmationToken | ConfirmationTokenExpired):
-        return error_response(422, exc.code, say(f"codes/{exc.code}", locale))
+        # 403: the body is well-formed (the schema can't tell a token we signed from another
+        # string), but this token grants no refund: preview again.
+        return error_response(403, exc.code, say(f"codes/{exc.code}", locale))
     status, code = {
         VerifiedIdentityRequired: (403, "verified_identity_required"),
         CustomerNotFound: (404, "customer_not_found"),
         AmbiguousCustomer: (409, "ambiguous_customer"),
         RefundInProgress: (409, "refund_in_progress"),
         NotFound: (404, "not_found"),
-        StripeRejected: (422, "stripe_rejected"),
+        # The request was well-formed; Stripe refused what it led to (a read or a refund).
+        StripeRejected: (409, "stripe_rejected"),
     }.get(type(exc), (409, "stripe_rejected"))
     if isinstance(exc, StripeRejected):
         log.warning("Stripe rejected a Fin request: %s", exc.code)

@@ -17,13 +17,16 @@ ERROR_DESCRIPTIONS = {
     401: "Missing or wrong bearer token (`unauthorized`).",
     403: "Money needs a verified contact: the request names the customer by email only, or its "
     "`user_id` / `stripe_id` matched nobody (`verified_identity_required`); relay `message` "
-    "(the customer should sign in) and move no money.",
+    "(the customer should sign in) and move no money. For /fin/refunds also a confirmation "
+    "token that grants no refund: not one we signed, for another customer "
+    "(`invalid_confirmation_token`) or expired (`confirmation_token_expired`); relay `message` "
+    "and preview again.",
     404: "No Stripe customer matches the contact (`customer_not_found`); relay `message`.",
     409: "Several Stripe customers match and money must not move (`ambiguous_customer`), or "
     "the refund is refused now (`refund_*`, `refunded_already`) or already running "
-    "(`refund_in_progress`); relay `message`.",
-    422: "Missing or invalid fields (`invalid_request`, with `details`), or an invalid or "
-    "expired confirmation token.",
+    "(`refund_in_progress`), or Stripe refused the request it led to (`stripe_rejected`); "
+    "relay `message`.",
+    422: "Missing or invalid fields (`invalid_request`, with `details`).",
     503: "Stripe is unavailable (`stripe_unavailable`); relay `message`, retry later. For "
     "/fin/refunds, retrying with the same confirmation_token is safe.",
 }

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
 Interval = Literal["month", "year"]
 _INTERVAL_WORDS = {
@@ -27,11 +28,23 @@ _INTERVAL_WORDS = {
 }
 
 
+# What JSON Schema's `\s` means (ECMA-262 white space and line terminators), so that "blank"
+# means the same to us and to the published schema (`pattern: "\\S"`): Python's str.strip()
+# would also strip e.g. U+001C, which a schema validator calls non-blank.
+_ECMA_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_NOT_BLANK = r"\S"
+
+
 def _blank_to_none(value: object) -> object:
     # Intercom fills a template variable the contact lacks with an empty string.
-    if isinstance(value, str) and not value.strip():
+    if isinstance(value, str) and not value.strip(_ECMA_SPACE):
         return None
-    return value.strip() if isinstance(value, str) else value
+    return value.strip(_ECMA_SPACE) if isinstance(value, str) else value
+
+
+def _named(field: str) -> JsonDict:
+    """JSON Schema: `field` is present and a string with something other than white space."""
+    return {"required": [field], "properties": {field: {"type": "string", "pattern": _NOT_BLANK}}}
 
 
 class FinRequest(BaseModel):
@@ -40,13 +53,8 @@ class FinRequest(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
         str_max_length=500,
-        json_schema_extra={
-            "anyOf": [
-                {"required": ["email"]},
-                {"required": ["user_id"]},
-                {"required": ["stripe_id"]},
-            ]
-        },
+        # What `_someone` checks, said in the schema: at least one identifier, not blank.
+        json_schema_extra={"anyOf": [_named("email"), _named("user_id"), _named("stripe_id")]},
     )
 
     email: str | None = Field(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from stripe import StripeObject
 
 from automations.handling import HANDLED_EVENT_TYPES, Automations, customer_id_of
 from automations.intercom_gateway import IntercomRejected, IntercomUnavailable
@@ -28,7 +29,7 @@ from automations.ledger import EventLedger
 from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
 from billing.stripe_gateway import wait_budget
 from canvas_app.http import error_response, read_body
-from canvas_app.logs import bind_customer
+from canvas_app.logs import bind_customer, frames_only
 from canvas_app.services import Services
 from reporting.facts import record_invoice_facts
 
@@ -55,6 +56,9 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         event = services.stripe.construct_event(payload, signature, secret)
     except InvalidWebhook as exc:
         return error_response(400, exc.code, exc.message)
+    if not _is_event(event):
+        # Signed with our secret, yet not shaped like anything Stripe sends.
+        return error_response(400, "invalid_payload", "Not a Stripe event.")
 
     ledger = EventLedger(services.db)
     bind_customer(customer_id_of(event))
@@ -72,7 +76,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     except BillingError as exc:
         _count(request, event, "failed")
         return await _failed(
-            ledger, event, exc, status=503 if isinstance(exc, StripeUnavailable) else 500
+            ledger, event, exc, status=503 if isinstance(exc, StripeUnavailable) else 424
         )
 
     automations = Automations.from_services(services)
@@ -92,9 +96,13 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         return await _failed(ledger, event, exc, status=503)
     except (IntercomRejected, BillingError) as exc:
         _count(request, event, "failed")
-        return await _failed(ledger, event, exc, status=500)
+        # Stripe or Intercom refused a request the event led to (424 Failed Dependency): not a
+        # fault of ours; recorded, and Stripe redelivers as after any non-2xx answer.
+        return await _failed(ledger, event, exc, status=424)
     except Exception as exc:
-        log.exception("handling Stripe event %s (%s) failed", event.id, event.type)
+        log.error(
+            "handling Stripe event %s (%s) failed\n%s", event.id, event.type, frames_only(exc)
+        )
         _count(request, event, "failed")
         return await _failed(ledger, event, exc, status=500, detail=False)
     await ledger.finish(event.id, result.outcome, now=datetime.now(UTC))
@@ -120,6 +128,44 @@ async def _failed(
     )
     await ledger.fail(event.id, error)
     return error_response(status, "not_handled", "Event not handled yet; please redeliver.")
+
+
+INVOICE_AMOUNTS = ("amount_due", "amount_paid", "amount_remaining")
+
+
+def _is_event(event: stripe.Event) -> bool:
+    """An event as Stripe sends it: string id and type, `data.object` an object, its `customer`
+    (when present) a string or an expanded object with a string id; for the types we handle,
+    what handling reads: the object's string `id` (a billing alert has none: its numeric
+    `value`). Types we don't handle are only acknowledged, so little is asked of them."""
+    event_type = getattr(event, "type", None)
+    if not isinstance(getattr(event, "id", None), str) or not isinstance(event_type, str):
+        return False
+    obj = getattr(getattr(event, "data", None), "object", None)
+    if not isinstance(obj, StripeObject):
+        return False
+    obj_id = getattr(obj, "id", None)
+    if obj_id is not None and not isinstance(obj_id, str):
+        return False
+    if getattr(obj, "object", None) == "customer" and obj_id is None:
+        return False
+    if event_type == "billing.alert.triggered":
+        value = getattr(obj, "value", None)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+    elif event_type in HANDLED_EVENT_TYPES and obj_id is None:
+        return False
+    if event_type.startswith("invoice.") and event_type in HANDLED_EVENT_TYPES:
+        # The report records amounts from the payload (reporting.facts), as Stripe sends them.
+        amounts = [getattr(obj, key, None) for key in INVOICE_AMOUNTS]
+        if any(not isinstance(a, int) or isinstance(a, bool) for a in amounts):
+            return False
+        if not isinstance(getattr(obj, "currency", None), str):
+            return False
+    customer = getattr(obj, "customer", None)
+    if isinstance(customer, StripeObject):
+        return isinstance(getattr(customer, "id", None), str)
+    return customer is None or isinstance(customer, str)
 
 
 routes = [Route("/webhooks/stripe", stripe_webhook, methods=["POST"])]

@@ -177,7 +177,7 @@ class StripeGateway:
             log.error("Stripe rejected the API key (check STRIPE_API_KEY)")
             raise StripeUnavailable("Stripe is not configured correctly.") from exc
         except stripe.PermissionError as exc:
-            log.error("Stripe key lacks a permission: %s", exc.user_message or exc.code)
+            log.error("Stripe key lacks a permission (%s)", exc.code or "permission_error")
             raise StripeUnavailable("Stripe refused access with the configured key.") from exc
         except stripe.InvalidRequestError as exc:
             if exc.code == "resource_missing":
@@ -355,7 +355,8 @@ class StripeGateway:
             return self.client.construct_event(payload, signature, secret, tolerance=300)
         except stripe.SignatureVerificationError as exc:
             raise InvalidWebhook("Stripe-Signature does not verify.") from exc
-        except ValueError as exc:
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
+            # Signed, but not JSON an event is built from (not UTF-8, a list, nested too deep).
             raise InvalidWebhook("Not a Stripe event.", code="invalid_payload") from exc
 
     # --- refunds at most once (billing.refunds) ---
@@ -435,7 +436,14 @@ def _options(idempotency_key: str | None) -> Any:
 
 def _safe_message(exc: stripe.StripeError) -> str:
     # user_message is written by Stripe for end users; fall back to the code, never the raw body.
-    return exc.user_message or getattr(exc.error, "message", None) or (exc.code or "Stripe error")
+    # A complaint about a parameter quotes its value (a search query names an email): then only
+    # the code and the parameter's name travel on, to cards, logs and the audit trail.
+    # (stripe-python's `user_message` is that same message.)
+    code = exc.code or ""
+    param = getattr(exc, "param", None)
+    if param == "query" or code.startswith("parameter_"):
+        return f"Stripe refused the request ({code or 'invalid_request'}, {param or 'params'})."
+    return exc.user_message or getattr(exc.error, "message", None) or (code or "Stripe error")
 
 
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:

@@ -23,7 +23,7 @@ from actions import endpoints as fin_endpoints
 from automations import webhooks as stripe_webhooks
 from canvas_app import inbox, inbox_cards, inbox_refunds, links, messenger, metrics
 from canvas_app.http import EXCEPTION_HANDLERS
-from canvas_app.logs import RequestContextMiddleware, configure_logging
+from canvas_app.logs import RequestContextMiddleware, configure_logging, protect_logs
 from canvas_app.services import Services
 from canvas_app.settings import Settings, SettingsError, load_settings
 from reporting import page as report_page
@@ -78,6 +78,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        protect_logs()  # again: the server may have (re)configured logging since import
         await services.start()
         try:
             yield
@@ -113,6 +114,7 @@ def app_from_environment() -> Starlette:
 
 
 _app: Starlette | None = None
+protect_logs()
 
 
 def __getattr__(name: str) -> Any:

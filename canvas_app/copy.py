@@ -407,6 +407,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Nothing was charged. Please try again in a moment.",
         "de": "Es wurde nichts abgebucht. Bitte versuch es gleich noch einmal.",
     },
+    "m.working.header": {
+        "en": "**We're on it: processing**",
+        "de": "**Wir sind dran: wird bearbeitet**",
+    },
+    "m.working.body": {
+        "en": "The payment provider is taking longer than usual. This card updates with the "
+        "outcome; nothing is charged twice.",
+        "de": "Der Zahlungsanbieter braucht länger als sonst. Diese Karte zeigt gleich das "
+        "Ergebnis; es wird nichts doppelt abgebucht.",
+    },
     "m.button.try_again": {"en": "Try again", "de": "Nochmal versuchen"},
     "m.button.refresh": {"en": "Refresh", "de": "Aktualisieren"},
     # trial

@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from canvas_app.logs import frames_only, redact_links
+
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
@@ -63,6 +65,9 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ClientError(400, "invalid_json", "The request body is not valid JSON.") from None
+    except RecursionError:
+        # Nesting deeper than the parser's recursion limit: valid JSON no client of ours sends.
+        raise ClientError(400, "invalid_json", "The request body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise ClientError(400, "invalid_json", "The request body must be a JSON object.")
     return data
@@ -76,13 +81,21 @@ async def client_error_handler(request: Request, exc: Exception) -> Response:
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail))
+    response = error_response(exc.status_code, code, str(exc.detail))
+    # The router's headers travel along: a 405 names the allowed methods (`Allow`, RFC 9110).
+    response.headers.update(exc.headers or {})
+    return response
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
-    # Logged with its type and place only: request bodies may hold personal data.
+    # Logged with its type and place only: request bodies (and exception messages quoting
+    # them) may hold personal data, and a path may be a payment link.
     log.error(
-        "unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc
+        "unhandled %s on %s %s\n%s",
+        type(exc).__name__,
+        request.method,
+        redact_links(request.url.path),
+        frames_only(exc),
     )
     return error_response(500, "internal_error", "Something went wrong on our side.")
 

@@ -54,7 +54,7 @@ class InboxContext:
 
     async def snapshot(self, *, fresh: bool = False) -> BillingSnapshot:
         customer_id = self.stored.get("customer_id")
-        if not customer_id:
+        if not isinstance(customer_id, str) or not customer_id:
             raise NotFound("No customer chosen.")
         return await self.services.billing.customer_snapshot(customer_id, fresh=fresh)
 
@@ -176,6 +176,11 @@ async def render(
     except (StripeUnavailable, TimeoutError) as exc:
         log.warning("inbox render without Stripe: %s", type(exc).__name__)
         return _unavailable(ctx, view, stored)
+    except BillingError as exc:
+        # Stripe refused a read (a query it can't parse, an id it calls malformed, search not
+        # offered in the account's region): the same card as an outage, with Retry.
+        log.warning("inbox render: Stripe refused a read (%s)", exc.code)
+        return _unavailable(ctx, view, stored)
 
     bind_customer(snapshot.customer.id)
     settings = services.settings
@@ -208,7 +213,18 @@ KEPT = ("customer_id", "matches", "match")
 
 
 def _kept(stored: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in stored.items() if k in KEPT}
+    """Values of another type than we write are dropped: `stored_data` comes back from the
+    client."""
+    kept: dict[str, Any] = {}
+    customer_id = stored.get("customer_id")
+    if isinstance(customer_id, str) and customer_id:
+        kept["customer_id"] = customer_id
+    matches = stored.get("matches")
+    if isinstance(matches, int) and not isinstance(matches, bool):
+        kept["matches"] = matches
+    if isinstance(stored.get("match"), str):
+        kept["match"] = stored["match"]
+    return kept
 
 
 def _unavailable(ctx: InboxContext, view: str, stored: dict[str, Any] | None = None) -> Canvas:
@@ -219,7 +235,11 @@ def _unavailable(ctx: InboxContext, view: str, stored: dict[str, Any] | None = N
 async def _context(request: Request) -> InboxContext:
     services: Services = request.app.state.services
     body = await verified_json(request, services.settings.intercom_client_secret.get_secret_value())
-    return InboxContext(services, CanvasRequest.parse(body), services.settings.agent_locale)
+    parsed = CanvasRequest.parse(body)
+    stored = parsed.stored_data
+    if not isinstance(stored.get("customer_id", ""), str):
+        del stored["customer_id"]  # not one we wrote: choose again from the contact
+    return InboxContext(services, parsed, services.settings.agent_locale)
 
 
 routes = [

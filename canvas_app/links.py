@@ -50,6 +50,9 @@ from storage.link_sessions import LinkSessions
 log = logging.getLogger(__name__)
 
 SALT = "payment-link"
+# Stripe refused what the link asks for: the page says so. 424 Failed Dependency (RFC 4918), not
+# a 5xx: nothing failed on our side, and trying the same link again won't change Stripe's mind.
+FAILED_STATUS = 424
 LinkKind = Literal["recover", "trial"]
 
 _pages = Environment(
@@ -105,10 +108,11 @@ def read_link(settings: Settings, token: str) -> PaymentLink:
         raise LinkRejected(410, locale if isinstance(locale, str) else None) from None
     except BadSignature:
         raise LinkRejected(400, None) from None
-    if not isinstance(data, dict) or data.get("kind") not in ("recover", "trial"):
+    if not _well_formed(data):
+        # Signed with our key, but not a link we make (another version, or a bug): refuse.
         raise LinkRejected(400, None)
     return PaymentLink(
-        customer=str(data["customer"]),
+        customer=data["customer"],
         invoice=data.get("invoice") or None,
         kind=data["kind"],
         locale=str(data["locale"]) if data.get("locale") in ("en", "de") else "en",
@@ -116,6 +120,16 @@ def read_link(settings: Settings, token: str) -> PaymentLink:
         payment_method=data.get("payment_method") or None,
         issued_at=issued_at,
     )
+
+
+def _well_formed(data: Any) -> bool:
+    if not isinstance(data, dict) or data.get("kind") not in ("recover", "trial"):
+        return False
+    customer = data.get("customer")
+    if not isinstance(customer, str) or not customer:
+        return False
+    optional = ("invoice", "contact", "payment_method")
+    return all(isinstance(data.get(key), str | None) for key in optional)
 
 
 # --- the pages ---
@@ -182,7 +196,7 @@ async def start(request: Request) -> Response:
         return _page(link.locale, "unavailable", status=503, retry_url=base)
     except BillingError as exc:
         log.error("payment link %s for %s: Stripe refused (%s)", link.kind, link.customer, exc.code)
-        return _page(link.locale, "failed", status=502)
+        return _page(link.locale, "failed", status=FAILED_STATUS)
     return RedirectResponse(url, status_code=303, headers=_PRIVATE)
 
 
@@ -232,7 +246,7 @@ async def done(request: Request) -> Response:
         return _page(link.locale, "unavailable", status=503, retry_url=str(request.url))
     except BillingError as exc:
         log.error("payment link %s for %s: Stripe refused (%s)", link.kind, link.customer, exc.code)
-        return _page(link.locale, "failed", status=502)
+        return _page(link.locale, "failed", status=FAILED_STATUS)
     finally:
         services.billing.invalidate(link.customer)
     log.info("payment link %s for %s: %s", link.kind, link.customer, result.kind)

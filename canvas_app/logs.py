@@ -7,6 +7,16 @@ written while the request is handled. Each request ends with one `request` line 
 route *template* (`/l/{token}`, never the raw path), the status, the duration and the Stripe
 customer id if an edge named one (`bind_customer`). `LOG_FORMAT=json` prints one JSON object a
 line. Ids only: no emails, names, bodies or tokens.
+
+What other code logs is held to the same rule (`protect_logs`), whatever server runs the app:
+- Third-party clients log every request URL at INFO (stripe-python and HTTPX name
+  `customers/search?query=email:'…'` and `customers?email=…`; stripe-python logs Stripe's error
+  messages, which echo the query): they are held at WARNING.
+- A payment link (`/l/<token>`) is a bearer capability for days: uvicorn's access log shows
+  `/l/…`. uvicorn configures its loggers before it imports the app, so the filter is attached to
+  the access loggers themselves, at import and again at start-up (lifespan).
+- Tracebacks are logged with their frames and exception types, not their messages
+  (`frames_only`: an exception's text may quote a request or a Stripe error).
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import json
 import logging
 import re
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,6 +122,7 @@ def configure_logging(log_format: str) -> None:
             handler.addFilter(RequestContextFilter())
         if log_format == "json":
             handler.setFormatter(JsonFormatter())
+    protect_logs()
 
 
 def route_template(routes: list[BaseRoute], scope: Scope) -> str:
@@ -187,3 +199,60 @@ def _header(scope: Scope, name: str) -> str | None:
         if key.lower() == wanted:
             return str(value.decode("latin-1"))
     return None
+
+
+# --- what other code logs ---
+# Loggers of libraries that log request URLs (or bodies) at INFO or DEBUG.
+QUIET_LOGGERS = ("stripe", "httpx", "httpcore", "intercom", "hpack", "h11", "h2")
+# uvicorn's access log (and gunicorn's, for `gunicorn -k uvicorn.workers.UvicornWorker`).
+ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access")
+
+_LINK = re.compile(r"/l/[^/?#\s\"']+")
+REDACTED_LINK = "/l/…"
+
+
+def redact_links(text: str) -> str:
+    """`/l/<token>/done?x` → `/l/…/done?x`."""
+    return _LINK.sub(REDACTED_LINK, text)
+
+
+class RedactPaymentLinks(logging.Filter):
+    """Replaces payment-link tokens in a record's message and arguments (uvicorn's access log
+    passes the path as an argument: `'%s - "%s %s HTTP/%s" %d'`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "/l/" in record.msg:
+            record.msg = redact_links(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_links(arg) if isinstance(arg, str) and "/l/" in arg else arg
+                for arg in record.args
+            )
+        return True
+
+
+def protect_logs() -> None:
+    """Quiet the chatty clients and redact payment links in access logs. Safe to call again
+    (at import, and at start-up after the server configured logging)."""
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactPaymentLinks) for f in logger.filters):
+            logger.addFilter(RedactPaymentLinks())
+
+
+def frames_only(exc: BaseException) -> str:
+    """A traceback with each exception's type and frames, never its message."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.format_list(traceback.extract_tb(current.__traceback__))
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__}\n")
+        lines.extend(frames)
+        current = current.__cause__ or current.__context__
+    return "".join(lines).rstrip()

@@ -24,6 +24,7 @@ names the failed invoice as it is now, the press shows the current state and pay
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -79,6 +80,8 @@ from storage.customer_actions import Actor
 log = logging.getLogger(__name__)
 
 RENDER_BUDGET_SECONDS = 8.0  # Intercom gives up on slow apps; answer well within 10 s
+# A money action answers "processing" after this long and goes on in the background.
+MONEY_ANSWER_SECONDS = 7.5
 QUOTE_SALT = "plan-quote"
 SHOWN_SALT = "recovery-card"
 SHOWN_PREFIX = "shown:"  # the recovery card's header id: "shown:<signed invoice and amount>"
@@ -447,11 +450,41 @@ async def submit(request: Request) -> JSONResponse:
             stored_data=ctx.answer_stored,
         )
         return JSONResponse(canvas_response(live))
-    components = await _render(ctx, action, budget=component not in MONEY_ACTIONS)
+    if component in MONEY_ACTIONS:
+        finished = await _money_action(ctx, action)
+        if finished is None:
+            # Still running: say so now; the live canvas shows the outcome on the next view.
+            live = Canvas(
+                content=Content(components=cards.working_card(locale=ctx.locale)),
+                content_url=f"{ctx.services.settings.public_url}{CONTENT_PATH}",
+                stored_data=ctx.base_stored,
+            )
+            return JSONResponse(canvas_response(live))
+        components = finished
+    else:
+        components = await _render(ctx, action)
     stored = ctx.answer_stored
     if component in QUOTE_ACTIONS and "quote" in ctx.stored:
         stored["quote"] = ctx.stored["quote"]  # the quote on screen, for Confirm / Try again
     return JSONResponse(canvas_response(canvas(*components, stored_data=stored)))
+
+
+async def _money_action(
+    ctx: MessengerContext, action: Callable[[MessengerContext], Awaitable[list[Component]]]
+) -> list[Component] | None:
+    """Run a money action to its end, whatever happens to this request (cutting it off could
+    leave the customer told "nothing was charged" about a payment Stripe is still making), but
+    answer within Intercom's patience: its card, or None while it is still running."""
+    work = ctx.services.hold(_render(ctx, action, budget=False))
+    try:
+        return await asyncio.wait_for(asyncio.shield(work), MONEY_ANSWER_SECONDS)
+    except TimeoutError:
+        log.info(
+            "messenger %s still running after %.0f s",
+            ctx.request.component_id,
+            MONEY_ANSWER_SECONDS,
+        )
+        return None
 
 
 async def _render(

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from automations.intercom_gateway import IntercomGateway
 from billing.catalogue import PriceCatalogue
 from billing.lookup import BillingLookup
 from billing.snapshot import SnapshotOptions
 from billing.stripe_gateway import StripeGateway
+from canvas_app.logs import frames_only
 from canvas_app.settings import Settings
 from storage import Database
 from storage.invalidations import PostgresInvalidations
 
 log = logging.getLogger(__name__)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# How long shutdown waits for work that outlived its request (a payment Stripe is making).
+BACKGROUND_DRAIN_SECONDS = 30.0
 
 
 @dataclass
@@ -27,6 +36,8 @@ class Services:
     intercom: IntercomGateway | None = None  # None without INTERCOM_ACCESS_TOKEN
     # Cache invalidations between instances; None on SQLite (one instance, in-process only).
     invalidations: PostgresInvalidations | None = None
+    # Work that must finish even if the request that started it has been answered.
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -77,9 +88,24 @@ class Services:
                 "uvicorn --workers need DATABASE_URL=postgresql://… (see README)"
             )
 
+    def hold(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `work` as a task the process keeps until it ends (the event loop only holds weak
+        references), so an answer that could not wait for it does not stop it."""
+        task = asyncio.ensure_future(work)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("background work failed with %s\n%s", type(exc).__name__, frames_only(exc))
+
     async def stop(self) -> None:
         if self.invalidations is not None:
             await self.invalidations.stop()
+        if self.background:
+            await asyncio.wait(set(self.background), timeout=BACKGROUND_DRAIN_SECONDS)
         await self.stripe.close()
         if self.intercom is not None:
             await self.intercom.close()

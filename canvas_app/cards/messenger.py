@@ -538,6 +538,16 @@ def unavailable_card(*, locale: str, retry_id: str = "refresh") -> list[Componen
     ]
 
 
+def working_card(*, locale: str) -> list[Component]:
+    """A money action still running when Intercom's patience ends: the work goes on, and the
+    live canvas shows its outcome on the next view (or Refresh)."""
+    return [
+        Text(text=t("m.working.header", locale)),
+        Text(text=t("m.working.body", locale), style="muted"),
+        Button(id="refresh", label=t("m.button.refresh", locale), style="secondary"),
+    ]
+
+
 def _add_payment_method_button(url: str, locale: str) -> Button:
     return Button(
         id="add_payment_method",

@@ -71,6 +71,17 @@ def routes(state: StripeState) -> list[Route]:
             "reason": body.get("reason"),
             "retry_after": body.get("retry_after"),
         }
+        # A 4xx as Stripe words it: {"type": "invalid_request_error", "code": ..., "param":
+        # ..., "message": ...} (e.g. a search query Stripe can't parse, a malformed id).
+        error = body.get("error")
+        if error is not None:
+            if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+                raise ApiError(400, "error must be an object with a message")
+            if status == "hang" or int(status) >= 500 or int(status) == 429:
+                raise ApiError(400, "error applies to a 4xx status")
+            fault["error"] = {
+                k: str(error[k]) for k in ("type", "code", "param", "message") if error.get(k)
+            }
         state.faults.append(fault)
         return {"faults": state.faults}
 

@@ -100,6 +100,15 @@ def _rate_limit_error(fault: dict[str, Any]) -> ApiError:
 
 def _fault_error(fault: dict[str, Any]) -> ApiError:
     status = int(fault["status"])
+    error = fault.get("error")
+    if error is not None:  # a 4xx as Stripe words it (e.g. a search it can't parse)
+        return ApiError(
+            status,
+            error["message"],
+            type=error.get("type", "invalid_request_error"),
+            code=error.get("code"),
+            param=error.get("param"),
+        )
     if status == 429:
         return _rate_limit_error(fault)
     if status == 503:
@@ -271,7 +280,21 @@ def create_stripe_app(
         *checkout_pages.routes(state),
         Route("/", lambda r: JSONResponse({"sandbox": "stripe", "api_version": API_VERSION})),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+
+    async def unrouted(request: Request, exc: Exception) -> Response:
+        # Like Stripe's edge, a URL no route takes (e.g. an id with a line break in it, which
+        # `{rest:path}` does not match) is Stripe's JSON 404, not a bare "Not Found".
+        path = request.url.path
+        if not path.startswith("/v1/"):
+            return Response("Not Found", status_code=404)
+        error = ApiError(
+            404,
+            f"Unrecognized request URL ({request.method}: {path}). Please see "
+            "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+        )
+        return _json(error.body(state.new_id("req", 14)), 404, {"Stripe-Version": API_VERSION})
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: unrouted})
     app.state.stripe_state = state
     return app
 

@@ -149,7 +149,7 @@ def test_an_expired_token_is_refused_before_stripe(fin: AppClient, stripe: Strip
 
     response = execute(fin, signed_an_hour_ago(token))
 
-    assert response.status_code == 422
+    assert response.status_code == 403
     assert response.json()["error"]["code"] == "confirmation_token_expired"
     assert "expired" in response.json()["error"]["message"]
     assert stripe.refund_posts() == []
@@ -162,7 +162,7 @@ def test_a_tampered_token_is_refused(fin: AppClient, stripe: Stripe) -> None:
 
     response = execute(fin, tampered)
 
-    assert response.status_code == 422
+    assert response.status_code == 403
     assert response.json()["error"]["code"] == "invalid_confirmation_token"
     assert stripe.refund_posts() == []
 
@@ -173,7 +173,7 @@ def test_a_token_from_another_server_secret_is_refused(fin: AppClient, stripe: S
 
     response = execute(fin, forged)
 
-    assert response.status_code == 422
+    assert response.status_code == 403
     assert stripe.refund_posts() == []
 
 
@@ -182,7 +182,7 @@ def test_a_token_cannot_be_spent_by_another_customer(fin: AppClient, stripe: Str
 
     response = execute(fin, token, key="vip")
 
-    assert response.status_code == 422
+    assert response.status_code == 403
     assert response.json()["error"]["code"] == "invalid_confirmation_token"
     assert stripe.refund_posts() == []
 
@@ -273,7 +273,7 @@ def test_a_token_that_failed_longer_ago_than_stripe_keeps_keys_is_not_retried(
 
     response = execute(fin, token)
 
-    assert response.status_code == 422
+    assert response.status_code == 403
     assert response.json()["error"]["code"] == "confirmation_token_expired"
     assert stripe.refund_posts() == []
 
@@ -291,7 +291,7 @@ def test_a_token_whose_attempt_failed_is_refused_once_its_lifetime_is_over(
 
     late = execute(app, token)
 
-    assert late.status_code == 422
+    assert late.status_code == 403
     assert late.json()["error"]["code"] == "confirmation_token_expired"
     assert "check the refund again" in late.json()["error"]["message"]
     assert stripe.refunds(previewed["charge"]["id"]) == []

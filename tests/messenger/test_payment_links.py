@@ -406,7 +406,7 @@ def test_stripe_refusing_the_hosted_page_gets_a_friendly_page(messenger: Messeng
         "POST", "/_sandbox/faults", {"path_prefix": "/v1/checkout/sessions", "status": 400}
     )
     page = HTTP.get(link)
-    assert page.status_code == 502
+    assert page.status_code == 424  # Stripe refused: not a 5xx (issue 9)
     assert "Something went wrong on our side" in shown(page)
     assert "Nothing was charged." in shown(page)
 

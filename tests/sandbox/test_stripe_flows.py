@@ -291,3 +291,33 @@ async def test_billing_alert_and_reset(sandbox: Sandbox, client: stripe.StripeCl
     assert (await client.v1.customers.retrieve_async("cus_DemoVip")).name == "Lena Fischer"
     summary = sandbox.control("GET", "/_sandbox/state/summary")
     assert len(summary["customers"]) == 7
+
+
+async def test_an_injected_4xx_is_worded_as_stripe_words_it(
+    sandbox: Sandbox, client: stripe.StripeClient
+) -> None:
+    error = {
+        "type": "invalid_request_error",
+        "code": "parameter_invalid",
+        "param": "query",
+        "message": "We were unable to parse your search query.",
+    }
+    sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        {"path_prefix": "/v1/customers/search", "status": 400, "count": 1, "error": error},
+    )
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        await client.v1.customers.search_async({"query": "email:'a@example.com'"})
+    assert refused.value.http_status == 400
+    assert (refused.value.code, refused.value.param) == ("parameter_invalid", "query")
+    assert refused.value.user_message == error["message"]
+    # The fault is used up: the next search is answered.
+    await client.v1.customers.search_async({"query": "email:'a@example.com'"})
+
+
+async def test_a_url_no_route_takes_is_stripes_json_404(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        await client.v1.customers.retrieve_async("line\nbreak")
+    assert refused.value.http_status == 404
+    assert "Unrecognized request URL" in str(refused.value.user_message)
