@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from billing.errors import NotFound
 from billing.money import to_datetime
 from billing.stripe_gateway import StripeGateway, id_of
@@ -33,17 +35,20 @@ async def record_invoice_facts(gateway: StripeGateway, db: Database, event: Any)
     a redelivered event changes nothing."""
     if event.type not in FACT_EVENTS:
         return
-    invoice = event.data.object
+    try:
+        invoice = _InvoiceFacts.model_validate(event.data.object.to_dict())
+    except (AttributeError, ValidationError):
+        return  # signed, but not an invoice as Stripe sends one: nothing to record
     at = to_datetime(event.created) or datetime.now(UTC)
     if event.type == "invoice.payment_failed":
         method, code, decline = await _failure_reason(gateway, invoice.id)
-        amount = invoice.amount_remaining or invoice.amount_due or 0
+        amount = invoice.amount_remaining or invoice.amount_due
         await record_failure(
             db,
             FailedPayment(
                 invoice_id=invoice.id,
-                customer_id=id_of(invoice.customer),
-                amount=int(amount),
+                customer_id=invoice.customer_id,
+                amount=amount,
                 currency=invoice.currency,
                 method_type=method,
                 failure_code=code,
@@ -53,8 +58,7 @@ async def record_invoice_facts(gateway: StripeGateway, db: Database, event: Any)
             event_id=event.id,
         )
         return
-    transitions = getattr(invoice, "status_transitions", None)
-    paid_at = to_datetime(getattr(transitions, "paid_at", None)) if transitions else None
+    paid_at = to_datetime(invoice.status_transitions.paid_at)
     resolution = _ENDS[event.type]
     await record_end(
         db,
@@ -63,6 +67,27 @@ async def record_invoice_facts(gateway: StripeGateway, db: Database, event: Any)
         at=(paid_at or at) if resolution == "paid" else at,
         amount_paid=invoice.amount_paid if resolution == "paid" else None,
     )
+
+
+class _Transitions(BaseModel):
+    paid_at: int | None = None
+
+
+class _InvoiceFacts(BaseModel):
+    """What the report reads of an invoice event's payload, checked: a payload of another shape
+    is not recorded (and never answered with a 500)."""
+
+    id: str
+    customer: str | dict[str, Any]
+    currency: str
+    amount_due: int = 0
+    amount_remaining: int | None = None
+    amount_paid: int = 0
+    status_transitions: _Transitions = _Transitions()
+
+    @property
+    def customer_id(self) -> str:
+        return self.customer if isinstance(self.customer, str) else str(self.customer.get("id"))
 
 
 async def _failure_reason(
