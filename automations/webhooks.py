@@ -134,12 +134,16 @@ INVOICE_AMOUNTS = ("amount_due", "amount_paid", "amount_remaining")
 
 
 def _is_event(event: stripe.Event) -> bool:
-    """An event as Stripe sends it: string id and type, `data.object` an object, its `customer`
-    (when present) a string or an expanded object with a string id; for the types we handle,
-    what handling reads: the object's string `id` (a billing alert has none: its numeric
-    `value`). Types we don't handle are only acknowledged, so little is asked of them."""
+    """An event as Stripe sends it: string id and type, integer `created`, `data.object` an
+    object, its `customer` (when present) a string or an expanded object with a string id; for
+    the types we handle, what handling reads: the object's string `id` (a billing alert has
+    none: its numeric `value`), an invoice's amounts, currency and customer. Types we don't handle are
+    only acknowledged, so little is asked of them."""
     event_type = getattr(event, "type", None)
     if not isinstance(getattr(event, "id", None), str) or not isinstance(event_type, str):
+        return False
+    created = getattr(event, "created", None)
+    if not isinstance(created, int) or isinstance(created, bool):
         return False
     obj = getattr(getattr(event, "data", None), "object", None)
     if not isinstance(obj, StripeObject):
@@ -161,6 +165,8 @@ def _is_event(event: stripe.Event) -> bool:
         if any(not isinstance(a, int) or isinstance(a, bool) for a in amounts):
             return False
         if not isinstance(getattr(obj, "currency", None), str):
+            return False
+        if getattr(obj, "customer", None) is None:  # every invoice has its customer
             return False
     customer = getattr(obj, "customer", None)
     if isinstance(customer, StripeObject):
