@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from automations.intercom_gateway import IntercomContact, IntercomGateway
+from billing.stripe_models import Customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +38,9 @@ class ContactMatch:
         return "ambiguous_contact" if self.candidates > 1 else "no_contact"
 
 
-def customer_ref(customer: Any, user_id_key: str) -> StripeCustomerRef:
-    """From a `stripe.Customer` (metadata read with the configured key)."""
-    metadata = customer.metadata.to_dict() if customer.metadata is not None else {}
-    user_id = metadata.get(user_id_key) or None
+def customer_ref(customer: Customer, user_id_key: str) -> StripeCustomerRef:
+    """From a Stripe customer (metadata read with the configured key)."""
+    user_id = customer.metadata.get(user_id_key) or None
     return StripeCustomerRef(id=customer.id, email=customer.email or None, user_id=user_id)
 
 

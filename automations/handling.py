@@ -36,6 +36,7 @@ from billing.lookup import BillingLookup
 from billing.money import Money, to_datetime
 from billing.snapshot import BillingSnapshot
 from billing.stripe_gateway import StripeGateway, gather_all
+from billing.stripe_models import Customer
 
 if TYPE_CHECKING:
     import stripe
@@ -55,6 +56,8 @@ SUBSCRIPTION_EVENTS = frozenset(
         "customer.subscription.trial_will_end",
     }
 )
+# Events that only make cached billing data stale (a refund lowers the lifetime value).
+CACHE_EVENT_TYPES = frozenset({"charge.refunded"})
 HANDLED_EVENT_TYPES = (
     INVOICE_EVENTS
     | SUBSCRIPTION_EVENTS
@@ -76,7 +79,7 @@ class HandlingResult:
 class CustomerState:
     """A customer as Stripe has it now, and its Intercom contact (if exactly one)."""
 
-    customer: Any  # stripe.Customer, expanded
+    customer: Customer  # expanded as billing.resolution retrieves it
     snapshot: BillingSnapshot
     match: ContactMatch
 
@@ -137,7 +140,7 @@ class Automations:
             )
         except NotFound:
             return HandlingResult("customer_missing", reason="Stripe no longer has the customer")
-        if getattr(customer, "deleted", False):
+        if customer.deleted:
             return HandlingResult("customer_deleted")
         if isinstance(subject, _PaymentIntentState) and subject.returned is None:
             return HandlingResult("not_applicable", reason="not a SEPA direct debit")
@@ -190,11 +193,12 @@ class Automations:
         return attribute_sync(snapshot, policy)
 
     # --- shared with the sweep ---
-    async def customer_state(self, customer: Any) -> CustomerState:
+    async def customer_state(self, customer: Customer) -> CustomerState:
         """Round two: the fresh snapshot and the Intercom contact, concurrently."""
         ref = customer_ref(customer, self.user_id_key)
         snapshot, match = await gather_all(
-            self.billing.snapshot(customer, fresh=True), find_contact(self.intercom, ref)
+            self.billing.snapshot(customer, fresh=True, complete=True),
+            find_contact(self.intercom, ref),
         )
         return CustomerState(customer, snapshot, match)
 

@@ -23,7 +23,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from stripe import StripeObject
 
-from automations.handling import HANDLED_EVENT_TYPES, Automations, customer_id_of
+from automations.handling import (
+    CACHE_EVENT_TYPES,
+    HANDLED_EVENT_TYPES,
+    Automations,
+    customer_id_of,
+)
 from automations.intercom_gateway import IntercomRejected, IntercomUnavailable
 from automations.ledger import EventLedger
 from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
@@ -66,6 +71,13 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     if entry.handled:
         _count(request, event, "duplicate")
         return JSONResponse({"status": "duplicate", "outcome": entry.outcome})
+    if event.type in CACHE_EVENT_TYPES:
+        # Nothing to tell Intercom, but what we keep about the customer (its lifetime value,
+        # cached for long) is stale: a refund made in the Stripe dashboard.
+        if customer_id := customer_id_of(event):
+            services.billing.invalidate(customer_id)
+        await ledger.finish(event.id, "cache_dropped", now=datetime.now(UTC))
+        return JSONResponse({"status": "cache_dropped"})
     if event.type not in HANDLED_EVENT_TYPES:
         await ledger.finish(event.id, "ignored", now=datetime.now(UTC))
         _count(request, event, "ignored")

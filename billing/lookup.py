@@ -11,11 +11,19 @@ id on an `InvalidationBus`, whose subscribers `forget` it in every other instanc
 can't promise that (`live` is false: its connection is down), no entry older than
 `max_age_offline` seconds is served, and when it is live again everything cached is dropped,
 since invalidations sent in between were missed.
+
+Lifetime value is a sum over a customer's whole history (a request per 100 paid invoices and per
+100 charges), so it is cached apart and longer (`lifetime_value_ttl`): a cold render takes it
+from there, or starts loading it beside round two and shows it only if it arrives in time (a
+long-lived customer's shows on a later render). The same `invalidate` drops it: the payment
+and refund webhooks (and our own refunds) are about the customer. Products change rarely and
+are shared by many customers: they are kept for `product_ttl`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -24,8 +32,15 @@ from typing import Any, Protocol
 
 from billing.errors import NotFound
 from billing.resolution import ContactIdentity, Resolution, resolve_customer
-from billing.snapshot import BillingSnapshot, SnapshotOptions, load_snapshot
+from billing.snapshot import (
+    BillingSnapshot,
+    LifetimeValue,
+    LifetimeValueLoad,
+    SnapshotOptions,
+    load_snapshot,
+)
 from billing.stripe_gateway import StripeGateway
+from billing.stripe_models import Customer, Product
 
 
 @dataclass(slots=True)
@@ -74,6 +89,8 @@ class BillingLookup:
         gateway: StripeGateway,
         *,
         ttl_seconds: float = 30.0,
+        lifetime_value_ttl: float = 3600.0,
+        product_ttl: float = 60.0,
         user_id_key: str = "user_id",
         options: SnapshotOptions | None = None,
         bus: InvalidationBus | None = None,
@@ -83,10 +100,15 @@ class BillingLookup:
         self.ttl = ttl_seconds
         self.bus: InvalidationBus = bus or InProcessOnly()
         self.max_age_offline = max_age_offline
+        self.lifetime_value_ttl = lifetime_value_ttl
+        self.product_ttl = product_ttl
         self.user_id_key = user_id_key
         self.options = options or SnapshotOptions()
         self._resolutions: dict[tuple[str | None, ...], _Entry] = {}
         self._snapshots: dict[str, _Entry] = {}
+        self._lifetime_values: dict[str, _Entry] = {}
+        self._lifetime_value_loads: dict[tuple[str, int], LifetimeValueLoad] = {}
+        self._products: dict[str, _Entry] = {}
         self._inflight: dict[Any, asyncio.Task[Any]] = {}
         self._generation: dict[str, int] = defaultdict(int)  # per customer, bumped on invalidate
         self._epoch = 0  # bumped on any invalidate: resolutions may involve any customer
@@ -106,31 +128,99 @@ class BillingLookup:
         return resolution
 
     async def snapshot(
-        self, customer: Any, *, fresh: bool = False, generation: int | None = None
+        self,
+        customer: Customer,
+        *,
+        fresh: bool = False,
+        generation: int | None = None,
+        complete: bool = False,
     ) -> BillingSnapshot:
-        """`generation`: the customer's generation when `customer` was read (defaults to now)."""
+        """`generation`: the customer's generation when `customer` was read (defaults to now).
+        `complete`: wait for the lifetime value however long its history is (automations
+        decide on it); a render shows it as being calculated instead of waiting."""
         if not fresh and (hit := self._get(self._snapshots, customer.id)) is not None:
-            return hit
+            return await self._with_lifetime_value(hit, complete)
         if generation is None:
             generation = self._generation[customer.id]
+        gen = generation
         snap = await self._once(
-            ("snapshot", customer.id, generation),
-            lambda: load_snapshot(self.gateway, customer, self.options),
+            ("snapshot", customer.id, gen, complete),
+            lambda: load_snapshot(
+                self.gateway,
+                customer,
+                self.options,
+                product=self.product,
+                lifetime_value=self._lifetime_value(customer.id, gen),
+                wait_for_lifetime_value=complete,
+            ),
         )
         if generation == self._generation[customer.id]:
             self._put(self._snapshots, customer.id, snap)
         return snap
+
+    async def lifetime_value(self, customer_id: str) -> LifetimeValue:
+        """The customer's lifetime value, from the cache or Stripe (every page)."""
+        value = self._lifetime_value(customer_id, self._generation[customer_id])
+        return value if isinstance(value, tuple) else await asyncio.shield(value.complete)
+
+    def _lifetime_value(
+        self, customer_id: str, generation: int
+    ) -> LifetimeValue | LifetimeValueLoad:
+        """Known, or the (shared) load on its way; a load that finishes is cached unless the
+        customer was invalidated meanwhile."""
+        if (hit := self._cached(self._lifetime_values, customer_id)) is not None:
+            return hit
+        key = (customer_id, generation)
+        if (running := self._lifetime_value_loads.get(key)) is not None:
+            return running
+        load = self._lifetime_value_loads[key] = LifetimeValueLoad(self.gateway, customer_id)
+
+        def settle(task: asyncio.Task[LifetimeValue]) -> None:
+            self._lifetime_value_loads.pop(key, None)
+            if task.cancelled() or task.exception() is not None:
+                return  # the error was the waiters' to see; the next render tries again
+            if generation == self._generation[customer_id] and self.lifetime_value_ttl > 0:
+                now = time.monotonic()
+                entry = _Entry(task.result(), now + self.lifetime_value_ttl, now)
+                self._lifetime_values[customer_id] = entry
+
+        load.complete.add_done_callback(settle)
+        return load
+
+    async def product(self, product_id: str) -> Product:
+        """A product (name, metadata), kept for `product_ttl`: shared by every customer."""
+        if (hit := self._cached(self._products, product_id)) is not None:
+            return hit
+        product: Product = await self._once(
+            ("product", product_id), lambda: self.gateway.retrieve_product(product_id)
+        )
+        if self.product_ttl > 0:
+            now = time.monotonic()
+            self._products[product_id] = _Entry(product, now + self.product_ttl, now)
+        return product
+
+    async def _with_lifetime_value(self, snap: BillingSnapshot, wait: bool) -> BillingSnapshot:
+        """A cached snapshot taken while its lifetime value was still being calculated gets it
+        as soon as it is known."""
+        if snap.lifetime_value is not None:
+            return snap
+        value = self._lifetime_value(snap.customer.id, self._generation[snap.customer.id])
+        if isinstance(value, LifetimeValueLoad):
+            if not (wait or value.complete.done()):
+                return snap
+            value = await asyncio.shield(value.complete)
+        return dataclasses.replace(snap, lifetime_value=value)
 
     async def customer_snapshot(self, customer_id: str, *, fresh: bool = False) -> BillingSnapshot:
         """A snapshot when only the id is known (e.g. a choice kept in stored_data)."""
         if not fresh and (hit := self._get(self._snapshots, customer_id)) is not None:
             return hit
         generation = self._generation[customer_id]
-        customer = await self._once(
+        customer: Customer = await self._once(
             ("customer", customer_id, generation),
             lambda: self.gateway.retrieve_customer(customer_id),
         )
-        if getattr(customer, "deleted", False):
+        if customer.deleted:
             raise NotFound("The Stripe customer was deleted.")
         return await self.snapshot(customer, fresh=True, generation=generation)
 
@@ -146,6 +236,7 @@ class BillingLookup:
         self._generation[customer_id] += 1
         self._epoch += 1
         self._snapshots.pop(customer_id, None)
+        self._lifetime_values.pop(customer_id, None)
         for key, entry in list(self._resolutions.items()):
             if any(c.id == customer_id for c in entry.value.customers):
                 self._resolutions.pop(key, None)
@@ -160,6 +251,8 @@ class BillingLookup:
     def clear(self) -> None:
         self._snapshots.clear()
         self._resolutions.clear()
+        self._lifetime_values.clear()
+        self._products.clear()
 
     def _get(self, store: dict[Any, _Entry], key: Any) -> Any | None:
         value = self._cached(store, key)
@@ -190,12 +283,17 @@ class BillingLookup:
         The load runs as its own task and every caller waits on it through `shield`, so a
         caller that gives up (its render budget ran out) cancels only its own wait: the others
         still get the result, or the load's own error, never a CancelledError."""
+        return await asyncio.shield(self._task(key, factory))
+
+    def _task(self, key: Any, factory: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
+        """The running load for `key`, started if there is none (it runs to its end even if
+        nobody waits for it any more)."""
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.ensure_future(factory())
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._settle(key, done))
-        return await asyncio.shield(task)
+        return task
 
     def _settle(self, key: Any, task: asyncio.Task[Any]) -> None:
         if self._inflight.get(key) is task:

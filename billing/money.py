@@ -7,8 +7,9 @@ KRW, ...) that unit is the currency itself, so 500 JPY is `500`, not `5.00`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import overload
 
 from babel.dates import format_date, format_datetime
@@ -83,8 +84,11 @@ def babel_locale(locale: str) -> str:
     return BABEL_LOCALES.get(locale.split("-")[0].split("_")[0].lower(), "en_US")
 
 
+@lru_cache(maxsize=4096)
 def format_money(amount: int, currency: str, locale: str = "en") -> str:
-    """`format_money(2900, "eur", "de")` → "29,00 €"; `format_money(500, "jpy")` → "¥500"."""
+    """`format_money(2900, "eur", "de")` → "29,00 €"; `format_money(500, "jpy")` → "¥500".
+    Kept per (amount, currency, locale): Babel takes ~0.3 ms a call, a sidebar makes several
+    of the same few prices."""
     code = currency.upper()
     value = Decimal(amount) / minor_unit_factor(currency)
     return format_currency(value, code, locale=babel_locale(locale))
@@ -108,7 +112,12 @@ def format_day(moment: datetime | None, locale: str = "en") -> str:
     """A date as the reader writes it: "Dec 1, 2026" / "01.12.2026"."""
     if moment is None:
         return "—"
-    return format_date(moment, format="medium", locale=babel_locale(locale))
+    return _format_day(moment.date(), locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: date, locale: str) -> str:
+    return format_date(day, format="medium", locale=babel_locale(locale))
 
 
 def format_moment(moment: datetime | None, locale: str = "en") -> str:

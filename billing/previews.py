@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from billing.catalogue import PriceCatalogue
 from billing.errors import BillingError, NotFound
@@ -37,6 +36,7 @@ from billing.snapshot import (
     upcoming_invoice,
 )
 from billing.stripe_gateway import gather_all, id_of
+from billing.stripe_models import Customer, Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,7 @@ async def quote_upgrade(
     for product_id in missing:
         # A plan on an archived price is not in the catalogue: one extra look-up for its name.
         try:
-            products[product_id] = await lookup.gateway.retrieve_product(product_id)
+            products[product_id] = await lookup.product(product_id)
         except NotFound:
             continue
     subscription = subscription_summary(raw, products)
@@ -130,10 +130,9 @@ def _same_plan(current: Plan | None, target: TargetPrice) -> bool:
     )
 
 
-def _period_end(sub: Any) -> datetime | None:
+def _period_end(sub: Subscription) -> datetime | None:
     return to_datetime(max((i.current_period_end for i in sub.items.data), default=None))
 
 
-def _subscriptions(customer: Any) -> list[Any]:
-    subs = getattr(customer, "subscriptions", None)
-    return list(subs.data) if subs is not None else []
+def _subscriptions(customer: Customer) -> list[Subscription]:
+    return list(customer.subscriptions.data) if customer.subscriptions is not None else []

@@ -12,11 +12,11 @@ one exact email list), so resolution is one Stripe round trip (two only when a s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from billing.errors import AmbiguousCustomer, CustomerNotFound, NotFound
 from billing.snapshot import LIVE_STATUSES
 from billing.stripe_gateway import StripeGateway, gather_all, quote_search_value
+from billing.stripe_models import Customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ class ContactIdentity:
 @dataclass(frozen=True, slots=True)
 class Resolution:
     identity: ContactIdentity
-    customers: tuple[Any, ...] = field(default_factory=tuple)  # stripe.Customer, expanded
+    customers: tuple[Customer, ...] = field(default_factory=tuple)  # expanded as retrieved
     matched_by: str | None = None  # "stripe_id" | "user_id" | "email" | "email_ci"
 
     @property
@@ -59,10 +59,10 @@ class Resolution:
     def ambiguous(self) -> bool:
         return len(self.customers) > 1
 
-    def by_id(self, customer_id: str) -> Any | None:
+    def by_id(self, customer_id: str) -> Customer | None:
         return next((c for c in self.customers if c.id == customer_id), None)
 
-    def preferred(self) -> Any | None:
+    def preferred(self) -> Customer | None:
         """For the Messenger and Fin: the single match, or the only one with a live
         subscription among several."""
         if len(self.customers) == 1:
@@ -70,7 +70,7 @@ class Resolution:
         live = [c for c in self.customers if _has_live_subscription(c)]
         return live[0] if len(live) == 1 else None
 
-    def require_one(self, *, for_money: bool) -> Any:
+    def require_one(self, *, for_money: bool) -> Customer:
         """The customer to act for. Money never moves while the match is ambiguous."""
         if not self.customers:
             raise CustomerNotFound("No Stripe customer matches this contact.")
@@ -93,7 +93,7 @@ async def resolve_customer(
             customer = await gateway.retrieve_customer(identity.stripe_id)
         except NotFound:
             customer = None
-        if customer is not None and not getattr(customer, "deleted", False):
+        if customer is not None and not customer.deleted:
             return Resolution(identity, (customer,), "stripe_id")
 
     # One search answers both the user_id and the case-insensitive email question; the
@@ -112,7 +112,7 @@ async def resolve_customer(
     by_user_id = [
         c
         for c in searched
-        if identity.external_id and _metadata(c).get(user_id_key) == identity.external_id
+        if identity.external_id and c.metadata.get(user_id_key) == identity.external_id
     ]
     for matched_by, customers in (
         ("user_id", by_user_id),
@@ -124,12 +124,7 @@ async def resolve_customer(
     return Resolution(identity)
 
 
-def _metadata(customer: Any) -> dict[str, Any]:
-    metadata = getattr(customer, "metadata", None)
-    return metadata.to_dict() if metadata is not None else {}
-
-
-def _same_email(customers: list[Any], email: str | None) -> list[Any]:
+def _same_email(customers: list[Customer], email: str | None) -> list[Customer]:
     # Search may be fuzzier than we want; keep only exact case-insensitive equality.
     if not email:
         return []
@@ -137,17 +132,17 @@ def _same_email(customers: list[Any], email: str | None) -> list[Any]:
     return [c for c in customers if (c.email or "").strip().casefold() == wanted]
 
 
-async def _empty() -> list[Any]:
+async def _empty() -> list[Customer]:
     return []
 
 
-def _dedupe(customers: list[Any]) -> list[Any]:
-    seen: dict[str, Any] = {}
+def _dedupe(customers: list[Customer]) -> list[Customer]:
+    seen: dict[str, Customer] = {}
     for customer in customers:
         seen.setdefault(customer.id, customer)
     return list(seen.values())
 
 
-def _has_live_subscription(customer: Any) -> bool:
-    subs = getattr(customer, "subscriptions", None)
+def _has_live_subscription(customer: Customer) -> bool:
+    subs = customer.subscriptions
     return any(s.status in LIVE_STATUSES for s in (subs.data if subs else []))

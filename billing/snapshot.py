@@ -2,24 +2,61 @@
 
 Assembly waits for at most two sequential Stripe round trips: the customer (found by
 `billing.resolution`, with its subscriptions and default payment method expanded) is round one;
-everything else is fetched concurrently in round two. The snapshot is plain data, so cards,
-Fin answers and automations are pure functions of it.
+everything else is fetched concurrently in round two, each list only as long as what is shown
+(`PAYMENTS_LIMIT` charges, open invoices). Lifetime value is a sum over the whole history, so it
+is kept apart (`billing.lookup` caches it longer and drops it on the customer's webhooks): a
+render takes it if it is known or arrives within round two, else shows it as being calculated.
+The snapshot is plain data, so cards, Fin answers and automations are pure functions of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from billing.errors import BillingError
 from billing.money import Money, to_datetime
 from billing.sepa import SepaReason, sepa_reason
 from billing.stripe_gateway import StripeGateway, gather_all, id_of
+from billing.stripe_models import (
+    Charge,
+    Customer,
+    Invoice,
+    InvoicePreview,
+    ListObject,
+    PaidAmount,
+    PaymentMethod,
+    Price,
+    Product,
+    Subscription,
+    SubscriptionItem,
+)
 
 LIVE_STATUSES = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
+# Charges a snapshot reads: the last 3 are shown, the refund picker lists up to 5 of the last
+# 60 days, a failed invoice's attempts are among them.
+PAYMENTS_LIMIT = 10
+OPEN_INVOICES_LIMIT = 10
+LifetimeValue = tuple[Money, ...]
+
+
+class NamedProduct(Protocol):
+    """A product as plans read it: from `billing.stripe_models` or the SDK (the catalogue)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def metadata(self) -> Mapping[str, str] | None: ...
+
+
+ProductSource = Callable[[str], Awaitable[Product]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +214,11 @@ class BillingSnapshot:
     customer: CustomerSummary
     subscriptions: tuple[SubscriptionSummary, ...]
     payment_method: PaymentMethodSummary | None
-    payments: tuple[Payment, ...]  # newest first, all we fetched (up to 100)
+    payments: tuple[Payment, ...]  # newest first, the last PAYMENTS_LIMIT
     open_invoices: tuple[OpenInvoice, ...]
     next_invoice: UpcomingInvoice | None
-    lifetime_value: tuple[Money, ...]  # per currency, paid invoices net of refunds
+    # Per currency, paid invoices net of refunds; None while it is still being calculated.
+    lifetime_value: LifetimeValue | None
     usage: Usage | None
     fetched_at: datetime
 
@@ -205,7 +243,7 @@ class BillingSnapshot:
         return failed[0] if failed else None
 
     def ltv_in(self, currency: str) -> Money:
-        for money in self.lifetime_value:
+        for money in self.lifetime_value or ():
             if money.currency == currency.lower():
                 return money
         return Money(0, currency)
@@ -214,63 +252,85 @@ class BillingSnapshot:
 # --- assembly ---
 async def load_snapshot(
     gateway: StripeGateway,
-    customer: Any,
+    customer: Customer,
     options: SnapshotOptions | None = None,
     *,
     now: datetime | None = None,
+    product: ProductSource | None = None,
+    lifetime_value: LifetimeValue | LifetimeValueLoad | None = None,
+    wait_for_lifetime_value: bool = True,
 ) -> BillingSnapshot:
     """Round two: everything about an already retrieved customer, concurrently.
 
     `customer` must have `subscriptions` and `invoice_settings.default_payment_method` expanded
-    (as `billing.resolution` retrieves it).
+    (as `billing.resolution` retrieves it). `product` looks a product up (a cache, or Stripe).
+    `lifetime_value`: known already, or on its way (a load shared with other renders, started
+    no later than this round two); if its first pages were not all of it and
+    `wait_for_lifetime_value` is false, the snapshot says None (being calculated) and the load
+    goes on. Without it, it is calculated here.
     """
     options = options or SnapshotOptions()
     now = now or datetime.now(UTC)
-    raw_subs = list(_subscriptions_of(customer))
-    customer_pm = _expanded(customer.invoice_settings, "default_payment_method")
-
-    product_ids = sorted(
-        {
-            id_of(item.price.product)
-            for sub in raw_subs
-            for item in sub.items.data
-            if item.price.product
-        }
+    product = product or gateway.retrieve_product
+    raw_subs = _subscriptions_of(customer)
+    customer_pm = _expanded_pm(
+        customer.invoice_settings.default_payment_method if customer.invoice_settings else None
     )
+
+    product_ids = sorted({id_of(item.price.product) for sub in raw_subs for item in sub.items.data})
     live_subs = [s for s in raw_subs if s.status in LIVE_STATUSES]
     preview_subs = [s for s in live_subs if not s.cancel_at_period_end]
     # The subscription's own default payment method wins over the customer's (Stripe's order).
-    sub_pm_id = next(
-        (id_of(s.default_payment_method) for s in live_subs if s.default_payment_method), None
+    sub_pm = next((s.default_payment_method for s in live_subs if s.default_payment_method), None)
+    sub_pm_id = id_of(sub_pm)
+    need_sub_pm = (
+        sub_pm_id is not None
+        and _expanded_pm(sub_pm) is None
+        and (customer_pm is None or sub_pm_id != customer_pm.id)
     )
-    need_sub_pm = sub_pm_id is not None and (customer_pm is None or sub_pm_id != customer_pm.id)
     metered = _metered_item(live_subs)
 
-    calls: list[Any] = [
-        # All of them: lifetime value is a sum over the whole history (one page is 100).
-        gateway.all_charges(customer.id),
-        gateway.all_invoices(customer.id),
-        gather_all(*(gateway.retrieve_product(pid) for pid in product_ids)),
+    if lifetime_value is None:
+        lifetime_value = LifetimeValueLoad(gateway, customer.id)
+    calls: list[Awaitable[Any]] = [
+        gateway.list_charges(customer.id, limit=PAYMENTS_LIMIT),
+        gateway.list_invoices(customer.id, status="open", limit=OPEN_INVOICES_LIMIT),
+        gather_all(*(product(pid) for pid in product_ids)),
         gather_all(*(_safe_preview(gateway, customer.id, sub.id) for sub in preview_subs)),
         gateway.retrieve_payment_method(sub_pm_id) if sub_pm_id and need_sub_pm else _none(),
         _usage_value(gateway, customer.id, metered, now) if metered else _none(),
     ]
     if not raw_subs:
         # Expanded `subscriptions` omit canceled ones; an ex-customer's last plan still matters.
-        calls.append(gateway.list_subscriptions(customer.id))
-    charges, invoices, products, previews, sub_pm, used, *ended = await gather_all(*calls)
-    products_by_id = {p.id: p for p in products}
+        calls.append(gateway.list_subscriptions(customer.id, limit=3))
+    (
+        charges,
+        open_invoices,
+        products,
+        previews,
+        fetched_pm,
+        used,
+        *ended,
+    ) = await gather_all(*calls)
+    products_by_id: dict[str, NamedProduct] = {p.id: p for p in products}
     if ended and ended[0]:
         raw_subs = ended[0][:3]
         extra = sorted(
             {id_of(i.price.product) for s in raw_subs for i in s.items.data} - set(products_by_id)
         )
-        products_by_id.update(
-            {p.id: p for p in await gather_all(*(gateway.retrieve_product(pid) for pid in extra))}
+        products_by_id.update({p.id: p for p in await gather_all(*(product(pid) for pid in extra))})
+
+    known: LifetimeValue | None
+    if isinstance(lifetime_value, LifetimeValueLoad):
+        # Shielded: the load may be shared with other renders, this one must not cancel it.
+        known = await asyncio.shield(
+            lifetime_value.complete if wait_for_lifetime_value else lifetime_value.first_round
         )
+    else:
+        known = lifetime_value
 
     subscriptions = tuple(subscription_summary(s, products_by_id) for s in raw_subs)
-    payment_method = _payment_method_summary(sub_pm or customer_pm)
+    payment_method = _payment_method_summary(fetched_pm or _expanded_pm(sub_pm) or customer_pm)
     usage = None
     if metered and used is not None:
         usage = _usage(metered, used, products_by_id, options)
@@ -281,15 +341,72 @@ async def load_snapshot(
         subscriptions=subscriptions,
         payment_method=payment_method,
         payments=tuple(payment_of(c) for c in charges),
-        open_invoices=tuple(_open_invoice(i) for i in invoices if i.status == "open"),
+        open_invoices=tuple(_open_invoice(i) for i in open_invoices if i.status == "open"),
         next_invoice=_next_invoice(next_invoice, subscriptions) if next_invoice else None,
-        lifetime_value=lifetime_value(invoices, charges),
+        lifetime_value=known,
         usage=usage,
         fetched_at=now,
     )
 
 
-def lifetime_value(invoices: list[Any], charges: list[Any]) -> tuple[Money, ...]:
+MAX_HISTORY_PAGES = 50  # 5,000 paid invoices and charges each
+
+
+class LifetimeValueLoad:
+    """Every paid invoice and every charge's refunds of a customer, summed; the two lists are
+    paged side by side (100 per request: 500 paid invoices are 5 sequential requests).
+
+    `first_round` resolves once the first page of each list is in: with the value if those
+    pages were all there is, else None. `complete` resolves with the value. Create it inside a
+    running event loop; it runs to its end whoever waits for it.
+    """
+
+    def __init__(self, gateway: StripeGateway, customer_id: str) -> None:
+        self.first_round: asyncio.Future[LifetimeValue | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self.complete: asyncio.Task[LifetimeValue] = asyncio.ensure_future(
+            self._load(gateway, customer_id)
+        )
+
+    async def _load(self, gateway: StripeGateway, customer_id: str) -> LifetimeValue:
+        try:
+            invoices, charges = await gather_all(
+                gateway.paid_invoice_amounts(customer_id), gateway.charged_amounts(customer_id)
+            )
+            if not (invoices.has_more or charges.has_more):
+                value = lifetime_value(invoices.data, charges.data)
+                self._first(value)
+                return value
+            self._first(None)
+            more_invoices, more_charges = await gather_all(
+                _rest(gateway.paid_invoice_amounts, customer_id, invoices),
+                _rest(gateway.charged_amounts, customer_id, charges),
+            )
+            return lifetime_value(invoices.data + more_invoices, charges.data + more_charges)
+        finally:
+            self._first(None)
+
+    def _first(self, value: LifetimeValue | None) -> None:
+        if not self.first_round.done():
+            self.first_round.set_result(value)
+
+
+async def _rest(
+    page_of: Callable[..., Awaitable[ListObject[PaidAmount]]],
+    customer_id: str,
+    page: ListObject[PaidAmount],
+) -> list[PaidAmount]:
+    items: list[PaidAmount] = []
+    for _ in range(MAX_HISTORY_PAGES):
+        if not page.has_more or not page.data:
+            break
+        page = await page_of(customer_id, starting_after=page.data[-1].id)
+        items.extend(page.data)
+    return items
+
+
+def lifetime_value(invoices: Iterable[PaidAmount], charges: Iterable[PaidAmount]) -> LifetimeValue:
     """Paid invoices net of refunds, per currency (largest first)."""
     totals: dict[str, int] = defaultdict(int)
     for invoice in invoices:
@@ -308,7 +425,9 @@ async def _none() -> None:
     return None
 
 
-async def _safe_preview(gateway: StripeGateway, customer_id: str, subscription_id: str) -> Any:
+async def _safe_preview(
+    gateway: StripeGateway, customer_id: str, subscription_id: str
+) -> InvoicePreview | None:
     """The next invoice; a subscription Stripe can't preview (e.g. ending) has none."""
     try:
         return await gateway.preview_invoice(
@@ -320,29 +439,32 @@ async def _safe_preview(gateway: StripeGateway, customer_id: str, subscription_i
         return None
 
 
-def _metered_item(subs: list[Any]) -> Any:
+def _metered_item(subs: list[Subscription]) -> SubscriptionItem | None:
     for sub in subs:
         for item in sub.items.data:
             recurring = item.price.recurring
-            if (
-                recurring
-                and getattr(recurring, "usage_type", None) == "metered"
-                and recurring.meter
-            ):
+            if recurring and recurring.usage_type == "metered" and recurring.meter:
                 return item
     return None
 
 
-async def _usage_value(gateway: StripeGateway, customer_id: str, item: Any, now: datetime) -> float:
+def _meter_of(item: SubscriptionItem) -> str:
+    return (item.price.recurring.meter if item.price.recurring else None) or ""
+
+
+async def _usage_value(
+    gateway: StripeGateway, customer_id: str, item: SubscriptionItem, now: datetime
+) -> float:
     start = int(item.current_period_start) // 60 * 60
     end = math.ceil(now.timestamp() / 60) * 60
-    return await gateway.meter_usage(
-        item.price.recurring.meter, customer_id, start, max(end, start + 60)
-    )
+    return await gateway.meter_usage(_meter_of(item), customer_id, start, max(end, start + 60))
 
 
 def _usage(
-    item: Any, used: float, products: dict[str, Any], options: SnapshotOptions
+    item: SubscriptionItem,
+    used: float,
+    products: Mapping[str, NamedProduct],
+    options: SnapshotOptions,
 ) -> Usage | None:
     limit_raw = _metadata(item.price).get(options.usage_limit_key)
     if limit_raw is None:
@@ -350,9 +472,7 @@ def _usage(
         for product in products.values():
             if options.usage_limit_key in _metadata(product):
                 meter = _metadata(product).get(options.usage_meter_key)
-                if meter in (None, item.price.recurring.meter) and product.id != id_of(
-                    item.price.product
-                ):
+                if meter in (None, _meter_of(item)) and product.id != id_of(item.price.product):
                     limit_raw = _metadata(product)[options.usage_limit_key]
                     break
     try:
@@ -362,7 +482,7 @@ def _usage(
     if limit <= 0:
         return None
     return Usage(
-        meter_id=item.price.recurring.meter,
+        meter_id=_meter_of(item),
         used=used,
         limit=limit,
         period_start=to_datetime(item.current_period_start),
@@ -370,8 +490,8 @@ def _usage(
     )
 
 
-def _customer_summary(customer: Any) -> CustomerSummary:
-    currency = getattr(customer, "currency", None) or "eur"
+def _customer_summary(customer: Customer) -> CustomerSummary:
+    currency = customer.currency or "eur"
     return CustomerSummary(
         id=customer.id,
         name=customer.name,
@@ -383,10 +503,12 @@ def _customer_summary(customer: Any) -> CustomerSummary:
     )
 
 
-def subscription_summary(sub: Any, products: dict[str, Any]) -> SubscriptionSummary:
+def subscription_summary(
+    sub: Subscription, products: Mapping[str, NamedProduct]
+) -> SubscriptionSummary:
     """A Stripe subscription (items with their prices) as plain data; `products` by id give
     the plans their names."""
-    items = list(sub.items.data)
+    items = sub.items.data
     plans = sorted(
         (plan_of(item.price, products, item.id) for item in items), key=lambda p: p.metered
     )
@@ -402,16 +524,18 @@ def subscription_summary(sub: Any, products: dict[str, Any]) -> SubscriptionSumm
         cancel_at_period_end=bool(sub.cancel_at_period_end),
         cancel_at=to_datetime(sub.cancel_at),
         default_payment_method_id=id_of(sub.default_payment_method),
-        latest_invoice_id=id_of(sub.latest_invoice),
+        latest_invoice_id=sub.latest_invoice,
         currency=sub.currency,
     )
 
 
-def plan_of(price: Any, products: dict[str, Any], item_id: str | None = None) -> Plan:
+def plan_of(price: Price, products: Mapping[str, NamedProduct], item_id: str | None = None) -> Plan:
     product_id = id_of(price.product)
-    product = products.get(product_id)
+    product: NamedProduct | None = products.get(product_id)
+    if product is None and isinstance(price.product, Product):
+        product = price.product
     recurring = price.recurring
-    metered = bool(recurring and getattr(recurring, "usage_type", None) == "metered")
+    metered = bool(recurring and recurring.usage_type == "metered")
     return Plan(
         product_id=product_id,
         product_name=(product.name if product else None) or price.nickname or product_id,
@@ -423,7 +547,7 @@ def plan_of(price: Any, products: dict[str, Any], item_id: str | None = None) ->
         interval_count=recurring.interval_count if recurring else 1,
         lookup_key=price.lookup_key,
         metered=metered,
-        meter_id=getattr(recurring, "meter", None) if recurring else None,
+        meter_id=recurring.meter if recurring else None,
         unit_amount_decimal=str(price.unit_amount_decimal)
         if price.unit_amount_decimal is not None
         else None,
@@ -432,10 +556,10 @@ def plan_of(price: Any, products: dict[str, Any], item_id: str | None = None) ->
     )
 
 
-def _payment_method_summary(pm: Any) -> PaymentMethodSummary | None:
-    if pm is None or isinstance(pm, str):
+def _payment_method_summary(pm: PaymentMethod | None) -> PaymentMethodSummary | None:
+    if pm is None:
         return None
-    if pm.type == "card":
+    if pm.type == "card" and pm.card is not None:
         card = pm.card
         return PaymentMethodSummary(
             id=pm.id,
@@ -446,7 +570,7 @@ def _payment_method_summary(pm: Any) -> PaymentMethodSummary | None:
             exp_year=card.exp_year,
             country=card.country,
         )
-    if pm.type == "sepa_debit":
+    if pm.type == "sepa_debit" and pm.sepa_debit is not None:
         sepa = pm.sepa_debit
         return PaymentMethodSummary(
             id=pm.id,
@@ -458,16 +582,19 @@ def _payment_method_summary(pm: Any) -> PaymentMethodSummary | None:
     return PaymentMethodSummary(id=pm.id, type=pm.type)
 
 
-def payment_of(charge: Any) -> Payment:
+def payment_of(charge: Charge) -> Payment:
     """A Stripe charge as the domain's `Payment` (the captured amount, where captured)."""
     details = charge.payment_method_details
     method_type = details.type if details else None
     last4 = None
-    if details is not None and method_type in ("card", "sepa_debit"):
-        last4 = getattr(getattr(details, method_type), "last4", None)
+    if details is not None:
+        if method_type == "card" and details.card is not None:
+            last4 = details.card.last4
+        elif method_type == "sepa_debit" and details.sepa_debit is not None:
+            last4 = details.sepa_debit.last4
     return Payment(
         charge_id=charge.id,
-        payment_intent_id=id_of(charge.payment_intent),
+        payment_intent_id=charge.payment_intent,
         amount=Money(charge.amount_captured or charge.amount, charge.currency),
         amount_refunded=charge.amount_refunded or 0,
         status=charge.status,
@@ -481,9 +608,8 @@ def payment_of(charge: Any) -> Payment:
     )
 
 
-def _open_invoice(invoice: Any) -> OpenInvoice:
-    parent = invoice.parent
-    sub_details = getattr(parent, "subscription_details", None) if parent else None
+def _open_invoice(invoice: Invoice) -> OpenInvoice:
+    sub_details = invoice.parent.subscription_details if invoice.parent else None
     return OpenInvoice(
         id=invoice.id,
         number=invoice.number,
@@ -492,21 +618,19 @@ def _open_invoice(invoice: Any) -> OpenInvoice:
         attempt_count=invoice.attempt_count or 0,
         next_payment_attempt=to_datetime(invoice.next_payment_attempt),
         hosted_invoice_url=invoice.hosted_invoice_url,
-        subscription_id=id_of(sub_details.subscription) if sub_details else None,
+        subscription_id=sub_details.subscription if sub_details else None,
     )
 
 
 def upcoming_invoice(
-    preview: Any, *, subscription_id: str, fallback_date: datetime | None
+    preview: InvoicePreview, *, subscription_id: str, fallback_date: datetime | None
 ) -> UpcomingInvoice:
     """An invoice preview as plain data. A renewal is attempted when the period (or trial) ends:
     `next_payment_attempt` says so, else `fallback_date`; the preview's `created` is only the
     time of the preview itself."""
     lines = []
     for line in preview.lines.data:
-        item_details = (
-            getattr(line.parent, "subscription_item_details", None) if line.parent else None
-        )
+        item_details = line.parent.subscription_item_details if line.parent else None
         lines.append(
             InvoiceLine(
                 description=line.description or "",
@@ -523,17 +647,20 @@ def upcoming_invoice(
     )
 
 
-def _next_invoice(preview: Any, subscriptions: tuple[SubscriptionSummary, ...]) -> UpcomingInvoice:
+def _next_invoice(
+    preview: InvoicePreview, subscriptions: tuple[SubscriptionSummary, ...]
+) -> UpcomingInvoice:
     sub = _preview_subscription(subscriptions, preview)
     return upcoming_invoice(
         preview, subscription_id=sub.id if sub else "", fallback_date=renewal_date(sub)
     )
 
 
-def _preview_subscription(subscriptions: tuple[SubscriptionSummary, ...], preview: Any) -> Any:
-    parent = preview.parent
-    sub_details = getattr(parent, "subscription_details", None) if parent else None
-    sub_id = id_of(sub_details.subscription) if sub_details else None
+def _preview_subscription(
+    subscriptions: tuple[SubscriptionSummary, ...], preview: InvoicePreview
+) -> SubscriptionSummary | None:
+    sub_details = preview.parent.subscription_details if preview.parent else None
+    sub_id = sub_details.subscription if sub_details else None
     return next((s for s in subscriptions if s.id == sub_id or sub_id is None), None)
 
 
@@ -544,22 +671,17 @@ def renewal_date(sub: SubscriptionSummary | None) -> datetime | None:
     return sub.trial_end if sub.status == "trialing" else sub.current_period_end
 
 
-def _subscriptions_of(customer: Any) -> list[Any]:
-    subs = getattr(customer, "subscriptions", None)
-    return list(subs.data) if subs is not None else []
+def _subscriptions_of(customer: Customer) -> list[Subscription]:
+    return list(customer.subscriptions.data) if customer.subscriptions is not None else []
 
 
-def _expanded(obj: Any, name: str) -> Any:
-    value = getattr(obj, name, None) if obj is not None else None
-    return None if isinstance(value, str) else value
+def _expanded_pm(value: str | PaymentMethod | None) -> PaymentMethod | None:
+    return value if isinstance(value, PaymentMethod) else None
 
 
 def _metadata(obj: Any) -> dict[str, str]:
-    if obj is None:
+    """Metadata of a typed model (a dict) or an SDK object (the catalogue's), as a plain dict."""
+    metadata = getattr(obj, "metadata", None) if obj is not None else None
+    if not metadata:
         return {}
-    metadata = getattr(obj, "metadata", None)
-    return (
-        dict(metadata.to_dict())
-        if metadata is not None and hasattr(metadata, "to_dict")
-        else dict(metadata or {})
-    )
+    return dict(metadata.to_dict() if hasattr(metadata, "to_dict") else metadata)

@@ -41,6 +41,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "field.payment_method": {"en": "Payment method", "de": "Zahlungsmethode"},
     "field.balance": {"en": "Balance", "de": "Guthaben/Saldo"},
     "field.ltv": {"en": "Lifetime value", "de": "Umsatz gesamt"},
+    "value.ltv_calculating": {"en": "being calculated…", "de": "wird berechnet…"},
     "field.usage": {"en": "Usage", "de": "Nutzung"},
     "field.customer_since": {"en": "Customer since", "de": "Kunde seit"},
     "field.customer": {"en": "Customer", "de": "Kunde"},

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     stripe_max_network_retries: int = Field(default=1, ge=0, le=5)
     snapshot_cache_seconds: float = Field(default=30.0, ge=0)
     snapshot_cache_offline_seconds: float = Field(default=3.0, ge=0)
+    lifetime_value_cache_seconds: float = Field(default=3600.0, ge=0)
     user_id_metadata_key: str = "user_id"
     usage_limit_metadata_key: str = "usage_limit"
     usage_meter_metadata_key: str = "usage_meter"

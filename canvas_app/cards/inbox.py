@@ -123,13 +123,14 @@ def details_card(
 
     customer = snapshot.customer
     rows = [FieldValue(field=t("field.balance", locale), value=balance_label(snapshot, locale))]
-    rows.append(
-        FieldValue(
-            field=t("field.ltv", locale),
-            value=" + ".join(money(m, locale) for m in snapshot.lifetime_value)
-            or money(snapshot.ltv_in(customer.currency), locale),
+    if snapshot.lifetime_value is None:
+        # A long history is still being added up (billing.lookup); a later render shows it.
+        ltv = t("value.ltv_calculating", locale)
+    else:
+        ltv = " + ".join(money(m, locale) for m in snapshot.lifetime_value) or money(
+            snapshot.ltv_in(customer.currency), locale
         )
-    )
+    rows.append(FieldValue(field=t("field.ltv", locale), value=ltv))
     if snapshot.usage:
         usage = snapshot.usage
         rows.append(

@@ -73,6 +73,14 @@ DEMO_CONTACTS: list[tuple[str, str | None, str, str | None, int, str]] = [
         "Can we reactivate our old subscription?",
     ),
     (
+        "loyal",
+        "Schulz Logistik GmbH",
+        "rechnung@schulz-logistik.example",
+        "usr_schulz",
+        700,
+        "Können Sie mir alle Rechnungen des letzten Jahres schicken?",
+    ),
+    (
         "nobody",
         None,
         "nobody@example.com",

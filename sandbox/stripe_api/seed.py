@@ -320,8 +320,71 @@ def _seed(st: StripeState) -> None:
     ]
     sub.update(status="canceled", canceled_at=canceled, ended_at=canceled)
     sub["cancellation_details"]["reason"] = "cancellation_requested"
+
+    # loyal: Business monthly for 2 years plus a label pack bought every ~1.5 days: 500 paid
+    # invoices (lifetime value pages through 5 pages of invoices and of charges)
+    _loyal(st, t)
     for item in sub["items"]["data"]:
         item["current_period_end"] = canceled
+
+
+LOYAL_PERIODS = 24  # Business monthly invoices
+LOYAL_PACKS = 476  # one-off label packs: 500 paid invoices in all
+LABEL_PACK_AMOUNT = 990
+
+
+def _loyal(st: StripeState, t: int) -> None:
+    cur = t - 5 * DAY
+    cus = _customer(
+        st,
+        "cus_DemoLoyal",
+        "Schulz Logistik GmbH",
+        "rechnung@schulz-logistik.example",
+        "usr_schulz",
+        add_interval(cur, "month", -(LOYAL_PERIODS - 1)) - DAY,
+        "SCHULZLO",
+    )
+    pm = pms.create_card(
+        st,
+        "4242424242424242",
+        6,
+        2029,
+        customer=cus["id"],
+        at=cus["created"],
+        name=cus["name"],
+        email=cus["email"],
+        pm_id="pm_DemoLoyalVisa",
+    )
+    cus["invoice_settings"]["default_payment_method"] = pm["id"]
+    _subscription(st, "sub_DemoLoyal", cus, ["price_BusinessMonthly"], cur, periods=LOYAL_PERIODS)
+    pack = ob.price(
+        id="price_LabelPack",
+        created=cus["created"],
+        product="prod_LabelPack",
+        unit_amount=LABEL_PACK_AMOUNT,
+        interval="month",
+        lookup_key="label_pack",
+    )
+    pack.update(type="one_time", recurring=None)
+    st.put(
+        ob.product(
+            id="prod_LabelPack",
+            created=cus["created"],
+            name="Label pack (100 shipping labels)",
+            metadata={},
+            default_price="price_LabelPack",
+        )
+    )
+    st.put(pack)
+    span = t - 2 * DAY - cus["created"]
+    for n in range(LOYAL_PACKS):
+        at = cus["created"] + DAY + span * n // LOYAL_PACKS
+        at -= at % 60
+        spec = billing.LineSpec(
+            pack, 1, LABEL_PACK_AMOUNT, "1 × Label pack (100 shipping labels)", at, at, None, None
+        )
+        inv = billing.create_invoice(st, cus, None, [spec], "manual", (at, at), at=at)
+        billing.pay_invoice(st, inv, force="succeed", at=at + 60, raise_on_decline=False)
 
 
 def _customer(

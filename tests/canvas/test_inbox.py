@@ -7,9 +7,11 @@ import time
 from typing import Any
 
 import pytest
+import stripe
 
 from sandbox.bench import longest_chain
 from sandbox.canvas_requests import demo_contact, inbox_initialize, inbox_submit, sign
+from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET
 
 
 def texts(body: dict[str, Any]) -> list[str]:
@@ -279,6 +281,63 @@ def test_cold_render_needs_two_sequential_round_trips_and_warm_render_none(
     stripe_sandbox.control("DELETE", "/_sandbox/requests")
     initialize(app_client, "usage")
     assert stripe_sandbox.requests() == []
+
+
+def test_a_customer_with_500_paid_invoices_renders_within_two_round_trips(
+    start_app, stripe_sandbox
+):
+    app_client = start_app(snapshot_cache_seconds=0)  # every render cold
+    # Long enough that a busy machine starting one of a concurrent batch late can't make it
+    # look sequential (as in the test above).
+    stripe_sandbox.control("POST", "/_sandbox/latency", {"ms": 200})
+    summary = initialize(app_client, "loyal")
+    answered = time.monotonic()  # the sandbox logs monotonic times too
+    # What the answer waited for ended before it; later pages of the history go on after it.
+    waited_for = [r for r in stripe_sandbox.requests() if r["end"] and r["end"] <= answered]
+    assert longest_chain(waited_for) <= 2, waited_for
+    assert texts(summary)[0] == "**Business** · €199.00 / month"
+    # The rest of the history (5 pages of invoices and of charges) is added up meanwhile;
+    # the details show the sum as soon as it is known.
+    deadline = time.monotonic() + 10
+    while True:
+        shown = texts(submit(app_client, "loyal", "details", summary))
+        if "Lifetime value: €9,488.40" in shown or time.monotonic() > deadline:
+            break
+        assert "Lifetime value: being calculated…" in shown
+        time.sleep(0.2)
+    assert "Lifetime value: €9,488.40" in shown  # 24 × €199 + 476 label packs × €9.90
+    # Later cold renders take the lifetime value from its own cache: no paging again.
+    stripe_sandbox.control("DELETE", "/_sandbox/requests")
+    initialize(app_client, "loyal")
+    paths = [f"{r['path']}?{r['query']}" for r in stripe_sandbox.requests()]
+    assert not [p for p in paths if "status=paid" in p or "starting_after" in p], paths
+    assert len(paths) <= 5, paths
+
+
+def test_a_refund_webhook_drops_the_cached_lifetime_value(start_app, stripe_sandbox):
+    app_client = start_app(snapshot_cache_seconds=0)
+    before = texts(submit(app_client, "vip", "details", initialize(app_client, "vip")))
+    assert "Lifetime value: €577.00" in before
+    stripe_sandbox.control(
+        "POST",
+        "/_sandbox/webhook_endpoints",
+        {"url": f"{app_client.url}/webhooks/stripe", "secret": WEBHOOK_SECRET},
+    )
+    charge = next(
+        c
+        for c in stripe_sandbox.state.all("charge")
+        if c["customer"] == "cus_DemoVip" and not c["amount_refunded"]
+    )
+    stripe.StripeClient(STRIPE_KEY, base_addresses={"api": stripe_sandbox.url}).v1.refunds.create(
+        {"charge": charge["id"], "amount": 1000}
+    )  # as if refunded in the Stripe dashboard: Stripe sends charge.refunded
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        after = texts(submit(app_client, "vip", "details", initialize(app_client, "vip")))
+        if "Lifetime value: €567.00" in after:
+            break
+        time.sleep(0.2)
+    assert "Lifetime value: €567.00" in after
 
 
 def test_an_action_on_a_customer_stripe_no_longer_knows_answers_with_a_card(

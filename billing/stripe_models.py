@@ -1,0 +1,221 @@
+"""Slim, typed views of the Stripe objects the product reads, decoded straight from the JSON of
+Stripe's answers (`billing.stripe_gateway` is the only module that decodes them).
+
+Each model names exactly the fields some part of the product reads, with Stripe's own names, so
+code reads them as it would read the SDK's objects (`customer.invoice_settings`,
+`sub.items.data`). Every other field of Stripe's answer is skipped while decoding: a list of
+invoices costs a few structs, not a tree of `StripeObject`s. An expandable field is the id
+(`str`) or, where we ask Stripe to expand it, the object. Fields Stripe may leave out (a
+deleted customer has almost nothing) have defaults.
+
+msgspec rather than pydantic: decoding the same answers is several times faster with msgspec
+(measured in `docs/architecture.md`), and these models carry no validation beyond types.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+
+class _Model(msgspec.Struct, frozen=True, kw_only=True):
+    """Base: immutable, keyword-only, unknown fields ignored."""
+
+
+class ListObject(_Model, Generic[T], frozen=True):
+    """A page of a Stripe list (or search) answer."""
+
+    data: list[T] = []
+    has_more: bool = False
+    next_page: str | None = None  # search results only
+
+
+# --- products and prices ---
+class Product(_Model, frozen=True):
+    id: str
+    name: str | None = None
+    active: bool = True
+    metadata: dict[str, str] = {}
+
+
+class Recurring(_Model, frozen=True):
+    interval: str | None = None
+    interval_count: int = 1
+    usage_type: str | None = None
+    meter: str | None = None
+
+
+class Price(_Model, frozen=True):
+    id: str
+    product: str | Product
+    currency: str = "eur"
+    unit_amount: int | None = None
+    unit_amount_decimal: str | None = None
+    recurring: Recurring | None = None
+    nickname: str | None = None
+    lookup_key: str | None = None
+    metadata: dict[str, str] = {}
+
+
+# --- payment methods ---
+class CardDetails(_Model, frozen=True):
+    brand: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    country: str | None = None
+
+
+class SepaDebitDetails(_Model, frozen=True):
+    last4: str | None = None
+    bank_code: str | None = None
+    country: str | None = None
+
+
+class PaymentMethod(_Model, frozen=True):
+    id: str
+    type: str
+    created: int = 0
+    customer: str | None = None
+    card: CardDetails | None = None
+    sepa_debit: SepaDebitDetails | None = None
+
+
+# --- subscriptions and customers ---
+class SubscriptionItem(_Model, frozen=True):
+    id: str
+    price: Price
+    current_period_start: int = 0
+    current_period_end: int = 0
+
+
+class SubscriptionItems(_Model, frozen=True):
+    data: list[SubscriptionItem] = []
+
+
+class Subscription(_Model, frozen=True):
+    id: str
+    status: str
+    customer: str | None = None
+    currency: str = "eur"
+    items: SubscriptionItems = SubscriptionItems()
+    trial_end: int | None = None
+    cancel_at_period_end: bool = False
+    cancel_at: int | None = None
+    default_payment_method: str | PaymentMethod | None = None
+    latest_invoice: str | None = None
+
+
+class InvoiceSettings(_Model, frozen=True):
+    default_payment_method: str | PaymentMethod | None = None
+
+
+class Customer(_Model, frozen=True):
+    id: str
+    deleted: bool = False
+    name: str | None = None
+    email: str | None = None
+    created: int = 0
+    balance: int = 0
+    currency: str | None = None
+    delinquent: bool | None = False
+    metadata: dict[str, str] = {}
+    invoice_settings: InvoiceSettings | None = None
+    subscriptions: ListObject[Subscription] | None = None  # when expanded
+
+
+# --- charges ---
+class ChargeMethodDetails(_Model, frozen=True):
+    type: str | None = None
+    card: CardDetails | None = None
+    sepa_debit: SepaDebitDetails | None = None
+
+
+class Charge(_Model, frozen=True):
+    id: str
+    customer: str | None = None
+    payment_intent: str | None = None
+    amount: int = 0
+    amount_captured: int = 0
+    amount_refunded: int = 0
+    currency: str = "eur"
+    status: str = "pending"
+    created: int = 0
+    failure_code: str | None = None
+    failure_message: str | None = None
+    payment_method_details: ChargeMethodDetails | None = None
+    disputed: bool = False
+    refunded: bool = False
+
+
+# --- invoices ---
+class SubscriptionDetails(_Model, frozen=True):
+    subscription: str | None = None
+
+
+class InvoiceParent(_Model, frozen=True):
+    subscription_details: SubscriptionDetails | None = None
+
+
+class LineItemDetails(_Model, frozen=True):
+    proration: bool = False
+
+
+class LineParent(_Model, frozen=True):
+    subscription_item_details: LineItemDetails | None = None
+
+
+class InvoiceLine(_Model, frozen=True):
+    description: str | None = None
+    amount: int = 0
+    currency: str = "eur"
+    parent: LineParent | None = None
+
+
+class InvoiceLines(_Model, frozen=True):
+    data: list[InvoiceLine] = []
+
+
+class _InvoiceFields(_Model, frozen=True):
+    customer: str | None = None
+    number: str | None = None
+    status: str | None = None
+    currency: str = "eur"
+    amount_due: int = 0
+    amount_paid: int = 0
+    amount_remaining: int = 0
+    total: int = 0
+    created: int = 0
+    attempt_count: int = 0
+    next_payment_attempt: int | None = None
+    hosted_invoice_url: str | None = None
+    parent: InvoiceParent | None = None
+    lines: InvoiceLines = InvoiceLines()
+
+
+class Invoice(_InvoiceFields, frozen=True):
+    id: str = ""  # always there in Stripe's answers (a default only for the field order)
+
+
+class InvoicePreview(_InvoiceFields, frozen=True):
+    """`invoices.create_preview`: an invoice that doesn't exist (yet), without an id."""
+
+    id: str | None = None
+
+
+class PaidAmount(_Model, frozen=True):
+    """Just what lifetime value sums (an invoice's payment or a charge's refunds)."""
+
+    id: str
+    currency: str = "eur"
+    status: str | None = None
+    amount_paid: int = 0
+    amount_refunded: int = 0
+
+
+# --- usage ---
+class MeterEventSummary(_Model, frozen=True):
+    aggregated_value: float = 0.0
