@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -495,9 +494,9 @@ _OUTCOMES: dict[type[BillingError], str] = {
 
 def _operation(fn: Callable[..., Any], args: tuple[Any, ...] = ()) -> str:
     """`Customer.retrieve`, `checkout.Session.create`: the SDK service and method, never ids;
-    a decoded read (`_raw`) is named by its method and path, ids replaced: `GET /v1/customers/{id}`."""
+    a decoded read (`_raw`) gets the name its SDK service method would have."""
     if getattr(fn, "__name__", None) == "_raw" and len(args) >= 3:
-        return f"{str(args[1]).upper()} {_ID_SEGMENT.sub('/{id}', str(args[2]))}"
+        return _read_operation(str(args[2]))
     owner = getattr(fn, "__self__", None)
     if owner is None:
         return getattr(fn, "__name__", "call")
@@ -506,7 +505,28 @@ def _operation(fn: Callable[..., Any], args: tuple[Any, ...] = ()) -> str:
     return ".".join([*namespace, service, fn.__name__.removesuffix("_async")])
 
 
-_ID_SEGMENT = re.compile(r"/[a-z]+_[A-Za-z0-9]+(?=/|$)")
+_SERVICES = {
+    "customers": "Customer",
+    "products": "Product",
+    "subscriptions": "Subscription",
+    "payment_methods": "PaymentMethod",
+    "charges": "Charge",
+    "invoices": "Invoice",
+}
+
+
+def _read_operation(path: str) -> str:
+    """`/v1/customers/cus_1` → `Customer.retrieve`, `/v1/invoices/create_preview` →
+    `Invoice.create_preview`: as `_operation` names the SDK's own calls."""
+    parts = path.strip("/").split("/")[1:]
+    if parts[:2] == ["billing", "meters"]:
+        return "billing.MeterEventSummary.list"
+    service = _SERVICES.get(parts[0], parts[0]) if parts else "read"
+    if len(parts) == 1:
+        return f"{service}.list"
+    if parts[1] in ("search", "create_preview"):
+        return f"{service}.{parts[1]}"
+    return f"{service}.retrieve"
 
 
 def _page(params: dict[str, Any], starting_after: str | None) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from sandbox.bench import (
     CLIENT_SECRET,
+    CONTACTS,
     STRIPE_KEY,
     app_env,
     app_process,
@@ -86,7 +87,7 @@ def run_instances_bench(
             for port in ports:
                 stack.enter_context(app_process(port, env))
             for url in urls:  # prime both caches
-                asyncio.run(measure(url, concurrency=1, requests=6))
+                asyncio.run(measure(url, concurrency=1, requests=len(CONTACTS)))
             timings = asyncio.run(measure(urls, concurrency=32, requests=requests))
             delays = [invalidation_delay(urls[0], urls[1], stripe_url, i) for i in range(trials)]
     finally:
