@@ -77,6 +77,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         if customer_id := customer_id_of(event):
             services.billing.invalidate(customer_id)
         await ledger.finish(event.id, "cache_dropped", now=datetime.now(UTC))
+        _count(request, event, "cache_dropped")
         return JSONResponse({"status": "cache_dropped"})
     if event.type not in HANDLED_EVENT_TYPES:
         await ledger.finish(event.id, "ignored", now=datetime.now(UTC))
