@@ -48,8 +48,9 @@ def test_sweep_escalates_warns_and_flags_then_a_second_run_writes_nothing(loop: 
 
 
 def test_sweep_does_not_escalate_before_the_delay(loop: Loop) -> None:
-    # The seeded failure is a minute short of the default 48 hours.
-    code, output = loop.cli("sweep", "--only", "escalation")
+    # The seeded failure is about 48 hours old (within the seed's minute alignment, so a delay of
+    # exactly 48 hours would depend on the second the test runs in): two hours more to go.
+    code, output = loop.cli("sweep", "--only", "escalation", escalation_delay_hours=50)
 
     assert code == 0
     assert "delay not reached" in output
