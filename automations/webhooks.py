@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from automations.handling import (
     CACHE_EVENT_TYPES,
     HANDLED_EVENT_TYPES,
     Automations,
+    HandlingResult,
     customer_id_of,
 )
 from automations.intercom_gateway import IntercomRejected, IntercomUnavailable
@@ -83,45 +85,52 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         await ledger.finish(event.id, "ignored", now=datetime.now(UTC))
         _count(request, event, "ignored")
         return JSONResponse({"status": "ignored"})
-    try:
-        # The report's facts (what failed, how it ended), whether or not Intercom is set up.
-        await record_invoice_facts(services.stripe, services.db, event)
-    except BillingError as exc:
-        _count(request, event, "failed")
-        return await _failed(
-            ledger, event, exc, status=503 if isinstance(exc, StripeUnavailable) else 424
-        )
-
     automations = Automations.from_services(services)
-    if automations is None:
+
+    async def tell_intercom() -> HandlingResult | None:
+        if automations is None:
+            return None
+        with wait_budget(RATE_LIMIT_WAIT_SECONDS):
+            return await automations.handle(event)
+
+    # The report's facts (what failed, how it ended) are recorded whether or not Intercom is set
+    # up, side by side with the automations: both are safe to repeat when Stripe redelivers.
+    recorded, handled = await asyncio.gather(
+        record_invoice_facts(services.stripe, services.db, event),
+        tell_intercom(),
+        return_exceptions=True,
+    )
+    for outcome in (recorded, handled):
+        if isinstance(outcome, BaseException):
+            _count(request, event, "failed")
+            return await _handling_failed(ledger, event, outcome)
+    if not isinstance(handled, HandlingResult):
         customer_id = customer_id_of(event)
         if customer_id:
             services.billing.invalidate(customer_id)
         await ledger.finish(event.id, "intercom_not_configured", now=datetime.now(UTC))
         _count(request, event, "intercom_not_configured")
         return JSONResponse({"status": "intercom_not_configured"})
-
-    try:
-        with wait_budget(RATE_LIMIT_WAIT_SECONDS):
-            result = await automations.handle(event)
-    except (IntercomUnavailable, StripeUnavailable) as exc:
-        _count(request, event, "failed")
-        return await _failed(ledger, event, exc, status=503)
-    except (IntercomRejected, BillingError) as exc:
-        _count(request, event, "failed")
-        # Stripe or Intercom refused a request the event led to (424 Failed Dependency): not a
-        # fault of ours; recorded, and Stripe redelivers as after any non-2xx answer.
-        return await _failed(ledger, event, exc, status=424)
-    except Exception as exc:
-        log.error(
-            "handling Stripe event %s (%s) failed\n%s", event.id, event.type, frames_only(exc)
-        )
-        _count(request, event, "failed")
-        return await _failed(ledger, event, exc, status=500, detail=False)
+    result = handled
     await ledger.finish(event.id, result.outcome, now=datetime.now(UTC))
     _count(request, event, result.outcome)
     log.info("stripe event %s %s: %s %s", event.id, event.type, result.outcome, result.reason)
     return JSONResponse({"status": result.outcome, "writes": len(result.writes)})
+
+
+async def _handling_failed(
+    ledger: EventLedger, event: stripe.Event, exc: BaseException
+) -> JSONResponse:
+    if isinstance(exc, IntercomUnavailable | StripeUnavailable):
+        return await _failed(ledger, event, exc, status=503)
+    if isinstance(exc, IntercomRejected | BillingError):
+        # Stripe or Intercom refused a request the event led to (424 Failed Dependency): not a
+        # fault of ours; recorded, and Stripe redelivers as after any non-2xx answer.
+        return await _failed(ledger, event, exc, status=424)
+    if not isinstance(exc, Exception):
+        raise exc  # cancellation and the like are not ours to answer
+    log.error("handling Stripe event %s (%s) failed\n%s", event.id, event.type, frames_only(exc))
+    return await _failed(ledger, event, exc, status=500, detail=False)
 
 
 def _count(request: Request, event: stripe.Event, outcome: str) -> None:
@@ -131,7 +140,12 @@ def _count(request: Request, event: stripe.Event, outcome: str) -> None:
 
 
 async def _failed(
-    ledger: EventLedger, event: stripe.Event, exc: Exception, *, status: int, detail: bool = True
+    ledger: EventLedger,
+    event: stripe.Event,
+    exc: BaseException,
+    *,
+    status: int,
+    detail: bool = True,
 ) -> JSONResponse:
     # Our errors name the operation and status only (never bodies, emails or names); an
     # unexpected one is recorded by type, since its text could hold anything.
