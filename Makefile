@@ -18,9 +18,10 @@ demo: $(STAMP)
 	$(BIN)/python -m sandbox demo
 
 # Most tests wait on sockets (sandbox latency, time budgets, server start-up), not on the CPU:
-# four pytest-xdist workers keep two cores busy. Each worker has its own sandboxes and databases.
-PYTEST_WORKERS ?= 4
-PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+# six pytest-xdist workers keep two cores busy, each test going to the next free worker (long
+# tests spread out). Each worker has its own sandboxes and databases.
+PYTEST_WORKERS ?= 6
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load
 
 # The README's test command: lint (ruff, ruff format, mypy) and the whole suite.
 test: lint

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 import schemathesis
 import stripe
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 from schemathesis import GenerationMode
+from schemathesis.core.result import Ok
 
 from sandbox.canvas_requests import demo_contact, signed
 from sandbox.intercom_api.seed import DEMO_CONTACTS
@@ -262,17 +264,51 @@ link_payloads = st.fixed_dictionaries(
 )
 
 
-def test_generated_inputs_never_get_a_5xx(start_app: Callable[..., AppClient]) -> None:
+# How many inputs each surface gets: 2,100 requests in all, each test asserting its share.
+COUNTS = {"fin": 400, "inbox": 450, "messenger": 600, "webhooks": 300, "links": 350}
+assert sum(COUNTS.values()) >= MIN_REQUESTS
+
+
+@dataclass
+class Target:
+    """The app under test, a client on it, and the tally of what it answered."""
+
+    app: AppClient
+    http: httpx.Client
+    tally: Tally = field(default_factory=Tally)
+    started: float = field(default_factory=time.monotonic)
+    cpu_started: float = field(default_factory=time.process_time)
+
+    def post_canvas(self, path: str, payload: Any) -> None:
+        secret = self.app.settings.intercom_client_secret.get_secret_value()
+        body, headers = signed(payload, secret)
+        response = self.http.post(path, content=body, headers=headers)
+        self.tally.record(f"POST {path} {body[:200]!r}", response.status_code, response.text)
+
+    def check(self, surface: str) -> None:
+        elapsed = time.monotonic() - self.started
+        print(
+            f"\n{surface}: generated requests {self.tally.sent}, "
+            f"5xx {len(self.tally.server_errors)}, {elapsed:.1f} s "
+            f"({time.process_time() - self.cpu_started:.1f} s CPU in this process, app included)"
+        )
+        assert not self.tally.server_errors, (
+            f"{len(self.tally.server_errors)} of {self.tally.sent} requests got a 5xx:\n"
+            + "\n".join(self.tally.server_errors[:15])
+        )
+        assert self.tally.sent >= COUNTS[surface]
+
+
+@pytest.fixture
+def target(start_app: Callable[..., AppClient]) -> Target:
     # A generous Stripe timeout: a busy machine must not turn the sandbox into "unavailable" (503).
     app = start_app(stripe_timeout_seconds=20)
-    tally = Tally()
-    started = time.monotonic()
-    cpu_started = time.process_time()
-    http = client(base_url=app.url, timeout=30)
-    secret = app.settings.intercom_client_secret.get_secret_value()
-    link_signer = URLSafeTimedSerializer(SECRET_KEY, salt="payment-link")
+    return Target(app, client(base_url=app.url, timeout=30))
 
-    # 1. schemathesis over the published Fin description, every check it has.
+
+def test_generated_fin_requests_get_no_5xx_and_match_the_description(target: Target) -> None:
+    # schemathesis over the published Fin description, every check it has.
+    app, tally = target.app, target.tally
     schema = schemathesis.openapi.from_url(f"{app.url}/fin/openapi.json")
     auth = {"Authorization": f"Bearer {FIN_TOKEN}"}
     failures: list[str] = []
@@ -289,48 +325,57 @@ def test_generated_inputs_never_get_a_5xx(start_app: Callable[..., AppClient]) -
 
         return fin_case
 
+    operations = []
     for result in schema.get_all_operations():
-        operation = result.ok()  # type: ignore[union-attr]  # raises if the document is invalid
+        assert isinstance(result, Ok), f"/fin/openapi.json is not a valid description: {result}"
+        operations.append(result.ok())
+    per_run = -(-COUNTS["fin"] // (2 * len(operations)))
+    for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            run(fin_cases(operation, mode), 40)
-    print(f"\nschemathesis: {tally.sent} requests, {time.monotonic() - started:.1f} s")
+            run(fin_cases(operation, mode), per_run)
     assert not failures, "\n\n".join(failures[:5])
+    target.check("fin")
 
-    # 2. Canvas Kit: inbox and Messenger, signed as Intercom signs.
-    def post_canvas(path: str, payload: Any) -> None:
-        body, headers = signed(payload, secret)
-        response = http.post(path, content=body, headers=headers)
-        tally.record(f"POST {path} {body[:200]!r}", response.status_code, response.text)
 
+def test_generated_inbox_requests_get_no_5xx(target: Target) -> None:
     @given(payload=canvas_requests(inbox_components), initialize=st.booleans())
     def inbox_case(payload: dict[str, Any], initialize: bool) -> None:
-        post_canvas(f"/canvas/inbox/{'initialize' if initialize else 'submit'}", payload)
+        target.post_canvas(f"/canvas/inbox/{'initialize' if initialize else 'submit'}", payload)
 
+    run(inbox_case, COUNTS["inbox"])
+    target.check("inbox")
+
+
+def test_generated_messenger_requests_get_no_5xx(target: Target) -> None:
     @given(
         payload=canvas_requests(messenger_components),
         flow=st.sampled_from(["configure", "initialize", "submit", "content"]),
     )
     def messenger_case(payload: dict[str, Any], flow: str) -> None:
-        post_canvas(f"/canvas/messenger/{flow}", payload)
+        target.post_canvas(f"/canvas/messenger/{flow}", payload)
 
-    run(inbox_case, 450)
-    print(f"inbox: {tally.sent} requests, {time.monotonic() - started:.1f} s")
-    run(messenger_case, 600)
-    print(f"messenger: {tally.sent} requests, {time.monotonic() - started:.1f} s")
+    run(messenger_case, COUNTS["messenger"])
+    target.check("messenger")
 
-    # 3. Stripe webhooks, signed with the endpoint's secret.
+
+def test_generated_webhooks_get_no_5xx(target: Target) -> None:
+    # Stripe webhooks, signed with the endpoint's secret.
     @given(payload=webhook_payloads())
     def webhook_case(payload: str) -> None:
         header = stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET)
-        response = http.post(
+        response = target.http.post(
             "/webhooks/stripe", content=payload.encode(), headers={"Stripe-Signature": header}
         )
-        tally.record(f"webhook {payload[:200]}", response.status_code, response.text)
+        target.tally.record(f"webhook {payload[:200]}", response.status_code, response.text)
 
-    run(webhook_case, 300)
-    print(f"webhooks: {tally.sent} requests, {time.monotonic() - started:.1f} s")
+    run(webhook_case, COUNTS["webhooks"])
+    target.check("webhooks")
 
-    # 4. Payment links: signed by the app's serializer with generated payloads, and garbage.
+
+def test_generated_link_visits_get_no_5xx(target: Target) -> None:
+    # Payment links: signed by the app's serializer with generated payloads, and garbage.
+    link_signer = URLSafeTimedSerializer(SECRET_KEY, salt="payment-link")
+
     @given(
         token=st.builds(link_signer.dumps, link_payloads | json_values)
         | st.text(min_size=1, max_size=80),
@@ -341,18 +386,8 @@ def test_generated_inputs_never_get_a_5xx(start_app: Callable[..., AppClient]) -
         path = f"/l/{quote(token, safe='')}{page}"
         method = "POST" if post and page.startswith("/done") else "GET"
         form = {"payment_method": "pm_x"} if method == "POST" else None
-        response = http.request(method, path, data=form)
-        tally.record(f"{method} {path[:80]}…{page} {token!r}", response.status_code)
+        response = target.http.request(method, path, data=form)
+        target.tally.record(f"{method} {path[:80]}…{page} {token!r}", response.status_code)
 
-    run(link_case, 350)
-
-    elapsed = time.monotonic() - started
-    print(
-        f"\ngenerated requests: {tally.sent}, 5xx: {len(tally.server_errors)}, {elapsed:.1f} s "
-        f"({time.process_time() - cpu_started:.1f} s CPU in this process, app included)"
-    )
-    assert not tally.server_errors, (
-        f"{len(tally.server_errors)} of {tally.sent} requests got a 5xx:\n"
-        + "\n".join(tally.server_errors[:15])
-    )
-    assert tally.sent >= MIN_REQUESTS
+    run(link_case, COUNTS["links"])
+    target.check("links")

@@ -165,8 +165,9 @@ class StripeState:
         return int(time.time() + self.clock_offset)
 
     def new_id(self, prefix: str, length: int = 24) -> str:
-        """``prefix_`` + random alphanumerics, like Stripe ids."""
-        return prefix + "_" + "".join(secrets.choice(_ALNUM) for _ in range(length))
+        """``prefix_`` + random alphanumerics, like Stripe ids. One read of random bytes per id
+        (a `secrets.choice` per character made seeding the demo world cost ~0.1 s of CPU)."""
+        return prefix + "_" + "".join(_ALNUM[b % len(_ALNUM)] for b in secrets.token_bytes(length))
 
     def put(self, obj: dict[str, Any], private: dict[str, Any] | None = None) -> dict[str, Any]:
         """Store (or replace) an object by id."""
