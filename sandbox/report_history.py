@@ -48,17 +48,17 @@ async def seed_report_history(db: Database, now: datetime) -> None:
         at: datetime,
         *,
         how: str = "retry",
-        actor: str = "customer",
-        outcome: str = "succeeded",
+        actor: actions.ActorType = "customer",
+        outcome: actions.Outcome = "succeeded",
     ) -> None:
         await actions.record(
             db,
-            actor=actions.Actor(actor, "contact_1" if actor == "customer" else "admin_7"),  # type: ignore[arg-type]
+            actor=actions.Actor(actor, "contact_1" if actor == "customer" else "admin_7"),
             action="invoice_retry",
             customer_id=customer,
             object_id=invoice,
             amount=Money(amount, "eur"),
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             reason=how,
             now=at,
         )

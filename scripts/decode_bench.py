@@ -12,18 +12,15 @@ import json
 import sys
 import timeit
 from collections import OrderedDict
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import httpx
+import msgspec
+import stripe
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-import httpx  # noqa: E402
-import msgspec  # noqa: E402
-import stripe  # noqa: E402
-from pydantic import BaseModel, ConfigDict, TypeAdapter  # noqa: E402
-
-from billing import stripe_models as sm  # noqa: E402
-from sandbox.bench import STRIPE_KEY, process  # noqa: E402
-from sandbox.serving import free_port  # noqa: E402
+from billing import stripe_models as sm
+from sandbox.bench import STRIPE_KEY, process
+from sandbox.serving import free_port
 
 
 class P(BaseModel):

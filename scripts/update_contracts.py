@@ -85,19 +85,15 @@ class ContractError(Exception):
 
 # YAML -> JSON faithfully: keep unquoted dates/timestamps as the strings they are in the source
 # (JSON has no date type); everything else is plain safe loading.
-try:
-    from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
-class _JsonFaithfulLoader(_BaseLoader):
+class _JsonFaithfulLoader(yaml.SafeLoader):
     pass
 
 
 _JsonFaithfulLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
