@@ -10,7 +10,7 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,12 +44,12 @@ def value(metrics: dict, name: str, **labels: str) -> float:
     return metrics.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def in_app_db(app: AppClient, work: Callable[[Database], object]) -> None:
+def in_app_db(app: AppClient, work: Callable[[Database], Awaitable[object]]) -> None:
     async def run() -> None:
         db = Database(app.settings.database_url)
         await db.start()
         try:
-            await work(db)  # type: ignore[misc]
+            await work(db)
         finally:
             await db.stop()
 
