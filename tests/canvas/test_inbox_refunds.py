@@ -14,6 +14,7 @@ from canvas_app.inbox_refunds import parse_amount
 from sandbox.canvas_requests import demo_contact, inbox_initialize, inbox_submit
 from storage import Database
 from storage.audit import AuditEntry, AuditLog
+from tests.canvas.sidebar import clickable, components
 from tests.conftest import STRIPE_KEY, AppClient, Sandbox
 from tests.http import HTTP
 
@@ -41,21 +42,6 @@ class Sidebar:
         body = response.json()
         self.check(schema, body)
         return body
-
-
-def components(body: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for c in body["canvas"]["content"]["components"]:
-        found.append(c)
-        found += c.get("items", [])
-    return found
-
-
-def clickable(body: dict[str, Any]) -> list[str]:
-    """Buttons and list items an agent can click: in Intercom only those with an action."""
-    return [
-        c["id"] for c in components(body) if c["type"] in ("button", "item") and c.get("action")
-    ]
 
 
 def texts(body: dict[str, Any]) -> str:

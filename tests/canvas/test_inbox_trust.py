@@ -13,6 +13,7 @@ import pytest
 
 from sandbox.canvas_requests import contact_payload, demo_contact, inbox_initialize, inbox_submit
 from sandbox.simulator.rendering import markdown
+from tests.canvas.sidebar import clickable, components
 from tests.conftest import STRIPE_KEY, AppClient, Sandbox
 from tests.http import HTTP
 
@@ -49,20 +50,6 @@ class Sidebar:
         body = response.json()
         self.check(schema, body)
         return body
-
-
-def components(body: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for c in body["canvas"]["content"]["components"]:
-        found.append(c)
-        found += c.get("items", [])
-    return found
-
-
-def clickable(body: dict[str, Any]) -> list[str]:
-    return [
-        c["id"] for c in components(body) if c["type"] in ("button", "item") and c.get("action")
-    ]
 
 
 def texts(body: dict[str, Any]) -> str:
