@@ -39,6 +39,7 @@ from sandbox.bench import (
 )
 from sandbox.canvas_requests import demo_contact, inbox_initialize, signed
 from sandbox.serving import free_port
+from sandbox.stripe_api import objects as stripe_objects
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WEBHOOK_SECRET = "whsec_bench"
@@ -175,17 +176,16 @@ def _set_cancel_at_period_end(stripe_url: str, value: bool) -> dict[str, Any]:
 
 
 def _event(subscription: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": f"evt_bench_{secrets.token_hex(10)}",
-        "object": "event",
-        "api_version": "2026-10-28.endive",
-        "created": int(time.time()),
-        "data": {"object": subscription},
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "type": "customer.subscription.updated",
-    }
+    return stripe_objects.event(
+        id=f"evt_bench_{secrets.token_hex(10)}",
+        created=int(time.time()),
+        type="customer.subscription.updated",
+        obj=subscription,
+        previous_attributes=None,
+        request_id=None,
+        idempotency_key=None,
+        pending_webhooks=1,
+    )
 
 
 def main() -> int:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from canvas_app.settings import Settings
 from sandbox.canvas_requests import demo_contact, inbox_initialize, signed
 from sandbox.serving import free_port
+from sandbox.stripe_api import objects as stripe_objects
 from storage.invalidations import application_name
 from tests.automations.conftest import settings_env
 from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET, Sandbox
@@ -142,17 +143,16 @@ def set_cancel_at_period_end(sandbox: Sandbox, value: bool) -> dict[str, Any]:
 
 
 def subscription_updated(subscription: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": f"evt_test_{os.urandom(10).hex()}",
-        "object": "event",
-        "api_version": "2026-10-28.endive",
-        "created": int(time.time()),
-        "data": {"object": subscription},
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "type": "customer.subscription.updated",
-    }
+    return stripe_objects.event(
+        id=f"evt_test_{os.urandom(10).hex()}",
+        created=int(time.time()),
+        type="customer.subscription.updated",
+        obj=subscription,
+        previous_attributes=None,
+        request_id=None,
+        idempotency_key=None,
+        pending_webhooks=1,
+    )
 
 
 def stripe_requests(sandbox: Sandbox) -> int:
