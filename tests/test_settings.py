@@ -75,10 +75,11 @@ def test_dashboard_links_follow_the_key_mode():
     )
 
 
-def test_server_refuses_to_start_and_names_the_variable(tmp_path):
+def start_server(tmp_path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Build the ASGI app the way uvicorn does, from the environment, in a process of its own."""
     env = {k: v for k, v in os.environ.items() if k not in REQUIRED}
-    env.update(REQUIRED, SECRET_KEY="short")
-    result = subprocess.run(
+    env.update(REQUIRED, **variables)
+    return subprocess.run(
         [sys.executable, "-c", "import canvas_app.app as m; m.app"],
         env=env,
         cwd=tmp_path,
@@ -86,6 +87,10 @@ def test_server_refuses_to_start_and_names_the_variable(tmp_path):
         text=True,
         timeout=60,
     )
+
+
+def test_server_refuses_to_start_and_names_the_variable(tmp_path):
+    result = start_server(tmp_path, SECRET_KEY="short")
     assert result.returncode == 2
     assert "SECRET_KEY" in result.stderr
     assert "short" not in result.stderr.replace("SECRET_KEY", "")
@@ -93,16 +98,7 @@ def test_server_refuses_to_start_and_names_the_variable(tmp_path):
 
 
 def test_a_short_fin_action_token_stops_start_up_naming_its_position_not_its_value(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in REQUIRED}
-    env.update(REQUIRED, FIN_ACTION_TOKENS="a-long-enough-fin-token-0123, x7")
-    result = subprocess.run(
-        [sys.executable, "-c", "import canvas_app.app as m; m.app"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = start_server(tmp_path, FIN_ACTION_TOKENS="a-long-enough-fin-token-0123, x7")
     assert result.returncode == 2
     assert "FIN_ACTION_TOKENS: entry 2 is shorter than 16 characters" in result.stderr
     assert "x7" not in result.stderr and "a-long-enough" not in result.stderr
