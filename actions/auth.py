@@ -13,7 +13,7 @@ import logging
 from pydantic import SecretStr
 from starlette.requests import Request
 
-from canvas_app.http import ClientError
+from kernel.http import ClientError
 
 log = logging.getLogger(__name__)
 

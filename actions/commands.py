@@ -13,7 +13,7 @@ import sys
 from typing import TextIO
 
 from billing.money import format_money
-from canvas_app.settings import Settings
+from kernel.settings import Settings
 from storage import Database
 from storage.audit import AuditEntry, AuditLog
 

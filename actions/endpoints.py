@@ -54,11 +54,11 @@ from billing.refunds import (
     RefundTokens,
 )
 from billing.resolution import ContactIdentity
-from billing.stripe_gateway import time_budget
 from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
-from canvas_app.http import ClientError, error_response, parse_json_object, read_body
-from canvas_app.logs import bind_customer, frames_only
-from canvas_app.services import Services
+from gateways.stripe import time_budget
+from kernel.http import ClientError, error_response, parse_json_object, read_body
+from kernel.logs import bind_customer, frames_only
+from kernel.services import Services
 from storage.audit import AuditLog
 from storage.tokens import UsedTokens
 

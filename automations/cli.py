@@ -10,12 +10,12 @@ import argparse
 from datetime import UTC, datetime
 
 from automations.handling import Automations
-from automations.intercom_gateway import IntercomError
 from automations.setup import set_up_workspace
 from automations.sweep import JOBS, Sweep
 from billing.errors import BillingError
-from canvas_app.services import Services
-from canvas_app.settings import Settings
+from gateways.intercom import IntercomError
+from kernel.services import Services
+from kernel.settings import Settings
 from storage.locks import exclusive
 
 NOT_CONFIGURED = "INTERCOM_ACCESS_TOKEN is not set: the automations are switched off."

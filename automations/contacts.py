@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from automations.intercom_gateway import IntercomContact, IntercomGateway
-from billing.stripe_models import Customer
+from gateways.intercom import IntercomContact, IntercomGateway
+from gateways.stripe_models import Customer
 
 
 @dataclass(frozen=True, slots=True)

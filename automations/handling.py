@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from automations.contacts import ContactMatch, customer_ref, find_contact
 from automations.effects import Applied, apply_effects
-from automations.intercom_gateway import IntercomContact, IntercomGateway
 from automations.ledger import OnceMarks
 from automations.recipes import (
     AutomationPolicy,
@@ -35,13 +34,14 @@ from billing.errors import NotFound
 from billing.lookup import BillingLookup
 from billing.money import Money, to_datetime
 from billing.snapshot import BillingSnapshot
-from billing.stripe_gateway import StripeGateway, gather_all
-from billing.stripe_models import Customer
+from gateways.intercom import IntercomContact, IntercomGateway
+from gateways.stripe import StripeGateway, gather_all
+from gateways.stripe_models import Customer
 
 if TYPE_CHECKING:
     import stripe
 
-    from canvas_app.services import Services
+    from kernel.services import Services
 
 log = logging.getLogger(__name__)
 

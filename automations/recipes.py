@@ -18,7 +18,7 @@ from billing.sepa import SepaReason, sepa_reason
 from billing.snapshot import BillingSnapshot, SubscriptionSummary
 
 if TYPE_CHECKING:
-    from canvas_app.settings import Settings
+    from kernel.settings import Settings
 
 BILLING_ISSUE_TAG = "Billing-Issue"
 BILLING_ESCALATED_TAG = "Billing-Escalated"

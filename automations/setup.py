@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from automations.intercom_gateway import IntercomGateway
 from automations.recipes import ATTRIBUTES, TAGS
-from billing.stripe_gateway import gather_all
+from gateways.intercom import IntercomGateway
+from gateways.stripe import gather_all
 
 if TYPE_CHECKING:
-    from canvas_app.settings import Settings
+    from kernel.settings import Settings
 
 
 # Links a contact to a Stripe customer, and so decides whose billing a contact sees: created

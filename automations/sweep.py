@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from automations.handling import Automations, CustomerState, invoice_facts
-from automations.intercom_gateway import IntercomError
 from automations.recipes import (
     Decision,
     escalation,
@@ -31,6 +30,7 @@ from automations.recipes import (
 )
 from billing.errors import BillingError
 from billing.money import to_datetime
+from gateways.intercom import IntercomError
 
 log = logging.getLogger(__name__)
 

@@ -31,14 +31,14 @@ from automations.handling import (
     HandlingResult,
     customer_id_of,
 )
-from automations.intercom_gateway import IntercomRejected, IntercomUnavailable
 from automations.ledger import EventLedger
 from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
-from billing.stripe_gateway import wait_budget
-from canvas_app.http import error_response, read_body
-from canvas_app.logs import bind_customer, frames_only
-from canvas_app.services import Services
-from reporting.facts import record_invoice_facts
+from billing.recovery_facts import record_invoice_facts
+from gateways.intercom import IntercomRejected, IntercomUnavailable
+from gateways.stripe import wait_budget
+from kernel.http import error_response, read_body
+from kernel.logs import bind_customer, frames_only
+from kernel.services import Services
 
 if TYPE_CHECKING:
     import stripe
@@ -187,7 +187,7 @@ def _is_event(event: stripe.Event) -> bool:
     elif event_type in HANDLED_EVENT_TYPES and obj_id is None:
         return False
     if event_type.startswith("invoice.") and event_type in HANDLED_EVENT_TYPES:
-        # The report records amounts from the payload (reporting.facts), as Stripe sends them.
+        # The report records amounts from the payload (billing.recovery_facts), as Stripe sends them.
         amounts = [getattr(obj, key, None) for key in INVOICE_AMOUNTS]
         if any(not isinstance(a, int) or isinstance(a, bool) for a in amounts):
             return False

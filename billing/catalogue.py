@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from billing.quotes import CATALOGUE_QUERY
-from billing.stripe_gateway import StripeGateway
+from gateways.stripe import StripeGateway
 
 CATALOGUE_SECONDS = 60.0
 

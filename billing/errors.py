@@ -1,45 +1,28 @@
-"""The few named errors of the billing domain. Each edge maps them to a card, a JSON error or a
-status code in one place."""
+"""The few named errors of the billing domain, in one place for the edges: each maps them to a
+card, a JSON error or a status code in one place. The gateways raise the ones that say what
+Stripe did (`gateways.errors`); the domain adds who the customer is."""
 
 from __future__ import annotations
 
+from gateways.errors import (
+    BillingError,
+    InvalidWebhook,
+    NotFound,
+    StripeRateLimited,
+    StripeRejected,
+    StripeUnavailable,
+)
 
-class BillingError(Exception):
-    """Base class: `code` is stable and machine-readable, the message is safe to show."""
-
-    code = "billing_error"
-
-    def __init__(self, message: str = "", *, code: str | None = None) -> None:
-        super().__init__(message or self.__class__.__doc__ or self.code)
-        if code:
-            self.code = code
-
-    @property
-    def message(self) -> str:
-        return str(self)
-
-
-class StripeUnavailable(BillingError):
-    """Stripe did not answer in time, rate-limited us or failed on its side; nothing was changed
-    that we know of, and the request can be retried."""
-
-    code = "stripe_unavailable"
-
-
-class StripeRateLimited(StripeUnavailable):
-    """Stripe kept answering 429 (rate limit) for longer than the caller could wait."""
-
-
-class StripeRejected(BillingError):
-    """Stripe refused the request (e.g. `charge_already_refunded`); `code` is Stripe's code."""
-
-    code = "stripe_rejected"
-
-
-class NotFound(BillingError):
-    """The Stripe object does not exist (or belongs to someone else)."""
-
-    code = "not_found"
+__all__ = [
+    "AmbiguousCustomer",
+    "BillingError",
+    "CustomerNotFound",
+    "InvalidWebhook",
+    "NotFound",
+    "StripeRateLimited",
+    "StripeRejected",
+    "StripeUnavailable",
+]
 
 
 class CustomerNotFound(BillingError):
@@ -52,9 +35,3 @@ class AmbiguousCustomer(BillingError):
     """Several Stripe customers match the contact; money must not move until one is chosen."""
 
     code = "ambiguous_customer"
-
-
-class InvalidWebhook(BillingError):
-    """A webhook whose `Stripe-Signature` does not verify (or that is not a Stripe event)."""
-
-    code = "invalid_signature"

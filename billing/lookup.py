@@ -39,8 +39,8 @@ from billing.snapshot import (
     SnapshotOptions,
     load_snapshot,
 )
-from billing.stripe_gateway import StripeGateway
-from billing.stripe_models import Customer, Product
+from gateways.stripe import StripeGateway
+from gateways.stripe_models import Customer, Product
 
 
 @dataclass(slots=True)

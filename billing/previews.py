@@ -35,8 +35,8 @@ from billing.snapshot import (
     subscription_summary,
     upcoming_invoice,
 )
-from billing.stripe_gateway import gather_all, id_of
-from billing.stripe_models import Customer, Subscription
+from gateways.stripe import gather_all, id_of
+from gateways.stripe_models import Customer, Subscription
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 from billing.errors import BillingError
 from billing.money import Money, to_datetime
 from billing.snapshot import Plan, SubscriptionSummary
-from billing.stripe_gateway import StripeGateway
+from gateways.stripe import StripeGateway
 
 # Upgrades are charged right away (the customer gets the new plan now, Stripe invoices the
 # prorated difference immediately); see https://docs.stripe.com/billing/subscriptions/prorations

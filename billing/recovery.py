@@ -25,7 +25,7 @@ from billing.money import Money, to_datetime
 from billing.quotes import PlanChangeQuote, TargetPrice, apply_plan_change
 from billing.sepa import SepaReason, sepa_reason
 from billing.snapshot import LIVE_STATUSES, Plan
-from billing.stripe_gateway import StripeGateway, gather_all, id_of, in_flight_elsewhere
+from gateways.stripe import StripeGateway, gather_all, id_of, in_flight_elsewhere
 from storage import Database
 from storage import customer_actions as actions
 from storage.customer_actions import Actor

@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from billing.errors import BillingError, NotFound, StripeRejected, StripeUnavailable
 from billing.money import Money
 from billing.snapshot import Payment, payment_of
-from billing.stripe_gateway import StripeGateway
+from gateways.stripe import StripeGateway
 from storage.audit import FAILED, REFUSED, SUCCEEDED, Attempt, AuditLog
 from storage.tokens import DONE, EXECUTING, UsedTokens
 from storage.tokens import FAILED as FAILED_TOKEN

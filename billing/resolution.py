@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from billing.errors import AmbiguousCustomer, CustomerNotFound, NotFound
 from billing.snapshot import LIVE_STATUSES
-from billing.stripe_gateway import StripeGateway, gather_all, quote_search_value
-from billing.stripe_models import Customer
+from gateways.stripe import StripeGateway, gather_all, quote_search_value
+from gateways.stripe_models import Customer
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 from billing.errors import BillingError
 from billing.money import Money, to_datetime
 from billing.sepa import SepaReason, sepa_reason
-from billing.stripe_gateway import StripeGateway, gather_all, id_of
-from billing.stripe_models import (
+from gateways.stripe import StripeGateway, gather_all, id_of
+from gateways.stripe_models import (
     Charge,
     Customer,
     Invoice,
@@ -46,7 +46,7 @@ LifetimeValue = tuple[Money, ...]
 
 
 class NamedProduct(Protocol):
-    """A product as plans read it: from `billing.stripe_models` or the SDK (the catalogue)."""
+    """A product as plans read it: from `gateways.stripe_models` or the SDK (the catalogue)."""
 
     @property
     def id(self) -> str: ...

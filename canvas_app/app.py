@@ -21,11 +21,14 @@ from starlette.routing import BaseRoute, Route
 
 from actions import endpoints as fin_endpoints
 from automations import webhooks as stripe_webhooks
-from canvas_app import inbox, inbox_cards, inbox_refunds, links, messenger, metrics
-from canvas_app.http import EXCEPTION_HANDLERS
-from canvas_app.logs import RequestContextMiddleware, configure_logging, protect_logs
-from canvas_app.services import Services
-from canvas_app.settings import Settings, SettingsError, load_settings
+from inbox import endpoints as inbox
+from kernel import metrics
+from kernel.http import EXCEPTION_HANDLERS
+from kernel.logs import RequestContextMiddleware, configure_logging, protect_logs
+from kernel.services import Services
+from kernel.settings import Settings, SettingsError, load_settings
+from messenger import endpoints as messenger
+from messenger import links
 from reporting import page as report_page
 from storage import reporting
 
@@ -67,8 +70,7 @@ def _routes() -> list[BaseRoute]:
     # --- feature edges: one line each ---
     routes += fin_endpoints.routes
     routes += stripe_webhooks.routes
-    routes += messenger.routes + links.routes + inbox_cards.routes
-    routes += inbox_refunds.routes
+    routes += messenger.routes + links.routes
     routes += report_page.routes + metrics.routes
     return routes
 

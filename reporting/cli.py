@@ -11,7 +11,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from canvas_app.settings import Settings
+from kernel.settings import Settings
 from reporting.render import as_csv, as_json, as_table
 from reporting.report import build_report
 from storage import Database

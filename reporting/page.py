@@ -16,8 +16,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from billing.money import format_money
-from canvas_app.admin import admin_refusal
-from canvas_app.http import ClientError
+from kernel.admin import admin_refusal
+from kernel.http import ClientError
 from reporting import charts
 from reporting.copy import channel_label, hours, labels, money, percent, reason_label
 from reporting.report import CHANNELS, RECOVERED_CHANNELS, build_report

@@ -95,7 +95,7 @@ class World:
 
     def __init__(self, stripe_latency_ms: float, intercom_latency_ms: float) -> None:
         from canvas_app.app import create_app
-        from canvas_app.settings import load_settings
+        from kernel.settings import load_settings
 
         self.stripe_latency_ms = stripe_latency_ms
         self.intercom_latency_ms = intercom_latency_ms
@@ -280,7 +280,7 @@ def recipe_calls(world: World) -> list[RecipeCalls]:
     def sweep() -> None:
         from automations.handling import Automations
         from automations.sweep import Sweep
-        from canvas_app.services import Services
+        from kernel.services import Services
 
         async def run() -> None:
             services = Services.build(world.settings)

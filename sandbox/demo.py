@@ -82,7 +82,7 @@ class DemoConfig:
 
 
 def app_settings(config: DemoConfig):
-    from canvas_app.settings import load_settings
+    from kernel.settings import load_settings
 
     return load_settings(
         _env_file=None,

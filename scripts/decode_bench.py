@@ -1,10 +1,10 @@
-"""How fast Stripe answers decode: msgspec (billing/stripe_models.py) against pydantic v2's
+"""How fast Stripe answers decode: msgspec (gateways/stripe_models.py) against pydantic v2's
 `TypeAdapter.validate_json` over the same fields, and the SDK's own json.loads + StripeObject.
 
     .venv/bin/python scripts/decode_bench.py
 
 The answers are real ones from the sandbox Stripe (the SEPA customer with its expansions, a page
-of 100 charges). The pydantic models below mirror billing/stripe_models.py field for field.
+of 100 charges). The pydantic models below mirror gateways/stripe_models.py field for field.
 """
 
 # ruff: noqa: E701, E702

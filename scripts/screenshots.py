@@ -101,7 +101,7 @@ def running_world() -> Iterator[World]:
     """Sandboxes, app and simulator on loopback; the app's database holds the report's seeded
     history (sandbox/report_history.py)."""
     from canvas_app.app import create_app
-    from canvas_app.settings import load_settings
+    from kernel.settings import load_settings
     from sandbox.intercom_api import IntercomState, create_intercom_app, seed_demo_workspace
     from sandbox.serving import ThreadedServer, free_port
     from sandbox.simulator import SimulatorConfig, create_simulator_app

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from canvas_app.app import create_app
-from canvas_app.settings import Settings, load_settings
+from kernel.settings import Settings, load_settings
 from sandbox.canvas_requests import signed
 from sandbox.contracts import CANVAS_KIT
 from sandbox.intercom_api import IntercomState, create_intercom_app, seed_demo_workspace

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from canvas_app.settings import SettingsError, load_settings
+from kernel.settings import SettingsError, load_settings
 
 REQUIRED = {
     "STRIPE_API_KEY": "sk_test_abcdefghijklmnop",

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import stripe
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from canvas_app.settings import Settings
+from kernel.settings import Settings
 from sandbox.canvas_requests import demo_contact, inbox_initialize, signed
 from sandbox.serving import free_port
 from sandbox.stripe_api import objects as stripe_objects

@@ -20,7 +20,7 @@ import pytest
 import stripe
 
 from canvas_app.__main__ import main as cli_main
-from canvas_app.settings import Settings
+from kernel.settings import Settings
 from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET, AppClient, Sandbox
 from tests.http import HTTP
 

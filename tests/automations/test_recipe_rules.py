@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from automations.intercom_gateway import retry_after_seconds
 from automations.recipes import PaymentFailure, event_metadata
+from gateways.intercom import retry_after_seconds
 
 NOW = 1_800_000_000.0
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from canvas_app.settings import Settings
+from kernel.settings import Settings
 from tests.automations.conftest import WRITE_METHODS, settings_env
 from tests.conftest import Sandbox
 from tests.storage.postgres import postgres_database as postgres_database

@@ -8,7 +8,7 @@ import pytest
 
 from billing.lookup import BillingLookup
 from billing.resolution import ContactIdentity
-from billing.stripe_gateway import StripeGateway
+from gateways.stripe import StripeGateway
 from tests.conftest import STRIPE_KEY
 
 ANNA = ContactIdentity(stripe_id="cus_DemoHealthy")

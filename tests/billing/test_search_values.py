@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from billing.resolution import ContactIdentity, resolve_customer
-from billing.stripe_gateway import StripeGateway, quote_search_value
+from gateways.stripe import StripeGateway, quote_search_value
 from tests.conftest import STRIPE_KEY
 
 # Quotes, backslashes, keywords and operators that would change a query if pasted raw.

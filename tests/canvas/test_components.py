@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from canvas_app.canvas import (
+from canvas_kit.components import (
     Button,
     Checkbox,
     Component,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from canvas_app.inbox_refunds import parse_amount
+from inbox.refunds import parse_amount
 from sandbox.canvas_requests import demo_contact, inbox_initialize, inbox_submit
 from storage import Database
 from storage.audit import AuditEntry, AuditLog

@@ -10,7 +10,7 @@ import pytest
 def test_sqlite_start_up_says_that_several_workers_need_postgresql(
     start_app, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="canvas_app.services")
+    caplog.set_level(logging.INFO, logger="kernel.services")
     client = start_app()
 
     assert "uvicorn --workers need DATABASE_URL=postgresql://" in caplog.text

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from canvas_app.app import create_app
-from canvas_app.settings import Settings
+from kernel.settings import Settings
 from sandbox.serving import ThreadedServer, free_port
 from tests.conftest import AppClient, Sandbox
 from tests.messenger.driver import Messenger

@@ -12,7 +12,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from billing.recovery import load_invoice, retry_invoice
-from billing.stripe_gateway import StripeGateway
+from gateways.stripe import StripeGateway
 from storage import Database
 from storage.customer_actions import Actor, actions_for
 from tests.conftest import SECRET_KEY, STRIPE_KEY

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from automations.ledger import EventLedger
-from canvas_app.logs import JsonFormatter, RequestContextFilter
+from kernel.logs import JsonFormatter, RequestContextFilter
 from storage import Database
 from storage.audit import Attempt, AuditLog
 from tests.automations.conftest import Loop

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from canvas_app.__main__ import main as cli_main
-from canvas_app.settings import SettingsError, load_settings
+from kernel.settings import SettingsError, load_settings
 from reporting.report import Report, build_report
 from sandbox.report_history import seed_report_history
 from storage import Database

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from billing.errors import NotFound
 from billing.money import to_datetime
-from billing.stripe_gateway import StripeGateway, id_of
+from gateways.stripe import StripeGateway, id_of
 from storage import Database
 from storage.payment_failures import FailedPayment, record_end, record_failure
 

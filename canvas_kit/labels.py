@@ -9,7 +9,8 @@ from datetime import datetime
 
 from billing.alerts import Alert
 from billing.money import Money, format_day
-from billing.sepa import describe_failure
+from billing.recovery import InvoiceRecovery
+from billing.sepa import SEPA_REASONS, describe_failure, sepa_reason
 from billing.snapshot import (
     BillingSnapshot,
     Payment,
@@ -17,8 +18,8 @@ from billing.snapshot import (
     Plan,
     SubscriptionSummary,
 )
-from canvas_app.canvas import FieldValue
-from canvas_app.copy import MESSAGES, t
+from canvas_kit.components import FieldValue
+from kernel.i18n import MESSAGES, t
 
 # Canvas Kit text is Markdown (**bold**, [links](url)); these characters could start syntax.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~:])")
@@ -160,3 +161,33 @@ def status_rows(
         )
     )
     return rows
+
+
+# Decline codes Stripe asks not to explain to the payer ("present as generic_decline").
+UNEXPLAINED_DECLINES = frozenset(
+    {"fraudulent", "lost_card", "stolen_card", "pickup_card", "merchant_blacklist"}
+)
+
+
+def plain_reason(code: str | None, message: str | None, locale: str) -> str:
+    """A failure code in words people know ("insufficient funds"), in their language."""
+    if code in UNEXPLAINED_DECLINES:
+        code, message = "generic_decline", None
+    if code and code in SEPA_REASONS:
+        return SEPA_REASONS[code].describe(locale)
+    if code:
+        return code.replace("_", " ")
+    return message or ("unbekannter Grund" if locale == "de" else "unknown reason")
+
+
+def failure_line(invoice: InvoiceRecovery, locale: str) -> str:
+    """ "Your bank returned the direct debit (code AM04): insufficient funds." and the like."""
+    if invoice.is_sepa:
+        reason = sepa_reason(invoice.failure_code)
+        if reason is not None:
+            return t(
+                "m.recovery.reason_sepa", locale, code=reason.code, reason=reason.describe(locale)
+            )
+    words = plain_reason(invoice.failure_code, invoice.failure_message, locale)
+    key = "m.recovery.reason_card" if invoice.method_type == "card" else "m.recovery.reason_other"
+    return t(key, locale, reason=words)

@@ -39,11 +39,11 @@ from starlette.routing import Route
 from billing import recovery
 from billing.errors import BillingError, NotFound, StripeUnavailable
 from billing.recovery import CardSwitchResult
-from canvas_app.cards.messenger import plain_reason
-from canvas_app.copy import t
-from canvas_app.http import ClientError, read_body
-from canvas_app.services import Services
-from canvas_app.settings import Settings
+from canvas_kit.labels import plain_reason
+from kernel.http import ClientError, read_body
+from kernel.i18n import t
+from kernel.services import Services
+from kernel.settings import Settings
 from storage.customer_actions import Actor
 from storage.link_sessions import LinkSessions
 
@@ -56,7 +56,7 @@ FAILED_STATUS = 424
 LinkKind = Literal["recover", "trial"]
 
 _pages = Environment(
-    loader=PackageLoader("canvas_app", "templates"),
+    loader=PackageLoader("messenger", "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -1,6 +1,6 @@
 """The Messenger cards a customer sees (billing status, savings, payment recovery, trial) and the
 configure screen an admin picks them on. Pure: domain data in, Canvas Kit components out; the
-copy comes from `canvas_app.copy` in the customer's language.
+copy comes from `kernel.i18n` in the customer's language.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from billing.money import Money, babel_locale, format_moment
 from billing.quotes import PlanChangeQuote
 from billing.recovery import SWITCHABLE_STATUSES, InvoiceRecovery, PlanSwitchResult, RetryResult
 from billing.savings import SavingsOption
-from billing.sepa import SEPA_REASONS, sepa_reason
 from billing.snapshot import BillingSnapshot
-from canvas_app.canvas import (
+from canvas_kit.components import (
     Button,
     Component,
     DataTable,
@@ -27,14 +26,16 @@ from canvas_app.canvas import (
     Text,
     UrlAction,
 )
-from canvas_app.cards.common import (
+from canvas_kit.labels import (
     day,
+    failure_line,
     money,
     payment_method_label,
+    plain_reason,
     plan_line,
     status_rows,
 )
-from canvas_app.copy import t
+from kernel.i18n import t
 
 CARD_TYPES = ("billing_status", "savings", "payment_recovery", "trial")
 
@@ -114,23 +115,6 @@ def _customer_alert(alert: Alert, locale: str) -> str | None:
     if alert.kind == "cancels":
         return t("m.action.cancels", locale, date=day(alert.date, locale))
     return None
-
-
-# Decline codes Stripe asks not to explain to the payer ("present as generic_decline").
-UNEXPLAINED_DECLINES = frozenset(
-    {"fraudulent", "lost_card", "stolen_card", "pickup_card", "merchant_blacklist"}
-)
-
-
-def plain_reason(code: str | None, message: str | None, locale: str) -> str:
-    """A failure code in words people know ("insufficient funds"), in their language."""
-    if code in UNEXPLAINED_DECLINES:
-        code, message = "generic_decline", None
-    if code and code in SEPA_REASONS:
-        return SEPA_REASONS[code].describe(locale)
-    if code:
-        return code.replace("_", " ")
-    return message or ("unbekannter Grund" if locale == "de" else "unknown reason")
 
 
 # --- savings ---
@@ -436,19 +420,6 @@ def recovery_card(
             )
         )
     return components
-
-
-def failure_line(invoice: InvoiceRecovery, locale: str) -> str:
-    """ "Your bank returned the direct debit (code AM04): insufficient funds." and the like."""
-    if invoice.is_sepa:
-        reason = sepa_reason(invoice.failure_code)
-        if reason is not None:
-            return t(
-                "m.recovery.reason_sepa", locale, code=reason.code, reason=reason.describe(locale)
-            )
-    words = plain_reason(invoice.failure_code, invoice.failure_message, locale)
-    key = "m.recovery.reason_card" if invoice.method_type == "card" else "m.recovery.reason_other"
-    return t(key, locale, reason=words)
 
 
 def _retry_notice(result: RetryResult | None, locale: str) -> str | None:

@@ -1,9 +1,6 @@
-"""The Inbox edge: Canvas Kit `initialize` and `submit` for the conversation sidebar.
-
-Flow: verify the signature → read who the contact is → resolve the Stripe customer (or let the
-agent pick among several; the choice is kept in `stored_data`) → snapshot → card. Stripe failing
-or slow answers with a "temporarily unavailable" card and a Retry button, within the render
-budget, never an error page.
+"""The sidebar's shared machinery: the context every inbox action gets, and `render`, which
+loads what a view needs and builds its card. The buttons under the summary come from the
+context (`InboxContext.summary_buttons`), registered in one list in `inbox.endpoints`.
 
 The agent is trusted and sees any match, labelled with how it was made (`billing.trust`): by
 `stripe_id`, by user id, or by email — not verified. A money action on a customer matched by
@@ -15,29 +12,27 @@ the contact as Intercom sends it now, never from `stored_data`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
 from billing.errors import BillingError, NotFound, StripeUnavailable
 from billing.snapshot import BillingSnapshot
-from billing.stripe_gateway import time_budget
 from billing.trust import MatchKind, is_verified, match_kind
-from canvas_app.canvas import Button, Canvas, canvas_response
-from canvas_app.canvas_request import CanvasRequest
-from canvas_app.cards import inbox as cards
-from canvas_app.logs import bind_customer
-from canvas_app.services import Services
-from canvas_app.signing import verified_json
+from canvas_kit.components import Button, Canvas
+from canvas_kit.request import CanvasRequest
+from gateways.stripe import time_budget
+from inbox import cards
+from kernel.logs import bind_customer
+from kernel.services import Services
 
 log = logging.getLogger(__name__)
 
 RENDER_BUDGET_SECONDS = 8.0  # Intercom gives up on slow apps; answer well within 10 s
+# The first MAX_SUMMARY_ACTIONS buttons show under the summary (Intercom cuts the first canvas at
+# ~400 px), all of them in the details view.
+MAX_SUMMARY_ACTIONS = 2
 
 
 @dataclass
@@ -47,6 +42,8 @@ class InboxContext:
     services: Services
     request: CanvasRequest
     locale: str
+    # Features' buttons for the summary and details, in priority order (`inbox.endpoints`).
+    summary_buttons: Sequence[ButtonSource] = field(default=())
 
     @property
     def stored(self) -> dict[str, Any]:
@@ -72,63 +69,10 @@ class InboxContext:
         return not is_verified(await self.match())
 
 
-# Actions other features add to the sidebar: a submit whose component_id is "<prefix>" or
-# "<prefix>:<arg>" goes to the handler registered for that prefix; it returns a response body.
+# A submit whose component_id is "<prefix>" or "<prefix>:<arg>" goes to the action registered
+# for that prefix; it returns a response body.
 ActionHandler = Callable[[InboxContext, str], Awaitable[dict[str, Any]]]
-ACTIONS: dict[str, ActionHandler] = {}
-# Action buttons other features add, given the snapshot and the request, in priority order: the first
-# MAX_SUMMARY_ACTIONS show under the summary (Intercom cuts the first canvas at ~400 px), all of
-# them in the details view.
-SUMMARY_BUTTONS: list[Callable[[BillingSnapshot, InboxContext], list[Button]]] = []
-MAX_SUMMARY_ACTIONS = 2
-
-
-def inbox_action(prefix: str) -> Callable[[ActionHandler], ActionHandler]:
-    def register(handler: ActionHandler) -> ActionHandler:
-        ACTIONS[prefix] = handler
-        return handler
-
-    return register
-
-
-async def initialize(request: Request) -> JSONResponse:
-    ctx = await _context(request)
-    return JSONResponse(canvas_response(await render(ctx, view="summary")))
-
-
-async def submit(request: Request) -> JSONResponse:
-    ctx = await _context(request)
-    component = ctx.request.component_id
-    stored = ctx.stored
-    if component == "retry":
-        return JSONResponse(
-            canvas_response(await render(ctx, view=stored.get("last_view"), fresh=True))
-        )
-    if component in ("details", "summary"):
-        return JSONResponse(canvas_response(await render(ctx, view=component)))
-    if component == "pick_other":
-        return JSONResponse(canvas_response(await render(ctx, view="pick", forget_choice=True)))
-    if component.startswith("pick:"):
-        chosen = component.removeprefix("pick:")
-        return JSONResponse(canvas_response(await render(ctx, view="summary", choose=chosen)))
-    prefix, _, arg = component.partition(":")
-    handler = ACTIONS.get(prefix)
-    if handler is None:
-        log.info("inbox submit with unknown component %r", component[:80])
-        return JSONResponse(canvas_response(await render(ctx, view="summary")))
-    try:
-        async with time_budget(RENDER_BUDGET_SECONDS):
-            return JSONResponse(await handler(ctx, arg))
-    except (StripeUnavailable, TimeoutError):
-        return JSONResponse(canvas_response(_unavailable(ctx, "summary")))
-    except BillingError as exc:
-        # Stripe said no, or the customer changed under us: tell the agent, keep the context.
-        log.info("inbox action %s refused: %s", prefix, exc.code)
-        return JSONResponse(
-            canvas_response(
-                cards.problem_card(exc.message, locale=ctx.locale, stored_data=_kept(ctx.stored))
-            )
-        )
+ButtonSource = Callable[[BillingSnapshot, InboxContext], list[Button]]
 
 
 async def render(
@@ -142,7 +86,7 @@ async def render(
     """The card for `view` ("summary" | "details" | "pick"), loading what it needs."""
     view = view if view in ("summary", "details", "pick") else "summary"
     services = ctx.services
-    stored = _kept(ctx.stored)
+    stored = kept(ctx.stored)
     if forget_choice:
         stored.pop("customer_id", None)
         stored.pop("match", None)
@@ -175,16 +119,16 @@ async def render(
         return cards.no_match_card(ctx.request.identity, locale=ctx.locale)
     except (StripeUnavailable, TimeoutError) as exc:
         log.warning("inbox render without Stripe: %s", type(exc).__name__)
-        return _unavailable(ctx, view, stored)
+        return unavailable(ctx, view, stored)
     except BillingError as exc:
         # Stripe refused a read (a query it can't parse, an id it calls malformed, search not
         # offered in the account's region): the same card as an outage, with Retry.
         log.warning("inbox render: Stripe refused a read (%s)", exc.code)
-        return _unavailable(ctx, view, stored)
+        return unavailable(ctx, view, stored)
 
     bind_customer(snapshot.customer.id)
     settings = services.settings
-    buttons = [b for make in SUMMARY_BUTTONS for b in make(snapshot, ctx)]
+    buttons = [b for make in ctx.summary_buttons for b in make(snapshot, ctx)]
     if view == "details":
         return cards.details_card(
             snapshot,
@@ -212,7 +156,7 @@ async def render(
 KEPT = ("customer_id", "matches", "match")
 
 
-def _kept(stored: dict[str, Any]) -> dict[str, Any]:
+def kept(stored: dict[str, Any]) -> dict[str, Any]:
     """Values of another type than we write are dropped: `stored_data` comes back from the
     client."""
     kept: dict[str, Any] = {}
@@ -227,22 +171,6 @@ def _kept(stored: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _unavailable(ctx: InboxContext, view: str, stored: dict[str, Any] | None = None) -> Canvas:
+def unavailable(ctx: InboxContext, view: str, stored: dict[str, Any] | None = None) -> Canvas:
     data = {**(stored if stored is not None else ctx.stored), "last_view": view}
     return cards.unavailable_card(locale=ctx.locale, stored_data=data)
-
-
-async def _context(request: Request) -> InboxContext:
-    services: Services = request.app.state.services
-    body = await verified_json(request, services.settings.intercom_client_secret.get_secret_value())
-    parsed = CanvasRequest.parse(body)
-    stored = parsed.stored_data
-    if not isinstance(stored.get("customer_id", ""), str):
-        del stored["customer_id"]  # not one we wrote: choose again from the contact
-    return InboxContext(services, parsed, services.settings.agent_locale)
-
-
-routes = [
-    Route("/canvas/inbox/initialize", initialize, methods=["POST"]),
-    Route("/canvas/inbox/submit", submit, methods=["POST"]),
-]

@@ -1,5 +1,5 @@
 """Slim, typed views of the Stripe objects the product reads, decoded straight from the JSON of
-Stripe's answers (`billing.stripe_gateway` is the only module that decodes them).
+Stripe's answers (`gateways.stripe` is the only module that decodes them).
 
 Each model names exactly the fields some part of the product reads, with Stripe's own names, so
 code reads them as it would read the SDK's objects (`customer.invoice_settings`,

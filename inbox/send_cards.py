@@ -6,8 +6,8 @@ first (a checkbox on the confirm step); without the tick the confirm press retri
 
 Sending answers the inbox submit with `card_creation_options` {"card", "customer_id"}: Intercom
 puts the app into the agent's reply and calls the Messenger `initialize` with those options, so
-the customer gets a live card with their own data. The buttons join the summary through
-`canvas_app.inbox.SUMMARY_BUTTONS`; the handlers through `@inbox_action`.
+the customer gets a live card with their own data. The button and the handlers are
+registered in `inbox.endpoints` (`SUMMARY_BUTTONS`, `ACTIONS`).
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ from billing.errors import NotFound
 from billing.money import format_moment
 from billing.recovery import RetryKind, RetryResult
 from billing.snapshot import BillingSnapshot
-from canvas_app.canvas import Button, Component, Text, canvas, canvas_response
-from canvas_app.cards.common import money, payment_method_label, plain
-from canvas_app.cards.inbox import identity_check
-from canvas_app.cards.messenger import failure_line, plain_reason
-from canvas_app.copy import t
-from canvas_app.inbox import KEPT, SUMMARY_BUTTONS, InboxContext, inbox_action, render
-from canvas_app.messenger import price_catalogue
+from canvas_kit.components import Button, Component, Text, canvas, canvas_response
+from canvas_kit.labels import failure_line, money, payment_method_label, plain, plain_reason
+from inbox.cards import identity_check
+from inbox.sidebar import KEPT, InboxContext, render
+from kernel.i18n import t
 from storage.customer_actions import Actor
 
 log = logging.getLogger(__name__)
@@ -77,18 +75,14 @@ def _offers_savings(snapshot: BillingSnapshot, ctx: InboxContext) -> bool:
     return savings.may_save(snapshot)
 
 
-SUMMARY_BUTTONS.append(summary_buttons)
-
-
 # --- send a card ---
-@inbox_action("send_card")
 async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
     if card not in SENDABLE_CARDS:
         return canvas_response(await render(ctx, view="summary"))
     snapshot = await ctx.snapshot(fresh=True)
     lines: list[Component] = []
     if card == "savings":
-        option = savings.best_for(snapshot, await price_catalogue(ctx.services))
+        option = savings.best_for(snapshot, await ctx.services.savings_catalogue())
         if option is None:
             plan = snapshot.subscription.plan if snapshot.subscription else None
             return _answer(
@@ -122,7 +116,6 @@ async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
 
 
 # --- retry a failed invoice (agent) ---
-@inbox_action("retry_invoice")
 async def ask_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
     """First press: show what will happen ("Retry €29.00 now?") and ask to confirm (and, for a
     customer matched by email alone, to confirm the customer's identity)."""
@@ -181,7 +174,6 @@ async def _ask_retry(
     )
 
 
-@inbox_action("confirm_retry_invoice")
 async def confirm_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
     customer_id = ctx.stored.get("customer_id")
     if not customer_id or not invoice_id:

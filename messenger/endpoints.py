@@ -55,11 +55,9 @@ from billing.quotes import (
     quote_plan_change,
 )
 from billing.recovery import InvoiceRecovery
-from billing.savings import CataloguePrice
 from billing.snapshot import BillingSnapshot
-from billing.stripe_gateway import time_budget, wait_budget
 from billing.trust import messenger_may_see_billing
-from canvas_app.canvas import (
+from canvas_kit.components import (
     Canvas,
     Component,
     Content,
@@ -68,13 +66,14 @@ from canvas_app.canvas import (
     content_response,
     results_response,
 )
-from canvas_app.canvas_request import CanvasRequest
-from canvas_app.cards import messenger as cards
-from canvas_app.copy import t
-from canvas_app.links import PaymentLink, payment_link_url
-from canvas_app.logs import bind_customer
-from canvas_app.services import Services
-from canvas_app.signing import verified_json
+from canvas_kit.request import CanvasRequest
+from canvas_kit.signing import verified_json
+from gateways.stripe import time_budget, wait_budget
+from kernel.i18n import t
+from kernel.logs import bind_customer
+from kernel.services import Services
+from messenger import cards
+from messenger.links import PaymentLink, payment_link_url
 from storage.customer_actions import Actor
 
 log = logging.getLogger(__name__)
@@ -145,14 +144,6 @@ async def _customer(ctx: MessengerContext, *, fresh: bool = False) -> Customer:
     return Customer(chosen, resolution.ambiguous)
 
 
-async def price_catalogue(services: Services) -> tuple[CataloguePrice, ...]:
-    """The savings view of the process's cached price catalogue."""
-    return savings.catalogue_from_prices(
-        await services.catalogue.prices(),
-        usage_limit_key=services.settings.usage_limit_metadata_key,
-    )
-
-
 def _pay_link(ctx: MessengerContext, customer: Customer, invoice_id: str | None) -> str | None:
     if customer.ambiguous:
         return None  # money never moves while the match is ambiguous
@@ -165,7 +156,7 @@ def _pay_link(ctx: MessengerContext, customer: Customer, invoice_id: str | None)
         locale=ctx.locale,
         contact=ctx.request.identity.contact_id,
         # Billing Portal returns prove nothing by themselves: only a default other than this
-        # one, added after the link was made, may pay (canvas_app/links.py).
+        # one, added after the link was made, may pay (messenger/links.py).
         payment_method=default if isinstance(default, str) or default is None else default.id,
     )
     return payment_link_url(ctx.services.settings, link)
@@ -177,7 +168,7 @@ async def home(ctx: MessengerContext, *, fresh: bool = False) -> list[Component]
     snapshot = await ctx.services.billing.snapshot(customer.stripe, fresh=fresh)
     now = datetime.now(UTC)
     if ctx.card == "savings":
-        option = savings.best_for(snapshot, await price_catalogue(ctx.services))
+        option = savings.best_for(snapshot, await ctx.services.savings_catalogue())
         return cards.savings_card(snapshot, option, locale=ctx.locale)
     if ctx.card == "payment_recovery":
         failed = snapshot.failed_invoice
@@ -272,7 +263,7 @@ def _switchable(snapshot: BillingSnapshot) -> bool:
 async def show_savings(ctx: MessengerContext) -> list[Component]:
     customer = await _customer(ctx)
     snapshot = await ctx.services.billing.snapshot(customer.stripe)
-    option = savings.best_for(snapshot, await price_catalogue(ctx.services))
+    option = savings.best_for(snapshot, await ctx.services.savings_catalogue())
     if option is None or not _switchable(snapshot):
         return cards.savings_card(snapshot, None, locale=ctx.locale)
     return cards.savings_breakdown_card(option, locale=ctx.locale)
@@ -283,7 +274,7 @@ async def switch_plan(ctx: MessengerContext, *, notice: str | None = None) -> li
     if customer.ambiguous:
         return cards.ambiguous_card(locale=ctx.locale)
     snapshot = await ctx.services.billing.snapshot(customer.stripe, fresh=True)
-    option = savings.best_for(snapshot, await price_catalogue(ctx.services))
+    option = savings.best_for(snapshot, await ctx.services.savings_catalogue())
     if option is None or not _switchable(snapshot):
         return cards.savings_card(snapshot, None, locale=ctx.locale)
     try:

@@ -704,7 +704,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your payment of {amount} is still being processed.",
         "de": "Deine Zahlung über {amount} wird noch bearbeitet.",
     },
-    # --- inbox: refund a payment (canvas_app/inbox_refunds.py) ---
+    # --- inbox: refund a payment (inbox/refunds.py) ---
     "ir.button.refund": {"en": "Refund a payment", "de": "Zahlung erstatten"},
     "ir.pick.header": {"en": "**Refund a payment**", "de": "**Zahlung erstatten**"},
     "ir.pick.hint": {

@@ -15,7 +15,7 @@ timeouts), with its own backoff; such a 429 that reaches us was already retried 
 Reads go through the SDK's requestor (the step of `StripeClient.raw_request_async` that
 sends: the SDK still does auth, the pinned API version, retries, idempotency keys and turns
 error answers into `stripe.StripeError`s) and the JSON of each answer is decoded once into the
-slim typed models of `billing.stripe_models`, skipping every field we don't read. Building the SDK's
+slim typed models of `gateways.stripe_models`, skipping every field we don't read. Building the SDK's
 `StripeObject` trees cost ~7 ms of CPU per answer (a cold sidebar was 40 ms of CPU). Writes
 and the rarer reads of the money-moving flows keep the SDK's typed services.
 """
@@ -37,7 +37,7 @@ import msgspec
 import stripe
 from stripe import StripeObject
 
-from billing.errors import (
+from gateways.errors import (
     BillingError,
     InvalidWebhook,
     NotFound,
@@ -45,7 +45,7 @@ from billing.errors import (
     StripeRejected,
     StripeUnavailable,
 )
-from billing.stripe_models import (
+from gateways.stripe_models import (
     Charge,
     Customer,
     Invoice,

@@ -15,7 +15,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import Response
 
-from canvas_app.http import error_response
+from kernel.http import error_response
 
 log = logging.getLogger(__name__)
 

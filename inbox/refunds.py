@@ -4,8 +4,8 @@ Pick a payment → amount (all that remains by default) and a reason → review:
 is applied and a confirmation token is signed → "Yes, refund €12.50" spends the token. It is the
 refund service Fin uses (`billing.refunds`), with the same policy minus Fin's per-customer count
 (an agent decides), the same single-use token and Stripe idempotency key, and the admin's id in
-the audit trail. The button joins the summary through `SUMMARY_BUTTONS`; the steps are routed by
-`@inbox_action("refund")` as `refund`, `refund:charge:<id>`, `refund:review:<id>`,
+the audit trail. The button and the action are registered in
+`inbox.endpoints`; the steps are routed as `refund`, `refund:charge:<id>`, `refund:review:<id>`,
 `refund:confirm`. For a customer matched by email alone the review asks the agent to confirm
 the customer's identity too, and `refund:confirm` without that tick spends nothing.
 """
@@ -31,13 +31,13 @@ from billing.refunds import (
     RefundTokens,
 )
 from billing.snapshot import BillingSnapshot, Payment
-from canvas_app.canvas import Button, Component, Input, ListComponent, ListItem, Text, canvas
-from canvas_app.canvas import canvas_response as response
-from canvas_app.cards.common import money
-from canvas_app.cards.inbox import identity_check, identity_confirmed
-from canvas_app.copy import MESSAGES, t
-from canvas_app.inbox import KEPT, SUMMARY_BUTTONS, InboxContext, inbox_action, render
-from canvas_app.services import Services
+from canvas_kit.components import Button, Component, Input, ListComponent, ListItem, Text, canvas
+from canvas_kit.components import canvas_response as response
+from canvas_kit.labels import money
+from inbox.cards import identity_check, identity_confirmed
+from inbox.sidebar import KEPT, InboxContext, render
+from kernel.i18n import MESSAGES, t
+from kernel.services import Services
 from storage.audit import AuditLog
 from storage.tokens import UsedTokens
 
@@ -53,11 +53,7 @@ def refund_button(snapshot: BillingSnapshot, ctx: InboxContext) -> list[Button]:
     return [Button(id="refund", label=t("ir.button.refund", ctx.locale), style="secondary")]
 
 
-SUMMARY_BUTTONS.append(refund_button)
-
-
 # --- the steps ---
-@inbox_action("refund")
 async def refund_step(ctx: InboxContext, arg: str) -> dict[str, Any]:
     step, _, charge_id = arg.partition(":")
     if not ctx.stored.get("customer_id"):

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from canvas_app.logs import frames_only, redact_links
+from kernel.logs import frames_only, redact_links
 
 log = logging.getLogger(__name__)
 

@@ -8,17 +8,16 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from automations.intercom_gateway import IntercomGateway
 from billing.catalogue import PriceCatalogue
 from billing.lookup import BillingLookup
+from billing.savings import CataloguePrice, catalogue_from_prices
 from billing.snapshot import SnapshotOptions
-from billing.stripe_gateway import StripeGateway
-from canvas_app.logs import frames_only
-from canvas_app.settings import Settings
+from gateways.intercom import IntercomGateway
+from gateways.stripe import StripeGateway
+from kernel.logs import frames_only
+from kernel.settings import Settings
 from storage import Database
 from storage.invalidations import PostgresInvalidations
-
-log = logging.getLogger(__name__)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,6 +76,12 @@ class Services:
             catalogue=PriceCatalogue(stripe),
             intercom=intercom,
             invalidations=invalidations,
+        )
+
+    async def savings_catalogue(self) -> tuple[CataloguePrice, ...]:
+        """The savings view of the process's cached price catalogue."""
+        return catalogue_from_prices(
+            await self.catalogue.prices(), usage_limit_key=self.settings.usage_limit_metadata_key
         )
 
     async def start(self) -> None:

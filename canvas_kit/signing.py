@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from canvas_app.http import ClientError, parse_json_object, read_body
+from kernel.http import ClientError, parse_json_object, read_body
 
 
 def body_signature(body: bytes, secret: str) -> str:

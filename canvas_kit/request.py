@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing.resolution import ContactIdentity
-from canvas_app.http import ClientError
+from kernel.http import ClientError
 
 
 @dataclass(frozen=True, slots=True)

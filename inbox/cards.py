@@ -14,7 +14,7 @@ from billing.money import babel_locale
 from billing.resolution import ContactIdentity
 from billing.snapshot import LIVE_STATUSES, BillingSnapshot
 from billing.trust import MATCH_KINDS, is_verified
-from canvas_app.canvas import (
+from canvas_kit.components import (
     Button,
     Canvas,
     Checkbox,
@@ -29,7 +29,7 @@ from canvas_app.canvas import (
     Text,
     canvas,
 )
-from canvas_app.cards.common import (
+from canvas_kit.labels import (
     alert_text,
     day,
     money,
@@ -38,7 +38,7 @@ from canvas_app.cards.common import (
     plan_line,
     status_rows,
 )
-from canvas_app.copy import join_words, t
+from kernel.i18n import join_words, t
 
 MAX_SUMMARY_ALERTS = 2  # more would push the buttons below Intercom's first-canvas cut
 # The identity check of a money action on a customer matched by email alone: a checkbox whose

@@ -1,0 +1,1 @@
+"""The Inbox edge: the conversation sidebar for support agents (Canvas Kit)."""
