@@ -14,9 +14,9 @@ from inbox.refunds import parse_amount
 from sandbox.canvas_requests import demo_contact, inbox_initialize, inbox_submit
 from storage import Database
 from storage.audit import AuditEntry, AuditLog
-from tests.canvas.sidebar import clickable, components
 from tests.conftest import STRIPE_KEY, AppClient, Sandbox
 from tests.http import HTTP
+from tests.inbox.sidebar import clickable, components
 
 
 class Sidebar:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.canvas.test_inbox import initialize, texts
+from tests.inbox.test_inbox import initialize, texts
 
 UNAVAILABLE = "**Billing data temporarily unavailable**"
 

@@ -13,9 +13,9 @@ import pytest
 
 from sandbox.canvas_requests import contact_payload, demo_contact, inbox_initialize, inbox_submit
 from sandbox.simulator.rendering import markdown
-from tests.canvas.sidebar import clickable, components
 from tests.conftest import STRIPE_KEY, AppClient, Sandbox
 from tests.http import HTTP
+from tests.inbox.sidebar import clickable, components
 
 CONFIRMED = {"identity_verified": ["confirmed"]}
 
