@@ -31,14 +31,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from billing.errors import NotFound
+from billing.lifetime_value import LifetimeValueLoad
 from billing.resolution import ContactIdentity, Resolution, resolve_customer
-from billing.snapshot import (
-    BillingSnapshot,
-    LifetimeValue,
-    LifetimeValueLoad,
-    SnapshotOptions,
-    load_snapshot,
-)
+from billing.snapshot import BillingSnapshot, LifetimeValue
+from billing.snapshot_loader import SnapshotOptions, load_snapshot
 from gateways.stripe import StripeGateway
 from gateways.stripe_models import Customer, Product
 

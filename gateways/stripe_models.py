@@ -106,7 +106,6 @@ class Subscription(_Model, frozen=True):
     cancel_at_period_end: bool = False
     cancel_at: int | None = None
     default_payment_method: str | PaymentMethod | None = None
-    latest_invoice: str | None = None
 
 
 class InvoiceSettings(_Model, frozen=True):

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from billing.catalogue import PriceCatalogue
 from billing.lookup import BillingLookup
 from billing.savings import CataloguePrice, catalogue_from_prices
-from billing.snapshot import SnapshotOptions
+from billing.snapshot_loader import SnapshotOptions
 from gateways.intercom import IntercomGateway
 from gateways.stripe import StripeGateway
 from kernel.logs import frames_only

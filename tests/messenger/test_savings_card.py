@@ -14,7 +14,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from billing.quotes import CATALOGUE_QUERY, quote_plan_change
 from billing.savings import catalogue_from_prices
-from billing.snapshot import load_snapshot
+from billing.snapshot_loader import load_snapshot
 from gateways.stripe import StripeGateway
 from storage.customer_actions import actions_for
 from tests.conftest import SECRET_KEY, STRIPE_KEY
