@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
@@ -99,7 +99,6 @@ class FinCall:
 # Fin gives a data connector about 15 s; answer (503, "try again") well before it gives up.
 FIN_BUDGET_SECONDS = 12.0
 
-Body = TypeVar("Body", bound=FinRequest)
 # Endpoints that move money also answer 403 `verified_identity_required` (billing.trust).
 MONEY_ERRORS = (400, 401, 403, 404, 409, 422, 503)
 Handler = Callable[[FinCall], Awaitable[BaseModel]]

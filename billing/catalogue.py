@@ -38,6 +38,3 @@ class PriceCatalogue:
         if self._prices is not None and time.monotonic() < self._expires:
             return self._prices
         return None
-
-    def forget(self) -> None:
-        self._prices = None

@@ -84,15 +84,6 @@ def monthly_equivalent(plan: Plan) -> float | None:
     return plan.amount.amount / (MONTHS_PER.get(plan.interval, 1) * plan.interval_count)
 
 
-async def find_target_price(
-    gateway: StripeGateway, target: str, *, interval: str | None, current: Plan | None
-) -> TargetPrice:
-    """Match `target` against price ids, lookup keys and product names (case-insensitive), in
-    the current plan's interval unless `interval` is given."""
-    prices = await gateway.list_prices(CATALOGUE_QUERY)
-    return match_target_price(prices, target, interval=interval, current=current)
-
-
 # Active recurring prices with their products: what `match_target_price` searches.
 CATALOGUE_QUERY: dict[str, Any] = {"active": True, "type": "recurring", "expand": ["data.product"]}
 
@@ -100,8 +91,9 @@ CATALOGUE_QUERY: dict[str, Any] = {"active": True, "type": "recurring", "expand"
 def match_target_price(
     prices: list[Any], target: str, *, interval: str | None, current: Plan | None
 ) -> TargetPrice:
-    """`find_target_price` over an already fetched catalogue (`CATALOGUE_QUERY`), so a caller
-    that caches the catalogue saves a Stripe round trip."""
+    """Match `target` against price ids, lookup keys and product names (case-insensitive), in
+    the current plan's interval unless `interval` is given, over an already fetched catalogue
+    (`CATALOGUE_QUERY`, which `billing.catalogue` keeps for a minute)."""
     wanted = target.strip().casefold()
     want_interval = interval or (current.interval if current else None)
     candidates = []

@@ -56,10 +56,6 @@ _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar
 )
 
 
-def current_request() -> RequestContext | None:
-    return _current.get()
-
-
 def bind_customer(customer_id: str | None) -> None:
     """Name the Stripe customer the current request is about (for its log lines)."""
     context = _current.get()
