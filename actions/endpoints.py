@@ -55,7 +55,7 @@ from billing.refunds import (
 )
 from billing.resolution import ContactIdentity
 from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
-from gateways.stripe import time_budget
+from gateways.stripe_budget import time_budget
 from kernel.http import ClientError, error_response, parse_json_object, read_body
 from kernel.logs import bind_customer, frames_only
 from kernel.services import Services

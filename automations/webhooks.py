@@ -35,7 +35,7 @@ from automations.ledger import EventLedger
 from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
 from billing.recovery_facts import record_invoice_facts
 from gateways.intercom import IntercomRejected, IntercomUnavailable
-from gateways.stripe import wait_budget
+from gateways.stripe_budget import wait_budget
 from kernel.http import error_response, read_body
 from kernel.logs import bind_customer, frames_only
 from kernel.services import Services

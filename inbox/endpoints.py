@@ -19,7 +19,7 @@ from billing.errors import BillingError, StripeUnavailable
 from canvas_kit.components import canvas_response
 from canvas_kit.request import CanvasRequest
 from canvas_kit.signing import verified_json
-from gateways.stripe import time_budget
+from gateways.stripe_budget import time_budget
 from inbox import cards, refunds, send_cards
 from inbox.sidebar import (
     RENDER_BUDGET_SECONDS,

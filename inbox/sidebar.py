@@ -22,7 +22,7 @@ from billing.snapshot import BillingSnapshot
 from billing.trust import MatchKind, is_verified, match_kind
 from canvas_kit.components import Button, Canvas
 from canvas_kit.request import CanvasRequest
-from gateways.stripe import time_budget
+from gateways.stripe_budget import time_budget
 from inbox import cards
 from kernel.logs import bind_customer
 from kernel.services import Services

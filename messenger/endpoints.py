@@ -68,7 +68,7 @@ from canvas_kit.components import (
 )
 from canvas_kit.request import CanvasRequest
 from canvas_kit.signing import verified_json
-from gateways.stripe import time_budget, wait_budget
+from gateways.stripe_budget import time_budget, wait_budget
 from kernel.i18n import t
 from kernel.logs import bind_customer
 from kernel.services import Services

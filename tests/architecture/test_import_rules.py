@@ -29,7 +29,6 @@ PENDING_LONG = {
     "automations/recipes.py",
     "billing/recovery.py",
     "billing/refunds.py",
-    "gateways/stripe.py",
     "kernel/i18n.py",
     "messenger/cards.py",
     "messenger/endpoints.py",
