@@ -67,17 +67,9 @@ async def confirm_plan_change(
     except StripeUnavailable:
         await store.release(key)
         return PlanSwitchResult("unavailable", quote)
-    item = next((i for i in subscription.items.data if i.id == quote.item_id), None)
-    item_price = item.price.id if item is not None else None
-    if item is not None and item_price == quote.target.price_id:
+    if (standing := _not_applicable(subscription, quote)) is not None:
         await store.release(key)
-        return PlanSwitchResult("already_switched", quote, to_datetime(item.current_period_end))
-    if item_price != quote.current.price_id:
-        await store.release(key)
-        return PlanSwitchResult("plan_changed", quote)
-    if subscription.status not in SWITCHABLE_STATUSES:
-        await store.release(key)
-        return PlanSwitchResult("not_switchable", quote)
+        return standing
     latest_before = id_of(subscription.latest_invoice)
 
     history = await store.history(action=SWITCH_ACTION, object_id=quote.subscription_id, key=key)
@@ -144,6 +136,20 @@ async def confirm_plan_change(
         key, slot.entry_id, "succeeded", result=_switch_record(result), stripe_id=updated.id
     )
     return result
+
+
+def _not_applicable(subscription: Any, quote: PlanChangeQuote) -> PlanSwitchResult | None:
+    """What confirming `quote` answers without calling Stripe, given the subscription as it is
+    now: None while it still has the quoted plan and is in good standing."""
+    item = next((i for i in subscription.items.data if i.id == quote.item_id), None)
+    item_price = item.price.id if item is not None else None
+    if item is not None and item_price == quote.target.price_id:
+        return PlanSwitchResult("already_switched", quote, to_datetime(item.current_period_end))
+    if item_price != quote.current.price_id:
+        return PlanSwitchResult("plan_changed", quote)
+    if subscription.status not in SWITCHABLE_STATUSES:
+        return PlanSwitchResult("not_switchable", quote)
+    return None
 
 
 async def _rejected_switch(

@@ -43,7 +43,6 @@ class InvoiceRecovery:
     number: str | None
     amount: Money  # still owed; for a paid invoice, what was paid
     created: datetime
-    attempt_count: int
     subscription_id: str | None
     state: PaymentState
     failure_code: str | None = None  # Stripe's code; for a declined card, the decline code
@@ -138,7 +137,6 @@ def _recovery(invoice: Any, intent: Any | None) -> InvoiceRecovery:
         number=invoice.number,
         amount=Money(amount, invoice.currency),
         created=to_datetime(invoice.created) or datetime.now(UTC),
-        attempt_count=invoice.attempt_count or 0,
         subscription_id=id_of(sub_details.subscription) if sub_details else None,
         state=state,
         failure_code=code,

@@ -20,23 +20,20 @@ from storage.actions.records import (
     Attempt,
     AuditEntry,
     Claim,
-    ClaimStatus,
     History,
     Outcome,
     Slot,
 )
-from storage.actions.store import LEASE, ActionStore
+from storage.actions.store import ActionStore
 
 __all__ = [
     "ACTOR_TYPES",
-    "LEASE",
     "ActionStore",
     "Actor",
     "ActorType",
     "Attempt",
     "AuditEntry",
     "Claim",
-    "ClaimStatus",
     "History",
     "Outcome",
     "Slot",

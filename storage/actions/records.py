@@ -79,12 +79,10 @@ class Attempt:
 @dataclass(frozen=True, slots=True)
 class Slot:
     """A started attempt. `allowed` is False when the per-customer limit refused it (the row is
-    then already finished as `refused`); `recent` counts the customer's attempts in the window,
-    this one included."""
+    then already finished as `refused`)."""
 
     entry_id: int
     allowed: bool
-    recent: int
 
 
 @dataclass(frozen=True, slots=True)

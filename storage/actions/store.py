@@ -167,7 +167,7 @@ class ActionStore:
                 )
             entry_id = await _insert_attempt(conn, attempt, "pending", now)
             if at_most is None:
-                return Slot(entry_id, allowed=True, recent=0)
+                return Slot(entry_id, allowed=True)
             recent = await _count(
                 conn,
                 attempt.customer_id,
@@ -176,9 +176,9 @@ class ActionStore:
                 since=since or datetime.min.replace(tzinfo=UTC),
             )
             if recent <= at_most:
-                return Slot(entry_id, allowed=True, recent=recent)
+                return Slot(entry_id, allowed=True)
             await _finish(conn, entry_id, "refused", None, "refund_limit_reached", None, now)
-            return Slot(entry_id, allowed=False, recent=recent)
+            return Slot(entry_id, allowed=False)
 
     async def record(
         self,
