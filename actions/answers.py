@@ -25,7 +25,8 @@ from actions.schemas import (
 from billing.money import Money, format_day, format_money
 from billing.previews import NextInvoice
 from billing.quotes import PlanChangeQuote
-from billing.refunds import RefundPreview, RefundRefused, RefundResult
+from billing.refund_policy import RefundRefused
+from billing.refunds import RefundPreview, RefundResult
 from billing.sepa import describe_failure
 from billing.snapshot import BillingSnapshot, Payment, PaymentMethodSummary, Plan
 

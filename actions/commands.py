@@ -15,7 +15,7 @@ from typing import TextIO
 from billing.money import format_money
 from kernel.settings import Settings
 from storage import Database
-from storage.audit import AuditEntry, AuditLog
+from storage.actions import ActionStore, AuditEntry
 
 COLUMNS = (
     "time (UTC)",
@@ -50,7 +50,7 @@ async def run_audit_command(settings: Settings, args: argparse.Namespace) -> int
     db = Database(settings.database_url)
     await db.start()
     try:
-        entries = await AuditLog(db).entries(customer_id=args.customer, limit=args.limit)
+        entries = await ActionStore(db).entries(customer_id=args.customer, limit=args.limit)
     finally:
         await db.stop()
     if args.json:

@@ -43,28 +43,19 @@ from billing.errors import (
     StripeUnavailable,
 )
 from billing.previews import NoQuote, next_invoice, quote_upgrade
-from billing.refunds import (
-    Actor,
-    ConfirmationTokenExpired,
-    InvalidConfirmationToken,
-    RefundInProgress,
-    RefundPolicy,
-    RefundRefused,
-    RefundService,
-    RefundTokens,
-)
+from billing.refund_policy import RefundRefused
+from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
+from billing.refunds import RefundInProgress
 from billing.resolution import ContactIdentity
 from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
 from gateways.stripe_budget import time_budget
 from kernel.http import ClientError, error_response, parse_json_object, read_body
 from kernel.logs import bind_customer, frames_only
 from kernel.services import Services
-from storage.audit import AuditLog
-from storage.tokens import UsedTokens
+from storage.actions import Actor
 
 log = logging.getLogger(__name__)
 
-FIN_ACTOR = Actor("fin")
 RETRY_AFTER_SECONDS = "5"
 
 
@@ -172,12 +163,11 @@ async def _upgrade_quote(call: FinCall) -> UpgradeQuoteResponse:
 async def _refund_preview(call: FinCall) -> RefundPreviewResponse:
     body: RefundPreviewRequest = call.body
     customer = await call.customer(for_money=True)
-    preview = await refund_service(call.services).preview(
+    preview = await call.services.refunds("fin").preview(
         customer.id,
-        actor=FIN_ACTOR,
+        actor=Actor("fin", None, body.conversation_id),
         charge_id=body.charge_id,
         amount=body.amount,
-        conversation_id=body.conversation_id,
         reason=body.reason,
     )
     return answers.refund_preview(preview, call.locale)
@@ -186,40 +176,13 @@ async def _refund_preview(call: FinCall) -> RefundPreviewResponse:
 async def _refund(call: FinCall) -> RefundResponse:
     body: RefundRequest = call.body
     customer = await call.customer(for_money=True)
-    result = await refund_service(call.services).execute(
+    result = await call.services.refunds("fin").execute(
         body.confirmation_token, customer_id=customer.id
     )
     if not result.replayed:
         # The customer's charges and lifetime value changed: the sidebar must not show stale.
         call.services.billing.invalidate(customer.id)
     return answers.refund_done(result, call.locale)
-
-
-def refund_service(services: Services) -> RefundService:
-    """Refunds as Fin may make them: the full policy, including the per-customer count."""
-    settings = services.settings
-    return RefundService(
-        gateway=services.stripe,
-        audit=AuditLog(services.db),
-        tokens=UsedTokens(services.db),
-        signer=RefundTokens(settings.secret_key.get_secret_value(), kind="fin-refund"),
-        policy=RefundPolicy(
-            max_amount=settings.refund_max_amount,
-            max_age_days=settings.refund_max_age_days,
-            max_per_customer=settings.refund_max_per_customer,
-            window_days=settings.refund_window_days,
-        ),
-        token_seconds=settings.confirmation_token_seconds,
-        wait_seconds=concurrent_wait_seconds(services),
-    )
-
-
-def concurrent_wait_seconds(services: Services) -> float:
-    """How long a duplicate execution waits for the one that owns the token: as long as that
-    one may spend on Stripe (with the SDK's retries), within Fin's patience."""
-    settings = services.settings
-    stripe_budget = settings.stripe_timeout_seconds * (settings.stripe_max_network_retries + 1)
-    return min(stripe_budget + 2.0, 12.0)
 
 
 ENDPOINTS = (

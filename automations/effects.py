@@ -4,7 +4,7 @@ Order: attributes first (one PUT with just the changed values), so a Workflow th
 event starts sees current attributes; then tags, events and notes concurrently. Every write is
 safe to repeat: tags and attributes are states, events carry a stable `created_at` that Intercom
 de-duplicates on, and notes (and once-only events) go through `automation_marks`
-(see `automations.ledger` for the pending → done protocol).
+(see `storage.automation_marks` for the pending → done protocol).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from automations.ledger import Mark, OnceMarks
 from automations.recipes import AddTag, Effect, Note, RemoveTag, SetAttributes, TrackEvent
 from automations.recipes import note_marker as _marker
 from gateways.intercom import IntercomContact, IntercomGateway, IntercomUnavailable
+from storage.automation_marks import Mark, OnceMarks
 
 log = logging.getLogger(__name__)
 

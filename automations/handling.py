@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from automations.contacts import ContactMatch, customer_ref, find_contact
 from automations.effects import Applied, apply_effects
-from automations.ledger import OnceMarks
 from automations.recipes import (
     AutomationPolicy,
     Decision,
@@ -37,6 +36,7 @@ from billing.snapshot import BillingSnapshot
 from gateways.intercom import IntercomContact, IntercomGateway
 from gateways.stripe import StripeGateway, gather_all
 from gateways.stripe_models import Customer
+from storage.automation_marks import OnceMarks
 
 if TYPE_CHECKING:
     import stripe

@@ -31,7 +31,6 @@ from automations.handling import (
     HandlingResult,
     customer_id_of,
 )
-from automations.ledger import EventLedger
 from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
 from billing.recovery_facts import record_invoice_facts
 from gateways.intercom import IntercomRejected, IntercomUnavailable
@@ -39,6 +38,7 @@ from gateways.stripe_budget import wait_budget
 from kernel.http import error_response, read_body
 from kernel.logs import bind_customer, frames_only
 from kernel.services import Services
+from storage.webhook_events import EventLedger
 
 if TYPE_CHECKING:
     import stripe

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from billing.errors import BillingError
@@ -219,4 +219,70 @@ async def apply_plan_change(
             "expand": ["latest_invoice"],
         },
         idempotency_key=idempotency_key,
+    )
+
+
+def quote_to_data(quote: PlanChangeQuote) -> dict[str, Any]:
+    """The parts of a quote needed to apply it, as JSON (to be signed into `stored_data`)."""
+    return {
+        "customer": quote.customer_id,
+        "subscription": quote.subscription_id,
+        "item": quote.item_id,
+        "current": {
+            "product": quote.current.product_id,
+            "name": quote.current.product_name,
+            "price": quote.current.price_id,
+            "amount": quote.current.amount.amount if quote.current.amount else None,
+            "interval": quote.current.interval,
+            "interval_count": quote.current.interval_count,
+        },
+        "target": {
+            "product": quote.target.product_id,
+            "name": quote.target.product_name,
+            "price": quote.target.price_id,
+            "amount": quote.target.amount.amount,
+            "interval": quote.target.interval,
+            "interval_count": quote.target.interval_count,
+            "lookup_key": quote.target.lookup_key,
+        },
+        "currency": quote.amount_now.currency,
+        "proration_date": quote.proration_date,
+        "amount_now": quote.amount_now.amount,
+        "kind": quote.kind,
+    }
+
+
+def quote_from_data(data: dict[str, Any]) -> PlanChangeQuote:
+    currency = data["currency"]
+    current, target = data["current"], data["target"]
+    target_price = TargetPrice(
+        price_id=target["price"],
+        product_id=target["product"],
+        product_name=target["name"],
+        amount=Money(int(target["amount"]), currency),
+        interval=target["interval"],
+        interval_count=int(target["interval_count"]),
+        lookup_key=target.get("lookup_key"),
+    )
+    return PlanChangeQuote(
+        customer_id=data["customer"],
+        subscription_id=data["subscription"],
+        item_id=data["item"],
+        current=Plan(
+            product_id=current["product"],
+            product_name=current["name"],
+            price_id=current["price"],
+            amount=Money(int(current["amount"]), currency)
+            if current["amount"] is not None
+            else None,
+            interval=current["interval"],
+            interval_count=int(current["interval_count"]),
+        ),
+        target=target_price,
+        proration_date=int(data["proration_date"]),
+        amount_now=Money(int(data["amount_now"]), currency),
+        new_recurring=target_price.amount,
+        effective_date=to_datetime(int(data["proration_date"])) or datetime.now(UTC),
+        lines=(),
+        kind=data["kind"],
     )

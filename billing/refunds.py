@@ -1,13 +1,11 @@
 """Refunds with guardrails, shared by Fin and the inbox.
 
 Two steps. `preview` applies the `RefundPolicy` to a charge and, if it may be refunded, signs a
-short-lived confirmation token bound to customer, charge, amount and currency. `execute` spends
-that token at most once: the token is claimed in the database before Stripe is called, the
-Stripe request carries an idempotency key derived from the token, and the first result is kept
-so replays and racing duplicates answer with it instead of refunding again.
-
-Refusals are named errors in the spirit of Polar's (`RefundAmountTooHigh`, `RefundedAlready`,
-`RefundDisputedPayment`, ...): a preview turns them into an answer, an execution raises them.
+short-lived confirmation token bound to customer, charge, amount and currency
+(`billing.refund_tokens`). `execute` spends that token at most once: the token is claimed in the
+database before Stripe is called, the Stripe request carries an idempotency key derived from the
+token, and the first result is kept so replays and racing duplicates answer with it instead of
+refunding again.
 """
 
 from __future__ import annotations
@@ -15,19 +13,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
 from billing.errors import BillingError, NotFound, StripeRejected, StripeUnavailable
 from billing.money import Money
+from billing.refund_policy import (
+    REFUSALS,
+    STRIPE_REFUSALS,
+    RefundChargeNotFound,
+    RefundLimitReached,
+    RefundPolicy,
+    RefundRefused,
+)
+from billing.refund_tokens import (
+    ConfirmationTokenExpired,
+    InvalidConfirmationToken,
+    RefundGrant,
+    RefundTokens,
+)
 from billing.snapshot import Payment, payment_of
 from gateways.stripe import StripeGateway
-from storage.audit import FAILED, REFUSED, SUCCEEDED, Attempt, AuditLog
-from storage.tokens import DONE, EXECUTING, UsedTokens
-from storage.tokens import FAILED as FAILED_TOKEN
+from storage.actions import ActionStore, Actor, Attempt
 
 log = logging.getLogger(__name__)
 
@@ -39,240 +47,12 @@ RETRY_WINDOW = timedelta(hours=23)
 EXECUTION_LEASE = timedelta(minutes=2)
 
 
-# --- refusals ---
-class RefundRefused(BillingError):
-    """A refund the policy or Stripe does not allow; `values` feed the explanation."""
-
-    code = "refund_refused"
-
-    def __init__(self, message: str = "", **values: Any) -> None:
-        super().__init__(message)
-        self.values = values
-
-
-class RefundChargeNotFound(RefundRefused):
-    """No such payment of this customer (another customer's charge looks the same)."""
-
-    code = "refund_charge_not_found"
-
-
-class RefundPaymentFailed(RefundRefused):
-    """The payment failed: no money was taken, so there is nothing to refund."""
-
-    code = "refund_payment_failed"
-
-
-class RefundPaymentNotSettled(RefundRefused):
-    """The payment is still processing (a SEPA debit takes days); refund once it succeeded."""
-
-    code = "refund_payment_not_settled"
-
-
-class RefundDisputedPayment(RefundRefused):
-    """The payment is disputed: the bank decides, a refund would pay twice."""
-
-    code = "refund_disputed_payment"
-
-
-class RefundedAlready(RefundRefused):
-    """The payment is fully refunded already."""
-
-    code = "refunded_already"
-
-
-class RefundAmountTooHigh(RefundRefused):
-    """More than remains refundable on the charge, or more than the policy allows per refund."""
-
-    code = "refund_amount_too_high"
-
-
-class RefundChargeTooOld(RefundRefused):
-    """The payment is older than the policy allows."""
-
-    code = "refund_charge_too_old"
-
-
-class RefundLimitReached(RefundRefused):
-    """The customer had the most refunds the policy allows in its window."""
-
-    code = "refund_limit_reached"
-
-
-class InvalidConfirmationToken(BillingError):
-    """The confirmation token is malformed, forged, or for someone else."""
-
-    code = "invalid_confirmation_token"
-
-
-class ConfirmationTokenExpired(BillingError):
-    """The confirmation token is too old; preview the refund again."""
-
-    code = "confirmation_token_expired"
-
-
 class RefundInProgress(BillingError):
     """Another request is executing this confirmation token right now."""
 
     code = "refund_in_progress"
 
 
-# Stripe's own refusals, named like ours (https://docs.stripe.com/error-codes).
-STRIPE_REFUSALS: dict[str, type[RefundRefused]] = {
-    "charge_already_refunded": RefundedAlready,
-    "charge_disputed": RefundDisputedPayment,
-    "refund_disputed_payment": RefundDisputedPayment,
-    "amount_too_large": RefundAmountTooHigh,
-    "charge_not_refundable": RefundPaymentNotSettled,
-}
-REFUSALS: dict[str, type[RefundRefused]] = {
-    cls.code: cls
-    for cls in (
-        RefundChargeNotFound,
-        RefundPaymentFailed,
-        RefundPaymentNotSettled,
-        RefundDisputedPayment,
-        RefundedAlready,
-        RefundAmountTooHigh,
-        RefundChargeTooOld,
-        RefundLimitReached,
-    )
-}
-
-
-# --- policy ---
-@dataclass(frozen=True, slots=True)
-class RefundPolicy:
-    """What may be refunded without a second person. Amounts in the charge currency's minor
-    unit. `max_per_customer` None: no per-customer count (the inbox, where an agent decides)."""
-
-    max_amount: int
-    max_age_days: int
-    max_per_customer: int | None
-    window_days: int
-
-    def check(self, payment: Payment, *, amount: int | None, now: datetime) -> Money:
-        """The amount to refund (what remains when `amount` is None), or the first rule it
-        breaks, as a `RefundRefused`. The per-customer count is checked by `check_count`."""
-        if payment.status == "failed":
-            raise RefundPaymentFailed(charge=payment.charge_id)
-        if payment.status != "succeeded":
-            raise RefundPaymentNotSettled(charge=payment.charge_id)
-        if payment.disputed:
-            raise RefundDisputedPayment(charge=payment.charge_id)
-        remaining = payment.refundable
-        if remaining.amount <= 0:
-            raise RefundedAlready(charge=payment.charge_id)
-        wanted = remaining.amount if amount is None else amount
-        if wanted > remaining.amount:
-            raise RefundAmountTooHigh(
-                "More than remains refundable on the payment.",
-                requested=wanted,
-                remaining=remaining.amount,
-                currency=remaining.currency,
-            )
-        if now - payment.created > timedelta(days=self.max_age_days):
-            raise RefundChargeTooOld(
-                max_age_days=self.max_age_days, charged_at=payment.created.isoformat()
-            )
-        if wanted > self.max_amount:
-            raise RefundAmountTooHigh(
-                "More than the policy allows per refund.",
-                requested=wanted,
-                max_amount=self.max_amount,
-                currency=remaining.currency,
-            )
-        return Money(wanted, remaining.currency)
-
-    def check_count(self, recent: int) -> None:
-        """`recent`: the customer's refunds in the window before this one."""
-        if self.max_per_customer is not None and recent >= self.max_per_customer:
-            raise RefundLimitReached(limit=self.max_per_customer, window_days=self.window_days)
-
-    def window_start(self, now: datetime) -> datetime:
-        return now - timedelta(days=self.window_days)
-
-
-# --- tokens ---
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who asks for the refund: Fin (`fin`, no id) or an Intercom admin (`admin`, its id)."""
-
-    type: str
-    id: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.type}:{self.id}" if self.id else self.type
-
-
-@dataclass(frozen=True, slots=True)
-class RefundGrant:
-    """What a confirmation token allows: this amount of this charge of this customer."""
-
-    token_id: str
-    customer_id: str
-    charge_id: str
-    amount: int
-    currency: str
-    actor: Actor
-    conversation_id: str | None = None
-    reason: str | None = None
-    issued_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    @property
-    def money(self) -> Money:
-        return Money(self.amount, self.currency)
-
-
-class RefundTokens:
-    """Signs and reads confirmation tokens (itsdangerous; the salt keeps Fin's and the inbox's
-    tokens apart). A token is readable, not secret: it carries ids and an amount only."""
-
-    def __init__(self, secret_key: str, *, kind: str) -> None:
-        self.kind = kind
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=kind)
-
-    def issue(self, grant: RefundGrant) -> str:
-        payload = {
-            "t": grant.token_id,
-            "cus": grant.customer_id,
-            "ch": grant.charge_id,
-            "amt": grant.amount,
-            "cur": grant.currency,
-            "act": grant.actor.type,
-            "aid": grant.actor.id,
-            "conv": grant.conversation_id,
-            "why": grant.reason,
-        }
-        return self._serializer.dumps({k: v for k, v in payload.items() if v is not None})
-
-    def read(self, token: str, *, max_age_seconds: int | None = None) -> RefundGrant:
-        """The grant of a genuine token; `max_age_seconds` also refuses older ones."""
-        try:
-            payload, issued = self._serializer.loads(
-                token, max_age=max_age_seconds, return_timestamp=True
-            )
-        except SignatureExpired:
-            raise ConfirmationTokenExpired() from None
-        except BadSignature:
-            raise InvalidConfirmationToken() from None
-        try:
-            return RefundGrant(
-                token_id=str(payload["t"]),
-                customer_id=str(payload["cus"]),
-                charge_id=str(payload["ch"]),
-                amount=int(payload["amt"]),
-                currency=str(payload["cur"]),
-                actor=Actor(str(payload["act"]), payload.get("aid")),
-                conversation_id=payload.get("conv"),
-                reason=payload.get("why"),
-                issued_at=issued.astimezone(UTC),
-            )
-        except (KeyError, TypeError, ValueError):
-            raise InvalidConfirmationToken() from None
-
-
-# --- the service ---
 @dataclass(frozen=True, slots=True)
 class RefundPreview:
     customer_id: str
@@ -281,10 +61,6 @@ class RefundPreview:
     refusal: RefundRefused | None = None
     token: str | None = None
     expires_at: datetime | None = None
-
-    @property
-    def eligible(self) -> bool:
-        return self.token is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,16 +110,14 @@ class RefundService:
         self,
         *,
         gateway: StripeGateway,
-        audit: AuditLog,
-        tokens: UsedTokens,
+        store: ActionStore,
         signer: RefundTokens,
         policy: RefundPolicy,
         token_seconds: int,
         wait_seconds: float,
     ) -> None:
         self.gateway = gateway
-        self.audit = audit
-        self.tokens = tokens
+        self.store = store
         self.signer = signer
         self.policy = policy
         self.token_seconds = token_seconds
@@ -357,11 +131,11 @@ class RefundService:
         actor: Actor,
         charge_id: str | None = None,
         amount: int | None = None,
-        conversation_id: str | None = None,
         reason: str | None = None,
     ) -> RefundPreview:
         """Whether the charge (by default the customer's latest payment) may be refunded, and a
-        confirmation token if so. Refusals are answers here, not errors."""
+        confirmation token if so. Refusals are answers here, not errors. `actor` (with the
+        conversation, if any) goes into the token and, when it is spent, the audit trail."""
         now = datetime.now(UTC)
         payment = None
         try:
@@ -369,7 +143,7 @@ class RefundService:
             money = self.policy.check(payment, amount=amount, now=now)
             if self.policy.max_per_customer is not None:
                 self.policy.check_count(
-                    await self.audit.count_recent(
+                    await self.store.count_recent(
                         customer_id,
                         actor_type=actor.type,
                         action="refund",
@@ -385,7 +159,6 @@ class RefundService:
             amount=money.amount,
             currency=money.currency,
             actor=actor,
-            conversation_id=conversation_id,
             reason=(reason or None) and reason[:200],
         )
         return RefundPreview(
@@ -405,34 +178,34 @@ class RefundService:
         grant = self.signer.read(token)
         if grant.customer_id != customer_id:
             raise InvalidConfirmationToken("The confirmation token is for another customer.")
-        existing = await self.tokens.get(grant.token_id)
+        existing = await self.store.get(grant.token_id)
         in_flight = (
             existing is not None
-            and existing.status == EXECUTING
+            and existing.status == "executing"
             and existing.claimed_at >= datetime.now(UTC) - EXECUTION_LEASE
         )
-        if existing is None or (existing.status != DONE and not in_flight):
+        if existing is None or (existing.status != "done" and not in_flight):
             # Only a settled token outlives its lifetime, answering with its result. One whose
             # attempt failed (or died) is not a licence to refund later without the policy:
             # past its lifetime the customer previews again, and the preview judges the charge
             # as it is then (refunded already, if the failed attempt went through after all).
             self.signer.read(token, max_age_seconds=self.token_seconds)
-        claim = await self.tokens.claim(
+        claim = await self.store.claim(
             grant.token_id,
             self.signer.kind,
             lease=EXECUTION_LEASE,
             retry_failed_within=RETRY_WINDOW,
         )
         if not claim.owned:
-            record = await self.tokens.wait_until_settled(grant.token_id, within=self.wait_seconds)
-            if record is None or not record.settled:
+            held = await self.store.wait_until_settled(grant.token_id, within=self.wait_seconds)
+            if held is None or not held.settled:
                 raise RefundInProgress()
-            if record.status != DONE:
-                if record.claimed_at < datetime.now(UTC) - RETRY_WINDOW:
+            if held.status != "done":
+                if held.claimed_at < datetime.now(UTC) - RETRY_WINDOW:
                     # Stripe may have forgotten the idempotency key: a retry is no longer safe.
                     raise ConfirmationTokenExpired()
                 raise StripeUnavailable("An earlier attempt with this token did not finish.")
-            return _replay(record.result or {})
+            return _replay(held.result or {})
         # A retry whose earlier attempt may have reached Stripe's refund endpoint must not be
         # judged on the charge as that attempt left it: only Stripe knows, by the key.
         after_request = claim.retry and (
@@ -442,50 +215,44 @@ class RefundService:
         try:
             result = await self._refund(grant, after_request=after_request, progress=progress)
         except RefundRefused as refusal:
-            await self.tokens.finish(
+            await self.store.complete(
                 grant.token_id,
-                DONE,
                 {"outcome": "refused", "code": refusal.code, "values": refusal.values},
             )
             raise
         except StripeRejected as exc:
-            await self.tokens.finish(
-                grant.token_id, DONE, {"outcome": "rejected", "code": exc.code}
-            )
+            await self.store.complete(grant.token_id, {"outcome": "rejected", "code": exc.code})
             raise
         except BaseException:
             # Stripe unavailable, a bug, or cancellation: whether Stripe refunded is unknown,
             # so the token stays usable and a retry sends the same idempotency key.
             await asyncio.shield(
-                self.tokens.finish(
+                self.store.fail(
                     grant.token_id,
-                    FAILED_TOKEN,
                     {"outcome": "unknown", "refund_requested": progress.refund_requested},
                 )
             )
             raise
-        await self.tokens.finish(grant.token_id, DONE, result.as_record())
+        await self.store.complete(grant.token_id, result.as_record())
         return result
 
     async def _refund(
         self, grant: RefundGrant, *, after_request: bool, progress: _Progress
     ) -> RefundResult:
         attempt = Attempt(
-            actor_type=grant.actor.type,
-            actor_id=grant.actor.id,
+            actor=grant.actor,
             action="refund",
             customer_id=grant.customer_id,
             object_id=grant.charge_id,
             amount=grant.amount,
             currency=grant.currency,
             reason=grant.reason,
-            conversation_id=grant.conversation_id,
             token_id=grant.token_id,
         )
         now = datetime.now(UTC)
         # The count was taken when the token was first spent; its retry is the same refund.
         limit = None if after_request else self.policy.max_per_customer
-        slot = await self.audit.begin(
+        slot = await self.store.begin(
             attempt, at_most=limit, since=self.policy.window_start(now), now=now
         )
         if not slot.allowed:
@@ -510,26 +277,26 @@ class RefundService:
                 idempotency_key=f"{self.signer.kind}:{grant.token_id}",
             )
         except RefundRefused as refusal:
-            await self.audit.finish(slot.entry_id, REFUSED, error_code=refusal.code)
+            await self.store.finish(slot.entry_id, "refused", error_code=refusal.code)
             raise
         except StripeRejected as exc:
             refusal_type = STRIPE_REFUSALS.get(exc.code)
-            await self.audit.finish(
+            await self.store.finish(
                 slot.entry_id,
-                REFUSED,
+                "refused",
                 error_code=refusal_type.code if refusal_type else f"stripe_{exc.code}",
             )
             if refusal_type is not None:
                 raise refusal_type(charge=grant.charge_id) from exc
             raise
         except NotFound as exc:
-            await self.audit.finish(slot.entry_id, REFUSED, error_code="refund_charge_not_found")
+            await self.store.finish(slot.entry_id, "refused", error_code="refund_charge_not_found")
             raise RefundChargeNotFound(charge=grant.charge_id) from exc
         except BaseException as exc:
             code = exc.code if isinstance(exc, BillingError) else type(exc).__name__
-            await asyncio.shield(self.audit.finish(slot.entry_id, FAILED, error_code=code))
+            await asyncio.shield(self.store.finish(slot.entry_id, "failed", error_code=code))
             raise
-        await self.audit.finish(slot.entry_id, SUCCEEDED, stripe_id=refund.id)
+        await self.store.finish(slot.entry_id, "succeeded", stripe_id=refund.id)
         log.info(
             "refund %s of charge %s for %s by %s",
             refund.id,
@@ -586,8 +353,8 @@ class _Progress:
 def _metadata(grant: RefundGrant) -> dict[str, str]:
     # Deterministic from the token: a retry must send exactly the same parameters.
     metadata = {"token_id": grant.token_id, "requested_by": grant.actor.label}
-    if grant.conversation_id:
-        metadata["intercom_conversation_id"] = grant.conversation_id
+    if grant.actor.conversation_id:
+        metadata["intercom_conversation_id"] = grant.actor.conversation_id
     return metadata
 
 

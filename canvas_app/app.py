@@ -30,7 +30,6 @@ from kernel.settings import Settings, SettingsError, load_settings
 from messenger import endpoints as messenger
 from messenger import links
 from reporting import page as report_page
-from storage import reporting
 
 log = logging.getLogger("canvas_app")
 READY_TIMEOUT_SECONDS = 2.0
@@ -49,7 +48,7 @@ async def readyz(request: Request) -> JSONResponse:
     checks = {"settings": "ok" if services is not None and services.settings else "missing"}
     try:
         assert services is not None
-        await asyncio.wait_for(reporting.ping(services.db), timeout=READY_TIMEOUT_SECONDS)
+        await asyncio.wait_for(services.db.ping(), timeout=READY_TIMEOUT_SECONDS)
         checks["database"] = "ok"
     except Exception as exc:
         log.warning("not ready: database unreachable (%s)", type(exc).__name__)

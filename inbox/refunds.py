@@ -2,10 +2,10 @@
 
 Pick a payment → amount (all that remains by default) and a reason → review: the refund policy
 is applied and a confirmation token is signed → "Yes, refund €12.50" spends the token. It is the
-refund service Fin uses (`billing.refunds`), with the same policy minus Fin's per-customer count
-(an agent decides), the same single-use token and Stripe idempotency key, and the admin's id in
-the audit trail. The button and the action are registered in
-`inbox.endpoints`; the steps are routed as `refund`, `refund:charge:<id>`, `refund:review:<id>`,
+refund service Fin uses (`billing.refunds`, built by `Services.refunds("inbox")`), with the same
+policy minus Fin's per-customer count (an agent decides), the same single-use token and Stripe
+idempotency key, and the admin's id in the audit trail. The button and the action are registered
+in `inbox.endpoints`; the steps are routed as `refund`, `refund:charge:<id>`, `refund:review:<id>`,
 `refund:confirm`. For a customer matched by email alone the review asks the agent to confirm
 the customer's identity too, and `refund:confirm` without that tick spends nothing.
 """
@@ -19,17 +19,9 @@ from typing import Any
 
 from billing.errors import StripeRejected, StripeUnavailable
 from billing.money import Money, format_day, minor_unit_factor
-from billing.refunds import (
-    Actor,
-    ConfirmationTokenExpired,
-    InvalidConfirmationToken,
-    RefundInProgress,
-    RefundPolicy,
-    RefundRefused,
-    RefundResult,
-    RefundService,
-    RefundTokens,
-)
+from billing.refund_policy import RefundRefused
+from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
+from billing.refunds import RefundInProgress, RefundResult
 from billing.snapshot import BillingSnapshot, Payment
 from canvas_kit.components import Button, Component, Input, ListComponent, ListItem, Text, canvas
 from canvas_kit.components import canvas_response as response
@@ -37,9 +29,7 @@ from canvas_kit.labels import money
 from inbox.cards import identity_check, identity_confirmed
 from inbox.sidebar import KEPT, InboxContext, render
 from kernel.i18n import MESSAGES, t
-from kernel.services import Services
-from storage.audit import AuditLog
-from storage.tokens import UsedTokens
+from storage.actions import Actor
 
 log = logging.getLogger(__name__)
 
@@ -149,12 +139,11 @@ async def _review(ctx: InboxContext, charge_id: str) -> dict[str, Any]:
         problem = t("ir.form.amount_invalid", ctx.locale, example=example)
         return await _form(ctx, charge_id, problem=problem)
     reason = str(values.get("refund_reason") or "").strip() or None
-    preview = await refund_service(ctx.services).preview(
+    preview = await ctx.services.refunds("inbox").preview(
         ctx.stored["customer_id"],
-        actor=Actor("admin", ctx.request.admin_id),
+        actor=Actor("admin", ctx.request.admin_id, ctx.request.conversation_id),
         charge_id=charge_id,
         amount=amount,
-        conversation_id=ctx.request.conversation_id,
         reason=reason,
     )
     if preview.refusal is not None or preview.amount is None or preview.payment is None:
@@ -201,7 +190,7 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
     # Shielded: if the sidebar's render budget runs out, the refund still finishes and records
     # its outcome, so pressing the button again replays it instead of finding it half done.
     task = asyncio.ensure_future(
-        refund_service(ctx.services).execute(token, customer_id=customer_id)
+        ctx.services.refunds("inbox").execute(token, customer_id=customer_id)
     )
     try:
         result = await asyncio.shield(task)
@@ -239,7 +228,7 @@ def _identity_required(ctx: InboxContext, token: str) -> dict[str, Any]:
     was refunded; the same question again, with the amount the token grants."""
     log.info("agent refund for %s without identity check", ctx.stored.get("customer_id"))
     try:
-        grant = refund_service(ctx.services).signer.read(
+        grant = ctx.services.refunds("inbox").signer.read(
             token, max_age_seconds=ctx.services.settings.confirmation_token_seconds
         )
     except (InvalidConfirmationToken, ConfirmationTokenExpired):
@@ -280,27 +269,6 @@ def _refused(ctx: InboxContext, code: str, values: dict[str, Any]) -> dict[str, 
         days=values.get("max_age_days", ctx.services.settings.refund_max_age_days),
     )
     return _card(ctx, Text(text=text, style="error"))
-
-
-def refund_service(services: Services) -> RefundService:
-    """Refunds as an agent may make them from the sidebar: Fin's policy without the
-    per-customer count."""
-    settings = services.settings
-    timeout = settings.stripe_timeout_seconds * (settings.stripe_max_network_retries + 1)
-    return RefundService(
-        gateway=services.stripe,
-        audit=AuditLog(services.db),
-        tokens=UsedTokens(services.db),
-        signer=RefundTokens(settings.secret_key.get_secret_value(), kind="inbox-refund"),
-        policy=RefundPolicy(
-            max_amount=settings.refund_max_amount,
-            max_age_days=settings.refund_max_age_days,
-            max_per_customer=None,
-            window_days=settings.refund_window_days,
-        ),
-        token_seconds=settings.confirmation_token_seconds,
-        wait_seconds=min(timeout + 2.0, 6.0),
-    )
 
 
 # --- helpers ---

@@ -17,17 +17,18 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from billing import recovery, savings
+from billing import savings
 from billing.errors import NotFound
 from billing.money import format_moment
-from billing.recovery import RetryKind, RetryResult
+from billing.recovery import load_invoice
+from billing.retry import RetryResult, not_retryable, retry_invoice
 from billing.snapshot import BillingSnapshot
 from canvas_kit.components import Button, Component, Text, canvas, canvas_response
 from canvas_kit.labels import failure_line, money, payment_method_label, plain, plain_reason
 from inbox.cards import identity_check
 from inbox.sidebar import KEPT, InboxContext, render
 from kernel.i18n import t
-from storage.customer_actions import Actor
+from storage.actions import ActionStore, Actor
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +131,13 @@ async def _ask_retry(
     if not customer_id or not invoice_id:
         return canvas_response(await render(ctx, view="summary"))
     try:
-        invoice = await recovery.load_invoice(ctx.services.stripe, invoice_id)
+        invoice = await load_invoice(ctx.services.stripe, invoice_id)
     except NotFound:
         invoice = None
     if invoice is None or invoice.customer_id != customer_id:
         return canvas_response(await render(ctx, view="summary"))
-    if invoice.state != "failed":
-        return _retry_outcome(ctx, RetryResult(_not_retryable(invoice.state), invoice))
+    if (standing := not_retryable(invoice)) is not None:
+        return _retry_outcome(ctx, standing)
     snapshot = await ctx.snapshot()
     amount = money(invoice.amount, ctx.locale)
     check = (
@@ -186,9 +187,9 @@ async def confirm_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
     # Shielded: if the sidebar's render budget runs out, the retry still finishes and records
     # its outcome (and holds its claim) rather than being cut off between Stripe and the log.
     task = asyncio.ensure_future(
-        recovery.retry_invoice(
+        retry_invoice(
             ctx.services.stripe,
-            ctx.services.db,
+            ActionStore(ctx.services.db),
             invoice_id=invoice_id,
             customer_id=customer_id,
             actor=actor,
@@ -204,14 +205,6 @@ async def confirm_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
         ctx.services.billing.invalidate(customer_id)
     log.info("agent retry of %s for %s: %s", invoice_id, customer_id, result.kind)
     return _retry_outcome(ctx, result)
-
-
-def _not_retryable(state: str) -> RetryKind:
-    if state == "paid":
-        return "already_paid"
-    if state == "processing":
-        return "still_processing"
-    return "not_payable"
 
 
 def _retry_outcome(ctx: InboxContext, result: RetryResult) -> dict[str, Any]:

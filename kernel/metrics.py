@@ -24,7 +24,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kernel.admin import admin_refusal
-from storage import reporting
+from storage.actions import ActionStore
+from storage.webhook_events import EventLedger
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -113,11 +114,11 @@ async def metrics_endpoint(request: Request) -> Response:
         return refusal
     services = request.app.state.services
     metrics: Metrics = request.app.state.metrics
-    oldest = await reporting.oldest_unhandled_event(services.db)
+    oldest = await EventLedger(services.db).oldest_unhandled()
     age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
     metrics.webhook_backlog_age.set(max(age, 0.0))
     metrics.money_actions.clear()
-    for action, outcome, count in await reporting.money_action_counts(services.db):
+    for action, outcome, count in await ActionStore(services.db).outcome_counts():
         metrics.money_actions.labels(action, outcome).set(count)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

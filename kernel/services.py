@@ -6,10 +6,13 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from billing.catalogue import PriceCatalogue
 from billing.lookup import BillingLookup
+from billing.refund_policy import RefundPolicy
+from billing.refund_tokens import RefundTokens
+from billing.refunds import RefundService
 from billing.savings import CataloguePrice, catalogue_from_prices
 from billing.snapshot_loader import SnapshotOptions
 from gateways.intercom import IntercomGateway
@@ -17,6 +20,7 @@ from gateways.stripe import StripeGateway
 from kernel.logs import frames_only
 from kernel.settings import Settings
 from storage import Database
+from storage.actions import ActionStore
 from storage.invalidations import PostgresInvalidations
 
 log = logging.getLogger(__name__)
@@ -82,6 +86,28 @@ class Services:
         """The savings view of the process's cached price catalogue."""
         return catalogue_from_prices(
             await self.catalogue.prices(), usage_limit_key=self.settings.usage_limit_metadata_key
+        )
+
+    def refunds(self, channel: Literal["fin", "inbox"]) -> RefundService:
+        """Refunds as `channel` may make them. Fin: the full policy, including the per-customer
+        count. The inbox: the same without the count (an agent decides), with its own tokens.
+        A duplicate execution waits for the one that owns the token as long as that one may
+        spend on Stripe (with the SDK's retries), within the asker's patience (Fin's 12 s, the
+        sidebar's render budget)."""
+        settings = self.settings
+        stripe_budget = settings.stripe_timeout_seconds * (settings.stripe_max_network_retries + 1)
+        return RefundService(
+            gateway=self.stripe,
+            store=ActionStore(self.db),
+            signer=RefundTokens(settings.secret_key.get_secret_value(), kind=f"{channel}-refund"),
+            policy=RefundPolicy(
+                max_amount=settings.refund_max_amount,
+                max_age_days=settings.refund_max_age_days,
+                max_per_customer=settings.refund_max_per_customer if channel == "fin" else None,
+                window_days=settings.refund_window_days,
+            ),
+            token_seconds=settings.confirmation_token_seconds,
+            wait_seconds=min(stripe_budget + 2.0, 12.0 if channel == "fin" else 6.0),
         )
 
     async def start(self) -> None:

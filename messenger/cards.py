@@ -11,8 +11,10 @@ from babel.numbers import format_decimal
 
 from billing.alerts import Alert, billing_alerts, days_until
 from billing.money import Money, babel_locale, format_moment
+from billing.plan_switch import SWITCHABLE_STATUSES, PlanSwitchResult
 from billing.quotes import PlanChangeQuote
-from billing.recovery import SWITCHABLE_STATUSES, InvoiceRecovery, PlanSwitchResult, RetryResult
+from billing.recovery import InvoiceRecovery
+from billing.retry import RetryResult
 from billing.savings import SavingsOption
 from billing.snapshot import BillingSnapshot
 from canvas_kit.components import (

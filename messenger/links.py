@@ -25,35 +25,42 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qsl
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from billing import recovery
+from billing.collection_pages import (
+    NewPaymentMethod,
+    collection_metadata,
+    open_collection_page,
+    start_card_collection,
+)
 from billing.errors import BillingError, NotFound, StripeUnavailable
-from billing.recovery import CardSwitchResult
+from billing.payment_method import (
+    CardSwitchResult,
+    PortalOffer,
+    pay_with_checkout_card,
+    pay_with_portal_card,
+)
+from billing.recovery import load_invoice
 from canvas_kit.labels import plain_reason
 from kernel.http import ClientError, read_body
 from kernel.i18n import t
 from kernel.services import Services
 from kernel.settings import Settings
-from storage.customer_actions import Actor
+from messenger.link_tokens import LinkRejected, PaymentLink, read_link
+from storage.actions import ActionStore, Actor
 from storage.link_sessions import LinkSessions
 
 log = logging.getLogger(__name__)
 
-SALT = "payment-link"
 # Stripe refused what the link asks for: the page says so. 424 Failed Dependency (RFC 4918), not
 # a 5xx: nothing failed on our side, and trying the same link again won't change Stripe's mind.
 FAILED_STATUS = 424
-LinkKind = Literal["recover", "trial"]
 
 _pages = Environment(
     loader=PackageLoader("messenger", "templates"),
@@ -61,75 +68,6 @@ _pages = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentLink:
-    customer: str
-    invoice: str | None
-    kind: LinkKind
-    locale: str
-    contact: str | None = None  # the Intercom contact it was made for (audit only)
-    payment_method: str | None = None  # the customer's default payment method when made
-    # When the token was signed (itsdangerous' signed timestamp; not part of the payload).
-    issued_at: datetime | None = field(default=None, compare=False)
-
-
-class LinkRejected(Exception):
-    """The token is not one we signed (status 400) or has expired (410)."""
-
-    def __init__(self, status: int, locale: str | None) -> None:
-        super().__init__(status)
-        self.status = status
-        self.locale = locale
-
-
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt=SALT)
-
-
-def payment_link_url(settings: Settings, link: PaymentLink) -> str:
-    payload = asdict(link)
-    del payload["issued_at"]
-    token = _serializer(settings).dumps(payload)
-    return f"{settings.public_url}/l/{token}"
-
-
-def read_link(settings: Settings, token: str) -> PaymentLink:
-    serializer = _serializer(settings)
-    try:
-        data, issued_at = serializer.loads(
-            token, max_age=settings.link_max_age_hours * 3600, return_timestamp=True
-        )
-    except SignatureExpired as exc:
-        # The signature was ours, only too old: its language is still worth honouring.
-        payload = serializer.load_payload(exc.payload) if exc.payload is not None else None
-        locale = payload.get("locale") if isinstance(payload, dict) else None
-        raise LinkRejected(410, locale if isinstance(locale, str) else None) from None
-    except BadSignature:
-        raise LinkRejected(400, None) from None
-    if not _well_formed(data):
-        # Signed with our key, but not a link we make (another version, or a bug): refuse.
-        raise LinkRejected(400, None)
-    return PaymentLink(
-        customer=data["customer"],
-        invoice=data.get("invoice") or None,
-        kind=data["kind"],
-        locale=str(data["locale"]) if data.get("locale") in ("en", "de") else "en",
-        contact=data.get("contact"),
-        payment_method=data.get("payment_method") or None,
-        issued_at=issued_at,
-    )
-
-
-def _well_formed(data: Any) -> bool:
-    if not isinstance(data, dict) or data.get("kind") not in ("recover", "trial"):
-        return False
-    customer = data.get("customer")
-    if not isinstance(customer, str) or not customer:
-        return False
-    optional = ("invoice", "contact", "payment_method")
-    return all(isinstance(data.get(key), str | None) for key in optional)
 
 
 # --- the pages ---
@@ -147,7 +85,7 @@ async def start(request: Request) -> Response:
     sessions = LinkSessions(services.db)
     try:
         if link.invoice:
-            invoice = await recovery.load_invoice(services.stripe, link.invoice)
+            invoice = await load_invoice(services.stripe, link.invoice)
             if invoice.customer_id != link.customer:
                 return _page(link.locale, "invalid", status=404)
             if invoice.state in ("paid", "closed"):
@@ -159,7 +97,7 @@ async def start(request: Request) -> Response:
         # The page this link opened before, while the customer can still use it.
         earlier = await sessions.get(link_id)
         if earlier is not None and earlier.flow == flow:
-            reused = await recovery.open_collection_page(
+            reused = await open_collection_page(
                 services.stripe,
                 flow=flow,
                 session_id=earlier.session_id,
@@ -171,7 +109,7 @@ async def start(request: Request) -> Response:
         if not await sessions.reserve(link_id, limit=settings.link_max_sessions):
             log.warning("payment link %s for %s: session limit reached", link.kind, link.customer)
             return _page(link.locale, "too_many", status=429)
-        page = await recovery.start_card_collection(
+        page = await start_card_collection(
             services.stripe,
             flow=flow,
             customer_id=link.customer,
@@ -180,7 +118,7 @@ async def start(request: Request) -> Response:
             done_url=f"{base}/done",
             cancel_url=f"{base}/cancel",
             locale=link.locale,
-            metadata=recovery.collection_metadata(link.kind, link.invoice),
+            metadata=collection_metadata(link.kind, link.invoice),
         )
         await sessions.remember(
             link_id,
@@ -214,32 +152,29 @@ async def done(request: Request) -> Response:
     if session_id is None and settings.payment_method_flow == "checkout":
         # No Checkout session, no proof of a new card: nothing is read, saved or charged.
         return _page(link.locale, "incomplete", status=400, retry_url=base)
+    store, actor = ActionStore(services.db), Actor("customer", link.contact)
     try:
         if session_id is not None:
-            pm_id = await recovery.collected_payment_method(
+            result: CardSwitchResult | PortalOffer | None = await pay_with_checkout_card(
                 services.stripe,
+                store,
                 customer_id=link.customer,
                 session_id=session_id,
                 kind=link.kind,
                 invoice_id=link.invoice,
+                actor=actor,
             )
-            attempt_key = session_id
         else:
-            answer = await _portal_card(request, services, link, base)
-            if isinstance(answer, Response):
-                return answer
-            pm_id, attempt_key = answer, f"portal-{answer}"
-        if pm_id is None:
-            return _page(link.locale, "incomplete", retry_url=base)
-        result = await recovery.switch_to_payment_method(
-            services.stripe,
-            services.db,
-            customer_id=link.customer,
-            payment_method_id=pm_id,
-            invoice_id=link.invoice,
-            attempt_key=attempt_key,
-            actor=Actor("customer", link.contact),
-        )
+            result = await pay_with_portal_card(
+                services.stripe,
+                store,
+                customer_id=link.customer,
+                invoice_id=link.invoice,
+                issued_at=link.issued_at,
+                default_when_issued=link.payment_method,
+                confirmed=await _confirmed_card(request),
+                actor=actor,
+            )
     except NotFound:
         return _page(link.locale, "invalid", status=404)
     except StripeUnavailable:
@@ -249,53 +184,43 @@ async def done(request: Request) -> Response:
         return _page(link.locale, "failed", status=FAILED_STATUS)
     finally:
         services.billing.invalidate(link.customer)
+    if result is None:
+        return _page(link.locale, "incomplete", retry_url=base)
+    if isinstance(result, PortalOffer):
+        return _confirm_page(link, result, form_url=f"{base}/done")
     log.info("payment link %s for %s: %s", link.kind, link.customer, result.kind)
     return _result_page(link, result, retry_url=base, reload_url=str(request.url))
 
 
-async def _portal_card(
-    request: Request, services: Services, link: PaymentLink, base: str
-) -> str | None | Response:
-    """Billing Portal: the new card's id once the customer confirmed paying with it (a POST of
-    the confirmation form), the confirmation page for a GET, or None (no new card)."""
-    invoice = await recovery.load_invoice(services.stripe, link.invoice) if link.invoice else None
-    if invoice is not None and invoice.customer_id != link.customer:
-        raise NotFound("No such invoice for this customer.")
-    if invoice is not None and invoice.state in ("paid", "closed"):
-        return _page(link.locale, "already_paid", tone="good")
-    if link.issued_at is None:
-        return None
-    card = await recovery.portal_payment_method(
-        services.stripe,
-        customer_id=link.customer,
-        issued_at=link.issued_at,
-        excluded=(link.payment_method, invoice.payment_method_id if invoice else None),
-    )
-    if card is None or invoice is None:
-        return card.id if card is not None else None  # a trial link saves the card, no payment
+async def _confirmed_card(request: Request) -> str | None:
+    """Billing Portal: the payment method a POST of the confirmation form names ("" when it
+    names none); None for a GET, which never moves money in this mode."""
     if request.method != "POST":
-        method = _method_label(card)
-        amount = invoice.amount.format(link.locale)
-        return _page(
-            link.locale,
-            "confirm",
-            amount=amount,
-            number=invoice.number or invoice.invoice_id,
-            method=method,
-            form_url=f"{base}/done",
-            form_label=t("page.confirm.button", link.locale, amount=amount, method=method),
-            form_fields={"payment_method": card.id},
-        )
+        return None
     try:
         form = dict(parse_qsl((await read_body(request, limit=4096)).decode("utf-8", "replace")))
     except ClientError:
         form = {}
-    if form.get("payment_method") != card.id:
-        return None  # confirmed another card than the current new default: start over
-    return card.id
+    return form.get("payment_method") or ""
 
 
-def _method_label(card: recovery.NewPaymentMethod) -> str:
+def _confirm_page(link: PaymentLink, offer: PortalOffer, *, form_url: str) -> Response:
+    """ "Pay €29.00 with Visa •••• 4242": the form whose POST pays."""
+    method = _method_label(offer.card)
+    amount = offer.invoice.amount.format(link.locale)
+    return _page(
+        link.locale,
+        "confirm",
+        amount=amount,
+        number=offer.invoice.number or offer.invoice.invoice_id,
+        method=method,
+        form_url=form_url,
+        form_label=t("page.confirm.button", link.locale, amount=amount, method=method),
+        form_fields={"payment_method": offer.card.id},
+    )
+
+
+def _method_label(card: NewPaymentMethod) -> str:
     """ "Visa •••• 4242" (the brand as people write it)."""
     if card.last4 is None:
         return card.type.replace("_", " ")

@@ -26,9 +26,8 @@ from typing import Any
 
 from billing.sepa import sepa_reason
 from storage import Database
-from storage.audit import AuditEntry
+from storage.actions import ActionStore, AuditEntry
 from storage.payment_failures import FailureRecord, failures_since
-from storage.reporting import audit_entries, retries_of
 
 # What became of a failed payment.
 CHANNELS = ("chat_retry", "card_link", "agent_retry", "stripe_retry", "lost", "open", "open_long")
@@ -133,9 +132,17 @@ async def build_report(
 ) -> Report:
     now = now or datetime.now(UTC)
     failures = await failures_since(db, since)
-    retries = await retries_of(db, [f.invoice_id for f in failures])
-    refunds = await audit_entries(db, actions=("refund",), since=since)
-    cancellations = await audit_entries(db, actions=("cancellation",), since=since)
+    store = ActionStore(db)
+    retries = await store.entries(
+        actions=("invoice_retry",),
+        object_ids=[f.invoice_id for f in failures],
+        limit=None,
+        oldest_first=True,
+    )
+    refunds = await store.entries(actions=("refund",), since=since, limit=None, oldest_first=True)
+    cancellations = await store.entries(
+        actions=("cancellation",), since=since, limit=None, oldest_first=True
+    )
     return compute_report(
         failures,
         retries,

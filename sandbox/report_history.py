@@ -14,10 +14,8 @@ import argparse
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from billing.money import Money
 from storage import Database
-from storage import customer_actions as actions
-from storage.audit import Attempt, AuditLog
+from storage.actions import ActionStore, Actor, ActorType, Attempt, Outcome
 from storage.payment_failures import FailedPayment, record_end, record_failure
 
 
@@ -48,18 +46,20 @@ async def seed_report_history(db: Database, now: datetime) -> None:
         at: datetime,
         *,
         how: str = "retry",
-        actor: actions.ActorType = "customer",
-        outcome: actions.Outcome = "succeeded",
+        actor: ActorType = "customer",
+        outcome: Outcome = "succeeded",
     ) -> None:
-        await actions.record(
-            db,
-            actor=actions.Actor(actor, "contact_1" if actor == "customer" else "admin_7"),
-            action="invoice_retry",
-            customer_id=customer,
-            object_id=invoice,
-            amount=Money(amount, "eur"),
-            outcome=outcome,
-            reason=how,
+        await ActionStore(db).record(
+            Attempt(
+                actor=Actor(actor, "contact_1" if actor == "customer" else "admin_7"),
+                action="invoice_retry",
+                customer_id=customer,
+                object_id=invoice,
+                amount=amount,
+                currency="eur",
+                reason=how,
+            ),
+            outcome,
             now=at,
         )
 
@@ -108,18 +108,18 @@ async def seed_report_history(db: Database, now: datetime) -> None:
 
     # Refunds: Fin refunds twice and is refused once by the per-customer limit; an agent
     # refunds once and is refused once (payment too old).
-    audit = AuditLog(db)
-    for actor, customer, amount, reason, outcome, code, at in (
+    audit = ActionStore(db)
+    refunds: tuple[tuple[ActorType, str, int, str, Outcome, str | None, datetime], ...] = (
         ("fin", "cus_hist_1", 1250, "charged twice", "succeeded", None, day(4)),
         ("fin", "cus_hist_3", 2900, "service outage", "succeeded", None, day(14)),
         ("fin", "cus_hist_3", 900, "service outage", "refused", "refund_limit_reached", day(16)),
         ("admin", "cus_hist_2", 4900, "goodwill", "succeeded", None, day(6)),
         ("admin", "cus_hist_5", 4900, "goodwill", "refused", "refund_too_old", day(26)),
-    ):
+    )
+    for actor, customer, amount, reason, outcome, code, at in refunds:
         slot = await audit.begin(
             Attempt(
-                actor_type=actor,
-                actor_id=None if actor == "fin" else "admin_7",
+                actor=Actor(actor, None if actor == "fin" else "admin_7"),
                 action="refund",
                 customer_id=customer,
                 object_id=f"ch_hist_{customer[-1]}",

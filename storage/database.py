@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -47,8 +49,18 @@ class Database:
         async with self.engine.begin() as conn:
             yield conn
 
+    async def ping(self) -> None:
+        """Raises if the database can't answer a trivial query (the readiness probe)."""
+        async with self.transaction() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
 
 def _ensure_folder(sqlite_url: str) -> None:
     path = sqlite_url.split(":///", 1)[1]
     if path and path != ":memory:":
         Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without a zone; everything we store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

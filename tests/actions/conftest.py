@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from storage import Database
-from storage.audit import AuditEntry, AuditLog
+from storage.actions import ActionStore, AuditEntry
 from tests.conftest import STRIPE_KEY, AppClient, Sandbox
 from tests.http import client
 from tests.storage.postgres import postgres_database as postgres_database
@@ -41,7 +41,7 @@ def audit_entries(app: AppClient, customer_id: str | None = None) -> list[AuditE
         db = Database(app.settings.database_url)
         await db.start()
         try:
-            return await AuditLog(db).entries(customer_id=customer_id, limit=100)
+            return await ActionStore(db).entries(customer_id=customer_id, limit=100)
         finally:
             await db.stop()
 

@@ -10,7 +10,7 @@ import pytest
 from actions import answers
 from actions.messages import LOCALES, has_message, pick_locale, say
 from billing.money import Money
-from billing.refunds import REFUSALS, RefundAmountTooHigh, RefundLimitReached
+from billing.refund_policy import REFUSALS, RefundAmountTooHigh, RefundLimitReached
 from billing.snapshot import Payment
 
 ANSWER_CODES = ["plan_not_found", "already_on_plan", "not_an_upgrade", "no_subscription"]

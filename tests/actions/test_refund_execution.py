@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from billing.refunds import RefundTokens
+from billing.refund_tokens import RefundTokens
 from storage import Database
-from storage.tokens import FAILED, UsedTokens
+from storage.actions import ActionStore
 from tests.actions.conftest import Stripe, audit_entries, who
 from tests.conftest import FIN_TOKEN, SECRET_KEY, AppClient
 from tests.http import HTTP
@@ -307,7 +307,7 @@ async def failed_a_day_ago(database_url: str, token_id: str) -> None:
     await db.start()
     try:
         yesterday = datetime.now(UTC) - timedelta(hours=25)
-        tokens = UsedTokens(db)
+        tokens = ActionStore(db)
         await tokens.claim(
             token_id,
             "fin-refund",
@@ -315,7 +315,7 @@ async def failed_a_day_ago(database_url: str, token_id: str) -> None:
             retry_failed_within=timedelta(0),
             now=yesterday,
         )
-        await tokens.finish(token_id, FAILED, {"outcome": "unknown"}, now=yesterday)
+        await tokens.fail(token_id, {"outcome": "unknown"}, now=yesterday)
     finally:
         await db.stop()
 

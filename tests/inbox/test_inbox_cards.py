@@ -4,14 +4,12 @@ confirm step."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from sandbox.canvas_requests import demo_contact, inbox_initialize, inbox_submit
-from storage.customer_actions import actions_for
 from tests.conftest import AppClient, Sandbox
 from tests.messenger.driver import Messenger, button, button_ids, visible
 
@@ -163,7 +161,7 @@ def test_confirmed_retry_debits_once_and_is_audited_as_the_agent(sidebar, messen
     assert "**A payment of €29.00 is still processing**" in visible(twice)
     assert len(messenger.stripe_posts("/pay")) == 1
 
-    rows = asyncio.run(actions_for(messenger.app.services.db, "cus_DemoSepa"))
+    rows = messenger.audit("cus_DemoSepa")
     assert [(r["actor_type"], r["actor_id"], r["conversation_id"], r["outcome"]) for r in rows] == [
         ("admin", "admin_1", "conv_sepa", "succeeded")
     ]

@@ -13,7 +13,7 @@ import pytest
 from inbox.refunds import parse_amount
 from sandbox.canvas_requests import demo_contact, inbox_initialize, inbox_submit
 from storage import Database
-from storage.audit import AuditEntry, AuditLog
+from storage.actions import ActionStore, AuditEntry
 from tests.conftest import STRIPE_KEY, AppClient, Sandbox
 from tests.http import HTTP
 from tests.inbox.sidebar import clickable, components
@@ -65,7 +65,7 @@ def audit(app: AppClient) -> list[AuditEntry]:
         db = Database(app.settings.database_url)
         await db.start()
         try:
-            return await AuditLog(db).entries()
+            return await ActionStore(db).entries()
         finally:
             await db.stop()
 

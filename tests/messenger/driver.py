@@ -3,6 +3,7 @@ against the Canvas Kit contract, and read what reached the sandbox Stripe."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from sandbox.canvas_requests import (
     messenger_initialize,
     messenger_submit,
 )
+from storage.actions import ActionStore
 from tests.conftest import AppClient, Sandbox
 from tests.http import HTTP
 
@@ -153,6 +155,13 @@ class Messenger:
         such component, or it has no submit action); `submit` sends crafted requests."""
         clickable(body, component_id)
         return self.submit(key, component_id, body["canvas"], locale=locale, viewer=viewer)
+
+    # --- what the app recorded ---
+    def audit(self, customer: str) -> list[dict[str, Any]]:
+        """The customer's audit rows, oldest first, read from the app's database."""
+        store = ActionStore(self.app.services.db)
+        entries = asyncio.run(store.entries(customer_id=customer, limit=None, oldest_first=True))
+        return [entry.as_dict() for entry in entries]
 
     # --- the sandbox Stripe ---
     def stripe_requests(self) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -11,20 +10,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from billing.recovery import load_invoice, retry_invoice
+from billing.recovery import load_invoice
+from billing.retry import retry_invoice
 from gateways.stripe import StripeGateway
 from storage import Database
-from storage.customer_actions import Actor, actions_for
+from storage.actions import ActionStore, Actor
 from tests.conftest import SECRET_KEY, STRIPE_KEY
 from tests.messenger.driver import Messenger, button, button_ids, components, visible
 
 
 def pay_calls(messenger: Messenger) -> list[dict]:
     return messenger.stripe_posts("/pay")
-
-
-def audit(messenger: Messenger, customer: str) -> list[dict]:
-    return asyncio.run(actions_for(messenger.app.services.db, customer))
 
 
 def latest_charge(messenger: Messenger, invoice_id: str) -> str:
@@ -81,7 +77,7 @@ def test_retry_on_sepa_debits_once_and_shows_processing(messenger: Messenger):
     # Like Stripe, a manual retry is a new charge but not a new attempt in `attempt_count`.
     assert messenger.open_invoice("cus_DemoSepa")["attempt_count"] == 1
     assert latest_charge(messenger, invoice["id"]) != returned_debit
-    rows = [r for r in audit(messenger, "cus_DemoSepa") if r["action"] == "invoice_retry"]
+    rows = [r for r in messenger.audit("cus_DemoSepa") if r["action"] == "invoice_retry"]
     assert [(r["actor_type"], r["actor_id"], r["outcome"], r["amount"]) for r in rows] == [
         ("customer", "contact_sepa", "succeeded", 2900)
     ]
@@ -140,7 +136,7 @@ def test_stripe_failing_mid_flow_charges_nothing_and_a_later_retry_succeeds_once
     assert [c["status"] for c in calls] == [500, 200]
     outcomes = [
         (r["outcome"], r["error_code"])
-        for r in audit(messenger, "cus_DemoSepa")
+        for r in messenger.audit("cus_DemoSepa")
         if r["action"] == "invoice_retry"
     ]
     assert outcomes == [("failed", "stripe_unavailable"), ("succeeded", None)]
@@ -196,7 +192,7 @@ def test_a_debit_returned_again_can_be_retried_again_once_per_click(start_messen
     messenger.press("sepa", card, "retry_payment")
     messenger.press("sepa", card, "retry_payment")
     assert len(pay_calls(messenger)) == 2
-    rows = [r for r in audit(messenger, "cus_DemoSepa") if r["action"] == "invoice_retry"]
+    rows = [r for r in messenger.audit("cus_DemoSepa") if r["action"] == "invoice_retry"]
     assert [r["outcome"] for r in rows] == ["succeeded"] * 3
 
 
@@ -245,7 +241,7 @@ async def test_after_stripe_was_unreachable_the_key_is_reused_briefly_then_renew
         async def retry(after: timedelta) -> str:
             result = await retry_invoice(
                 gateway,
-                db,
+                ActionStore(db),
                 invoice_id=invoice_id,
                 customer_id="cus_DemoSepa",
                 actor=Actor("customer", "contact_sepa"),

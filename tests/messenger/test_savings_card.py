@@ -4,7 +4,6 @@ once, audited. Nothing to save → the plan fits."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -16,7 +15,6 @@ from billing.quotes import CATALOGUE_QUERY, quote_plan_change
 from billing.savings import catalogue_from_prices
 from billing.snapshot_loader import load_snapshot
 from gateways.stripe import StripeGateway
-from storage.customer_actions import actions_for
 from tests.conftest import SECRET_KEY, STRIPE_KEY
 from tests.http import HTTP
 from tests.messenger.driver import Messenger, button_ids, visible
@@ -126,11 +124,7 @@ def test_confirm_switches_with_the_quoted_proration_date_once(messenger: Messeng
     assert "**You're now on Pro, yearly**" in visible(again)
     assert len(subscription_updates(messenger)) == 1
 
-    rows = [
-        r
-        for r in asyncio.run(actions_for(messenger.app.services.db, "cus_DemoHealthy"))
-        if r["action"] == "subscription_update"
-    ]
+    rows = [r for r in messenger.audit("cus_DemoHealthy") if r["action"] == "subscription_update"]
     assert [(r["actor_type"], r["actor_id"], r["outcome"], r["amount"]) for r in rows] == [
         ("customer", "contact_healthy", "succeeded", quote["amount_now"])
     ]
@@ -293,11 +287,7 @@ def test_a_switch_whose_payment_fails_keeps_the_plan_and_says_so(messenger: Mess
     again = messenger.press("healthy", quote_card, "confirm_switch")
     assert "so your plan did not change" in visible(again)
     assert len(subscription_updates(messenger)) == 2  # the new default card, then the switch
-    rows = [
-        r
-        for r in asyncio.run(actions_for(messenger.app.services.db, "cus_DemoHealthy"))
-        if r["action"] == "subscription_update"
-    ]
+    rows = [r for r in messenger.audit("cus_DemoHealthy") if r["action"] == "subscription_update"]
     assert [(r["outcome"], r["error_code"]) for r in rows] == [("failed", "insufficient_funds")]
 
 

@@ -20,10 +20,10 @@ import stripe
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from automations.ledger import EventLedger
 from kernel.logs import JsonFormatter, RequestContextFilter
 from storage import Database
-from storage.audit import Attempt, AuditLog
+from storage.actions import ActionStore, Actor, Attempt
+from storage.webhook_events import EventLedger
 from tests.automations.conftest import Loop
 from tests.conftest import FIN_TOKEN, AppClient
 from tests.storage.postgres import SERVER_URL
@@ -87,8 +87,8 @@ def test_metrics_after_a_known_sequence_of_requests(make_loop: Callable[..., Loo
         await ledger.receive(
             "evt_stuck", "invoice.paid", "cus_x", now=datetime.now(UTC) - timedelta(seconds=120)
         )
-        audit = AuditLog(db)
-        slot = await audit.begin(Attempt("fin", None, "refund", "cus_x", "ch_x", 500, "eur"))
+        audit = ActionStore(db)
+        slot = await audit.begin(Attempt(Actor("fin"), "refund", "cus_x", "ch_x", 500, "eur"))
         await audit.finish(slot.entry_id, "succeeded", stripe_id="re_x")
 
     in_app_db(loop.app, backlog_and_audit)

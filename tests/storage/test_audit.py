@@ -1,5 +1,6 @@
 """The audit trail: every attempt is written before Stripe is called and finished after; the
-per-customer limit is one atomic check, even for concurrent attempts."""
+per-customer limit is one atomic check, even for concurrent attempts; an attempt and its claim
+end together."""
 
 from __future__ import annotations
 
@@ -9,27 +10,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage import Database
-from storage.audit import Attempt, AuditLog
+from storage.actions import ActionStore, Actor, Attempt
 
 
 def refund_attempt(customer: str = "cus_1", token: str = "tok_1", **changes: Any) -> Attempt:
     attempt = Attempt(
-        actor_type="fin",
-        actor_id=None,
+        actor=Actor("fin", None, "conv_1"),
         action="refund",
         customer_id=customer,
         object_id="ch_1",
         amount=1000,
         currency="eur",
         reason="charged twice",
-        conversation_id="conv_1",
         token_id=token,
     )
     return replace(attempt, **changes)
 
 
 async def test_an_attempt_is_pending_until_finished_with_stripes_id(database: Database) -> None:
-    audit = AuditLog(database)
+    audit = ActionStore(database)
 
     slot = await audit.begin(refund_attempt())
     [pending] = await audit.entries()
@@ -49,7 +48,7 @@ async def test_an_attempt_is_pending_until_finished_with_stripes_id(database: Da
 
 
 async def test_entries_are_listed_newest_first_and_filter_by_customer(database: Database) -> None:
-    audit = AuditLog(database)
+    audit = ActionStore(database)
     start = datetime.now(UTC) - timedelta(hours=1)
     for n, customer in enumerate(["cus_a", "cus_b", "cus_a"]):
         await audit.begin(
@@ -68,7 +67,7 @@ async def test_entries_are_listed_newest_first_and_filter_by_customer(database: 
 async def test_the_limit_refuses_the_attempt_that_would_exceed_it_and_records_it(
     database: Database,
 ) -> None:
-    audit = AuditLog(database)
+    audit = ActionStore(database)
     since = datetime.now(UTC) - timedelta(days=30)
 
     first = await audit.begin(refund_attempt(token="tok_a"), at_most=1, since=since)
@@ -81,7 +80,7 @@ async def test_the_limit_refuses_the_attempt_that_would_exceed_it_and_records_it
 
 
 async def test_concurrent_attempts_never_exceed_the_limit(database: Database) -> None:
-    audit = AuditLog(database)
+    audit = ActionStore(database)
     since = datetime.now(UTC) - timedelta(days=30)
 
     slots = await asyncio.gather(
@@ -94,11 +93,11 @@ async def test_concurrent_attempts_never_exceed_the_limit(database: Database) ->
 async def test_the_count_ignores_refused_attempts_other_actors_old_ones_and_other_customers(
     database: Database,
 ) -> None:
-    audit = AuditLog(database)
+    audit = ActionStore(database)
     now = datetime.now(UTC)
     refused = await audit.begin(refund_attempt(token="tok_refused"))
     await audit.finish(refused.entry_id, "refused", error_code="refunded_already")
-    await audit.begin(refund_attempt(token="tok_admin", actor_type="admin", actor_id="admin_1"))
+    await audit.begin(refund_attempt(token="tok_admin", actor=Actor("admin", "admin_1")))
     await audit.begin(refund_attempt(token="tok_old"), now=now - timedelta(days=40))
     await audit.begin(refund_attempt(customer="cus_other", token="tok_other"))
     counted = await audit.begin(refund_attempt(token="tok_counted"))
@@ -114,7 +113,7 @@ async def test_the_count_ignores_refused_attempts_other_actors_old_ones_and_othe
 async def test_a_retried_token_counts_once_and_an_unknown_outcome_counts(
     database: Database,
 ) -> None:
-    audit = AuditLog(database)
+    audit = ActionStore(database)
     timed_out = await audit.begin(refund_attempt(token="tok_retried"))
     await audit.finish(timed_out.entry_id, "failed", error_code="stripe_unavailable")
     retried = await audit.begin(refund_attempt(token="tok_retried"))
@@ -127,3 +126,75 @@ async def test_a_retried_token_counts_once_and_an_unknown_outcome_counts(
     )
 
     assert recent == 2
+
+
+def retry_attempt(token: str | None = None) -> Attempt:
+    return Attempt(
+        actor=Actor("customer", "contact_1"),
+        action="invoice_retry",
+        customer_id="cus_1",
+        object_id="in_1",
+        amount=2900,
+        currency="eur",
+        token_id=token,
+    )
+
+
+async def test_the_last_attempt_is_the_last_that_reached_the_bank(database: Database) -> None:
+    store = ActionStore(database)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    declined = await store.begin(retry_attempt(), now=start)
+    await store.finish(declined.entry_id, "failed", error_code="insufficient_funds")
+    unreachable = await store.begin(
+        retry_attempt("retry:in_1:ch_1"), now=start + timedelta(minutes=5)
+    )
+    await store.finish(unreachable.entry_id, "failed", error_code="stripe_unavailable")
+    await store.record(retry_attempt(), "refused", now=start + timedelta(minutes=10))
+
+    history = await store.history(action="invoice_retry", object_id="in_1", key="retry:in_1:ch_1")
+
+    assert history.last_attempt_at == start
+    assert history.unreachable == (("retry:in_1:ch_1", start + timedelta(minutes=5)),)
+
+
+async def test_settling_completes_the_claim_and_finishes_the_attempt_in_one_step(
+    database: Database,
+) -> None:
+    store = ActionStore(database)
+    await store.claim("retry:in_1:ch_1", "invoice_retry")
+    slot = await store.begin(retry_attempt("retry:in_1:ch_1"))
+
+    await store.settle(
+        "retry:in_1:ch_1", slot.entry_id, "succeeded", result={"kind": "paid"}, stripe_id="in_1"
+    )
+
+    claim = await store.get("retry:in_1:ch_1")
+    [entry] = await store.entries()
+    assert claim is not None and (claim.status, claim.result) == ("done", {"kind": "paid"})
+    assert (entry.outcome, entry.stripe_id) == ("succeeded", "in_1")
+
+
+async def test_settling_without_a_result_gives_the_key_back(database: Database) -> None:
+    store = ActionStore(database)
+    await store.claim("switch:q_1", "subscription_update")
+    slot = await store.begin(retry_attempt("switch:q_1"))
+
+    await store.settle(
+        "switch:q_1", slot.entry_id, "failed", result=None, error_code="stripe_unavailable"
+    )
+
+    [entry] = await store.entries()
+    assert await store.get("switch:q_1") is None
+    assert (entry.outcome, entry.error_code) == ("failed", "stripe_unavailable")
+
+
+async def test_releasing_with_a_refusal_records_it_and_frees_the_key(database: Database) -> None:
+    store = ActionStore(database)
+    await store.claim("retry:in_1:ch_1", "invoice_retry")
+
+    await store.release("retry:in_1:ch_1", refused=replace(retry_attempt(), reason="cool-down"))
+
+    [entry] = await store.entries()
+    assert await store.get("retry:in_1:ch_1") is None
+    assert (entry.outcome, entry.reason) == ("refused", "cool-down")
+    assert entry.finished_at is not None

@@ -11,9 +11,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import Database, migrations
-from storage.audit import Attempt, AuditLog
+from storage.actions import ActionStore, Actor, Attempt
 from storage.tables import audit_log, schema_migrations, used_tokens
-from storage.tokens import DONE, UsedTokens
 
 MINUTE = timedelta(minutes=1)
 
@@ -30,11 +29,10 @@ async def versions(db: Database) -> list[int]:
 
 
 async def fill_with_rows(db: Database) -> None:
-    audit = AuditLog(db)
+    audit = ActionStore(db)
     slot = await audit.begin(
         Attempt(
-            actor_type="fin",
-            actor_id=None,
+            actor=Actor("fin"),
             action="refund",
             customer_id="cus_1",
             object_id="ch_1",
@@ -44,9 +42,8 @@ async def fill_with_rows(db: Database) -> None:
         )
     )
     await audit.finish(slot.entry_id, "succeeded", stripe_id="re_1")
-    tokens = UsedTokens(db)
-    await tokens.claim("tok_1", "fin-refund", lease=MINUTE, retry_failed_within=MINUTE)
-    await tokens.finish("tok_1", DONE, {"outcome": "refunded", "refund_id": "re_1"})
+    await audit.claim("tok_1", "fin-refund", lease=MINUTE, retry_failed_within=MINUTE)
+    await audit.complete("tok_1", {"outcome": "refunded", "refund_id": "re_1"})
 
 
 async def test_a_new_database_is_created_at_the_latest_version(database: Database) -> None:
@@ -60,7 +57,7 @@ async def test_upgrading_an_up_to_date_database_changes_nothing(database: Databa
         applied = await conn.run_sync(migrations.upgrade)
 
     assert applied == []
-    assert len(await AuditLog(database).entries()) == 1
+    assert len(await ActionStore(database).entries()) == 1
 
 
 async def test_a_later_migration_runs_once_and_keeps_every_row(database: Database) -> None:
@@ -83,7 +80,7 @@ async def test_a_later_migration_runs_once_and_keeps_every_row(database: Databas
         "succeeded",
     )
     assert row["policy_version"] == "v1"
-    token = await UsedTokens(database).get("tok_1")
+    token = await ActionStore(database).get("tok_1")
     assert token is not None and token.result == {"outcome": "refunded", "refund_id": "re_1"}
 
 
@@ -119,9 +116,9 @@ async def test_a_database_made_at_version_1_is_upgraded_in_place_on_start(
     db = Database(database_url)
     await db.start()  # applies whatever is pending since version 1
     try:
-        entries = await AuditLog(db).entries()
+        entries = await ActionStore(db).entries()
         recorded = await versions(db)
-        token = await UsedTokens(db).get("tok_old")
+        token = await ActionStore(db).get("tok_old")
     finally:
         await db.stop()
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from billing.money import Money
-from billing.refunds import (
+from billing.refund_policy import (
     RefundAmountTooHigh,
     RefundChargeTooOld,
     RefundDisputedPayment,
