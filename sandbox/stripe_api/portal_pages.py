@@ -41,6 +41,7 @@ TAX_ID_CHOICES = [
     ("no_vat", "Norwegian VAT number"),
     ("us_ein", "US EIN"),
 ]
+CONTACT_FIELDS = ("email", "name", "phone")
 ADDRESS_FIELDS = [
     ("line1", "Address line 1"),
     ("line2", "Address line 2"),
@@ -135,22 +136,25 @@ def routes(state: StripeState) -> list[Route]:
         title = escape(cus["name"] or cus["email"] or cus["id"])
         return page("Billing", f"<h1>{title}</h1>{alert}{note}{''.join(sections)}{link}", status)
 
-    def action(
-        feature: str, field: str | None, apply: Callable[[Form], str]
+    def customer_form(
+        fields: tuple[str, ...], what: str, apply: Callable[[Form], str]
     ) -> Callable[[Request], Awaitable[Response]]:
-        """A form post: refused unless the configuration enables it; errors shown on the page."""
+        """A billing-details form post: refused unless the configuration allows one of
+        ``fields``; errors are shown on the page."""
 
         async def endpoint(request: Request) -> Response:
             found = context(request)
             if found is None:
                 return page("Not found", "<h1>This portal session does not exist.</h1>", 404)
             session, config, cus = found
-            allowed = portal.may_update(config, field) if field else portal.enabled(config, feature)
-            if not allowed or not shows(session, config, feature):
-                return _refused(field or feature.replace("_", " ").capitalize())
+            allowed = any(portal.may_update(config, f) for f in fields)
+            if not allowed or not shows(session, config, "customer_update"):
+                return _refused(what)
             try:
                 notice = apply(Form(config, cus, await read_form(request)))
-            except (ApiError, FormError) as e:
+            except ApiError as e:
+                return render(request, error=e.message, status=e.status)
+            except FormError as e:
                 return render(request, error=str(e), status=400)
             return RedirectResponse(f"/portal/{session['id']}?saved={notice}", status_code=303)
 
@@ -175,8 +179,6 @@ def routes(state: StripeState) -> list[Route]:
             for k in ("email", "name", "phone")
             if k in f.data and portal.may_update(f.config, k)
         }
-        if not changes:
-            raise ApiError(403, "Contact details are not available in this portal.")
         if changes.get("email") and "@" not in str(changes["email"]):
             raise ApiError(400, "Please enter a valid email address.")
         update_customer(f.cus, changes)
@@ -259,19 +261,25 @@ def routes(state: StripeState) -> list[Route]:
     return [
         Route(base, portal_page, methods=["GET", "POST"]),
         Route(
-            f"{base}/address", action("customer_update", "address", save_address), methods=["POST"]
+            f"{base}/address",
+            customer_form(("address",), "Changing the address", save_address),
+            methods=["POST"],
         ),
         Route(
             f"{base}/shipping",
-            action("customer_update", "shipping", save_shipping),
+            customer_form(("shipping",), "Changing the shipping address", save_shipping),
             methods=["POST"],
         ),
         Route(
             f"{base}/contact",
-            action("customer_update", None, save_contact),
+            customer_form(CONTACT_FIELDS, "Changing contact details", save_contact),
             methods=["POST"],
         ),
-        Route(f"{base}/tax_ids", action("customer_update", "tax_id", add_tax_id), methods=["POST"]),
+        Route(
+            f"{base}/tax_ids",
+            customer_form(("tax_id",), "Adding a tax ID", add_tax_id),
+            methods=["POST"],
+        ),
         Route(f"{base}/tax_ids/{{txi}}/delete", remove_tax_id, methods=["POST"]),
         Route(f"{base}/subscriptions/{{sub}}/cancel", cancel_subscription, methods=["POST"]),
     ]
