@@ -163,8 +163,15 @@ def create_invoice(
     *,
     at: int | None = None,
     finalize: bool = True,
+    discounts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Create an invoice (draft, then finalized by default: balance applied, number given)."""
+    """Create an invoice (draft, then finalized by default: balance applied, number given).
+
+    A subscription's invoice takes the subscription's discounts that still apply (unless
+    ``discounts`` says otherwise); a ``once`` discount is used up by it.
+    """
+    from . import discounts as dc
+
     at = at if at is not None else state.now()
     inv_id = state.new_id("in")
     inv = ob.invoice(
@@ -178,15 +185,29 @@ def create_invoice(
         period_start=period[0],
         period_end=period[1],
         number=None,
-        hosted_invoice_url=f"{{base}}/invoices/{inv_id}",
+        hosted_invoice_url=None,
     )
+    if discounts is None:
+        discounts = dc.active_discounts(state, sub, at) if sub is not None else []
+    if discounts:
+        dc.apply_to_invoice(state, inv, discounts)
     state.put(inv)
     if sub is not None:
         sub["latest_invoice"] = inv_id
     state.emit("invoice.created", inv)
+    for used in inv["total_discount_amounts"]:
+        di = state.find(used["discount"], "discount")
+        if di is not None and sub is not None and _coupon_duration(state, di) == "once":
+            state.priv(di["id"])["used"] = True
+            dc.end_discount(state, sub, di["id"])
     if finalize:
         finalize_invoice(state, inv, at=at)
     return inv
+
+
+def _coupon_duration(state: StripeState, di: dict[str, Any]) -> str | None:
+    coupon = state.find(di["source"]["coupon"], "coupon")
+    return coupon["duration"] if coupon else None
 
 
 def finalize_invoice(state: StripeState, inv: dict[str, Any], *, at: int | None = None) -> None:
@@ -203,8 +224,7 @@ def finalize_invoice(state: StripeState, inv: dict[str, Any], *, at: int | None 
         prev = {"balance": cus["balance"]}
         cus["balance"] = inv["ending_balance"]
         state.emit("customer.updated", cus, prev)
-    inv["number"] = f"{cus['invoice_prefix']}-{cus['next_invoice_sequence']:04d}"
-    cus["next_invoice_sequence"] += 1
+    assign_number(state, inv)
     cus["currency"] = cus["currency"] or inv["currency"]
     inv["status"] = "open"
     inv["auto_advance"] = True
@@ -214,6 +234,23 @@ def finalize_invoice(state: StripeState, inv: dict[str, Any], *, at: int | None 
     state.emit("invoice.finalized", inv)
     if inv["amount_due"] == 0:
         mark_invoice_paid(state, inv, at=at)
+
+
+def assign_number(state: StripeState, inv: dict[str, Any]) -> None:
+    """What finalizing gives every invoice: ``<invoice_prefix>-<seq>``, the hosted page and
+    PDF addresses (served by the sandbox) and the customer's details as they are now."""
+    cus = state.get("customer", inv["customer"])
+    inv["number"] = f"{cus['invoice_prefix']}-{cus['next_invoice_sequence']:04d}"
+    cus["next_invoice_sequence"] += 1
+    inv["hosted_invoice_url"] = f"{{base}}/invoices/{inv['id']}"
+    inv["invoice_pdf"] = f"{{base}}/invoices/{inv['id']}/pdf"
+    inv["customer_address"] = copy.deepcopy(cus["address"])
+    inv["customer_name"], inv["customer_email"] = cus["name"], cus["email"]
+    inv["customer_tax_ids"] = [
+        {"type": t["type"], "value": t["value"]}
+        for t in reversed(state.all("tax_id"))
+        if t["customer"] == cus["id"]
+    ]
 
 
 def mark_invoice_paid(state: StripeState, inv: dict[str, Any], *, at: int | None = None) -> None:
@@ -720,8 +757,15 @@ def preview_invoice(
     sub: dict[str, Any],
     plan: ChangePlan | None,
     behavior: str,
+    discounts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The invoice ``create_preview`` returns (id ``upcoming_in_...``, status draft)."""
+    """The invoice ``create_preview`` returns (id ``upcoming_in_...``, status draft).
+
+    ``discounts`` replaces the subscription's own (``[]``: none); by default the invoice has
+    the subscription's discounts that still apply when it would be created.
+    """
+    from . import discounts as dc
+
     now = state.now()
     if plan is not None and (plan.reset_anchor or behavior == "always_invoice"):
         specs = pending_specs(state, sub) + plan.invoice_now
@@ -753,6 +797,10 @@ def preview_invoice(
         hosted_invoice_url=None,
         starting_balance=customer["balance"],
     )
+    if discounts is None:
+        discounts = dc.active_discounts(state, sub, created)
+    if discounts:
+        dc.apply_to_invoice(state, inv, discounts)
     net = inv["total"] + customer["balance"]
     inv["ending_balance"] = min(0, net) if net < 0 or customer["balance"] < 0 else 0
     inv["next_payment_attempt"] = next_attempt if inv["amount_due"] > 0 else None

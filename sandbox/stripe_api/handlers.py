@@ -8,110 +8,17 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from . import billing
+from . import billing, lifecycle, portal, tax_ids
+from . import discounts as dc
 from . import objects as ob
 from . import payment_methods as pms
 from .errors import ApiError, invalid, missing_param, unknown_param
 from .forms import as_bool, as_int, as_list
+from .params import check_params, created_filter, metadata_update, paginate
 from .search import compile_query
 
 if TYPE_CHECKING:
     from .server import Ctx
-
-COMMON = {"expand"}
-
-
-def check_params(ctx: Ctx, allowed: set[str]) -> None:
-    """400 ``parameter_unknown`` for anything outside ``allowed`` (``expand`` always allowed)."""
-    for k in ctx.params:
-        if k not in allowed and k not in COMMON:
-            raise unknown_param(k)
-
-
-def metadata_update(target: dict[str, str], value: Any, param: str = "metadata") -> None:
-    """Stripe metadata semantics: merge keys, empty string unsets a key, ``""`` clears all."""
-    if value == "":
-        target.clear()
-        return
-    if not isinstance(value, dict):
-        raise invalid("Invalid object", param)
-    for k, v in value.items():
-        if v == "":
-            target.pop(k, None)
-        else:
-            target[k] = str(v)
-
-
-# ------------------------------------------------------------------------------ pagination
-def paginate(
-    ctx: Ctx,
-    objs: list[dict[str, Any]],
-    url: str,
-    *,
-    kind: str,
-    render: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """limit / starting_after / ending_before over an already ordered list."""
-    p = ctx.params
-    limit = 10
-    if p.get("limit") not in (None, ""):
-        limit = as_int(p["limit"], "limit")
-        if limit < 1 or limit > 100:
-            raise invalid(
-                f"This value must be greater than or equal to 1 and less than or equal to 100 (it currently is '{limit}').",
-                "limit",
-            )
-    ids = [o["id"] for o in objs]
-    sa, eb = p.get("starting_after"), p.get("ending_before")
-    if sa and eb:
-        raise invalid(
-            "You may only specify one of these parameters: ending_before, starting_after.",
-            "starting_after",
-        )
-    label = {"customer": "customer"}.get(kind, kind)
-    if sa:
-        if sa not in ctx.state.objects:
-            raise ApiError(
-                404, f"No such {label}: '{sa}'", code="resource_missing", param="starting_after"
-            )
-        idx = ids.index(sa) + 1 if sa in ids else len(ids)
-        page = objs[idx : idx + limit]
-        has_more = idx + limit < len(objs)
-    elif eb:
-        if eb not in ctx.state.objects:
-            raise ApiError(
-                404, f"No such {label}: '{eb}'", code="resource_missing", param="ending_before"
-            )
-        idx = ids.index(eb) if eb in ids else 0
-        start = max(0, idx - limit)
-        page = objs[start:idx]
-        has_more = start > 0
-    else:
-        page = objs[:limit]
-        has_more = len(objs) > limit
-    r = render or ctx.state.render
-    return ob.list_object([r(o) for o in page], url, has_more)
-
-
-def _created_filter(ctx: Ctx, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    c = ctx.params.get("created")
-    if c is None:
-        return objs
-    if isinstance(c, str):
-        n = as_int(c, "created")
-        return [o for o in objs if o["created"] == n]
-    ops = {
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-    }
-    for k, v in c.items():
-        if k not in ops:
-            raise unknown_param(f"created[{k}]")
-        n = as_int(v, f"created[{k}]")
-        objs = [o for o in objs if ops[k](o["created"], n)]
-    return objs
 
 
 # ------------------------------------------------------------------------------- customers
@@ -120,7 +27,7 @@ def customers_list(ctx: Ctx) -> dict[str, Any]:
     email = ctx.params.get("email")
     if email is not None:
         objs = [c for c in objs if c["email"] == email]  # exact, case-sensitive (as Stripe)
-    return paginate(ctx, _created_filter(ctx, objs), "/v1/customers", kind="customer")
+    return paginate(ctx, created_filter(ctx, objs), "/v1/customers", kind="customer")
 
 
 def customers_search(ctx: Ctx) -> dict[str, Any]:
@@ -166,7 +73,9 @@ CUSTOMER_FIELDS = {
     "preferred_locales",
     "payment_method",
     "address",
+    "shipping",
 }
+ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
 
 
 def customer_create(ctx: Ctx) -> dict[str, Any]:
@@ -197,7 +106,7 @@ def customer_update(ctx: Ctx) -> dict[str, Any]:
     before = st.render(cus)
     _apply_customer(ctx, cus)
     after = st.render(cus)
-    prev = {k: before[k] for k in before if before[k] != after.get(k)}
+    prev = st.previous_attributes(before, after)
     if prev:
         st.emit("customer.updated", cus, prev)
     return after
@@ -212,6 +121,10 @@ def _apply_customer(ctx: Ctx, cus: dict[str, Any]) -> None:
         cus["balance"] = as_int(p["balance"], "balance")
     if "metadata" in p:
         metadata_update(cus["metadata"], p["metadata"])
+    if "address" in p:
+        cus["address"] = parse_address(p["address"], "address")
+    if "shipping" in p:
+        cus["shipping"] = _shipping(p["shipping"])
     inv = p.get("invoice_settings")
     if isinstance(inv, dict) and "default_payment_method" in inv:
         pm_id = inv["default_payment_method"]
@@ -225,6 +138,42 @@ def _apply_customer(ctx: Ctx, cus: dict[str, Any]) -> None:
                     code="resource_missing",
                 )
         cus["invoice_settings"]["default_payment_method"] = pm_id or None
+
+
+def parse_address(value: Any, param: str) -> dict[str, Any] | None:
+    """An ``address[...]`` hash replaces the whole address (keys left out become null);
+    ``address=""`` removes it."""
+    if value == "":
+        return None
+    if not isinstance(value, dict):
+        raise invalid("Invalid object", param)
+    for k in value:
+        if k not in ADDRESS_KEYS:
+            raise unknown_param(f"{param}[{k}]")
+    country = value.get("country") or None
+    if country is not None and (len(country) != 2 or not country.isalpha()):
+        raise invalid(
+            "Country must be a two-letter country code (ISO 3166-1 alpha-2).", f"{param}[country]"
+        )
+    out = {k: (str(value[k]).strip() or None) if value.get(k) else None for k in ADDRESS_KEYS}
+    out["country"] = country.upper() if country else None
+    return out
+
+
+def _shipping(value: Any) -> dict[str, Any] | None:
+    if value == "":
+        return None
+    if not isinstance(value, dict):
+        raise invalid("Invalid object", "shipping")
+    if not value.get("name"):
+        raise missing_param("shipping[name]")
+    if not isinstance(value.get("address"), dict):
+        raise missing_param("shipping[address]")
+    return {
+        "address": parse_address(value["address"], "shipping[address]"),
+        "name": value["name"],
+        "phone": value.get("phone") or None,
+    }
 
 
 def customer_payment_methods(ctx: Ctx) -> dict[str, Any]:
@@ -402,7 +351,13 @@ SUB_UPDATE_PARAMS = {
     "payment_behavior",
     "off_session",
     "description",
+    "pause_collection",
+    "discounts",
+    "cancel_at",
+    "cancellation_details",
 }
+# What a canceled subscription still lets you change.
+CANCELED_UPDATE_PARAMS = {"cancellation_details", "metadata"}
 
 
 PAYMENT_BEHAVIORS = (
@@ -483,7 +438,7 @@ def subscription_update(ctx: Ctx) -> dict[str, Any]:
     check_params(ctx, SUB_UPDATE_PARAMS)
     st, p = ctx.state, ctx.params
     sub = st.get("subscription", ctx.path["id"])
-    if sub["status"] == "canceled":
+    if sub["status"] == "canceled" and set(p) - CANCELED_UPDATE_PARAMS - {"expand"}:
         raise invalid(
             "A canceled subscription can only update its cancellation_details and metadata.", None
         )
@@ -492,46 +447,54 @@ def subscription_update(ctx: Ctx) -> dict[str, Any]:
     payment_behavior = _payment_behavior(ctx, sub)
     pdate = as_int(p["proration_date"], "proration_date") if p.get("proration_date") else None
     anchor = _anchor(p.get("billing_cycle_anchor"), "billing_cycle_anchor")
+    wanted_discounts = (
+        dc.discounts_param(st, p["discounts"], "discounts", currency=sub["currency"])
+        if "discounts" in p
+        else None
+    )
     if "default_payment_method" in p:
         if p["default_payment_method"]:
             st.require_customer_pm(
                 sub["customer"], p["default_payment_method"], "default_payment_method"
             )
         sub["default_payment_method"] = p["default_payment_method"] or None
-    if "cancel_at_period_end" in p:
-        sub["cancel_at_period_end"] = as_bool(p["cancel_at_period_end"], "cancel_at_period_end")
-        sub["cancel_at"] = (
-            sub["items"]["data"][0]["current_period_end"] if sub["cancel_at_period_end"] else None
-        )
-        sub["canceled_at"] = st.now() if sub["cancel_at_period_end"] else None
+    lifecycle.apply_cancel_flags(st, sub, p)
+    if "pause_collection" in p:
+        lifecycle.apply_pause(st, sub, p["pause_collection"])
+    if wanted_discounts is not None:
+        dc.set_subscription_discounts(st, sub, wanted_discounts)
     if "metadata" in p:
         metadata_update(sub["metadata"], p["metadata"])
     if "description" in p:
         sub["description"] = p["description"] or None
     items = as_list(p.get("items"))
-    inv = None
     if items or anchor == "now":
         plan = billing.plan_change(
             st, sub, items, proration_date=pdate, behavior=behavior, anchor=anchor, prefix="items"
         )
-        inv = billing.apply_change(st, sub, plan, behavior, payment_behavior)
-    after = st.render(sub)
-    prev = {k: before[k] for k in before if before[k] != after.get(k)}
+        billing.apply_change(st, sub, plan, behavior, payment_behavior)
+    prev = st.previous_attributes(before, st.render(sub))
     if prev:
         st.emit("customer.subscription.updated", sub, prev)
-    _ = inv
     return st.render(sub)
 
 
 def subscription_cancel(ctx: Ctx) -> dict[str, Any]:
-    st = ctx.state
+    """``DELETE /v1/subscriptions/{id}``: cancel now (see ``lifecycle.cancel_now``)."""
+    check_params(ctx, {"invoice_now", "prorate", "cancellation_details"})
+    st, p = ctx.state, ctx.params
     sub = st.get("subscription", ctx.path["id"])
     if sub["status"] == "canceled":
         raise invalid(f"No such subscription: '{sub['id']}'", "id", code="resource_missing")
-    now = st.now()
-    sub.update(status="canceled", canceled_at=now, ended_at=now)
-    sub["cancellation_details"]["reason"] = "cancellation_requested"
-    st.emit("customer.subscription.deleted", sub)
+    prorate = as_bool(p["prorate"], "prorate") if p.get("prorate") not in (None, "") else False
+    invoice_now = (
+        as_bool(p["invoice_now"], "invoice_now")
+        if p.get("invoice_now") not in (None, "")
+        else False
+    )
+    if "cancellation_details" in p:
+        lifecycle.apply_cancellation_details(sub, p["cancellation_details"])
+    lifecycle.cancel_now(st, sub, prorate=prorate, invoice_now=invoice_now)
     return st.render(sub)
 
 
@@ -562,7 +525,7 @@ def charges_list(ctx: Ctx) -> dict[str, Any]:
         objs = [o for o in objs if o["customer"] == p["customer"]]
     if p.get("payment_intent"):
         objs = [o for o in objs if o["payment_intent"] == p["payment_intent"]]
-    return paginate(ctx, _created_filter(ctx, objs), "/v1/charges", kind="charge")
+    return paginate(ctx, created_filter(ctx, objs), "/v1/charges", kind="charge")
 
 
 def charge_get(ctx: Ctx) -> dict[str, Any]:
@@ -573,7 +536,7 @@ def payment_intents_list(ctx: Ctx) -> dict[str, Any]:
     objs = ctx.state.all("payment_intent")
     if ctx.params.get("customer"):
         objs = [o for o in objs if o["customer"] == ctx.params["customer"]]
-    return paginate(ctx, _created_filter(ctx, objs), "/v1/payment_intents", kind="payment_intent")
+    return paginate(ctx, created_filter(ctx, objs), "/v1/payment_intents", kind="payment_intent")
 
 
 def payment_intent_get(ctx: Ctx) -> dict[str, Any]:
@@ -606,7 +569,7 @@ def invoices_list(ctx: Ctx) -> dict[str, Any]:
             if (o.get("parent") or {}).get("subscription_details", {}).get("subscription")
             == p["subscription"]
         ]
-    return paginate(ctx, _created_filter(ctx, objs), "/v1/invoices", kind="invoice")
+    return paginate(ctx, created_filter(ctx, objs), "/v1/invoices", kind="invoice")
 
 
 def invoice_get(ctx: Ctx) -> dict[str, Any]:
@@ -679,7 +642,6 @@ def invoice_create_preview(ctx: Ctx) -> dict[str, Any]:
     for k in (
         "automatic_tax",
         "customer_details",
-        "discounts",
         "invoice_items",
         "issuer",
         "on_behalf_of",
@@ -743,7 +705,16 @@ def invoice_create_preview(ctx: Ctx) -> dict[str, Any]:
             anchor=anchor,
             prefix="subscription_details[items]",
         )
-    return billing.preview_invoice(st, cus, sub, plan, behavior)
+    discounts = None
+    if "discounts" in p:
+        wanted = dc.discounts_param(st, p["discounts"], "discounts", currency=sub["currency"])
+        discounts = []
+        for coupon, existing in wanted:
+            if existing is not None:
+                discounts.append(existing)
+            elif coupon is not None:  # redeemed for this preview only
+                discounts.append(dc.new_discount(st, coupon, cus["id"], sub["id"], store=False))
+    return billing.preview_invoice(st, cus, sub, plan, behavior, discounts)
 
 
 def invoice_payments_list(ctx: Ctx) -> dict[str, Any]:
@@ -788,7 +759,7 @@ def refunds_list(ctx: Ctx) -> dict[str, Any]:
         objs = [o for o in objs if o["charge"] == p["charge"]]
     if p.get("payment_intent"):
         objs = [o for o in objs if o["payment_intent"] == p["payment_intent"]]
-    return paginate(ctx, _created_filter(ctx, objs), "/v1/refunds", kind="refund")
+    return paginate(ctx, created_filter(ctx, objs), "/v1/refunds", kind="refund")
 
 
 def refund_get(ctx: Ctx) -> dict[str, Any]:
@@ -880,62 +851,6 @@ def checkout_expire(ctx: Ctx) -> dict[str, Any]:
 def _expire_checkout(session: dict[str, Any]) -> None:
     # The URL is only present while the session is open.
     session.update(status="expired", url=None)
-
-
-def portal_create(ctx: Ctx) -> dict[str, Any]:
-    check_params(
-        ctx, {"customer", "return_url", "flow_data", "configuration", "locale", "on_behalf_of"}
-    )
-    st, p = ctx.state, ctx.params
-    if not p.get("customer"):
-        raise missing_param("customer")
-    cus = st.get("customer", p["customer"], "customer")
-    flow = None
-    fd = p.get("flow_data")
-    if fd:
-        ftype = fd.get("type")
-        if ftype not in (
-            "payment_method_update",
-            "customer_update",
-            "subscription_cancel",
-            "subscription_update",
-            "subscription_update_confirm",
-            "subscription_pause",
-        ):
-            raise invalid("Invalid flow_data[type]", "flow_data[type]")
-        ac = fd.get("after_completion") or {}
-        atype = ac.get("type") or "portal_homepage"
-        flow = {
-            "after_completion": {
-                "hosted_confirmation": {
-                    "custom_message": (ac.get("hosted_confirmation") or {}).get("custom_message")
-                }
-                if atype == "hosted_confirmation"
-                else None,
-                "redirect": {"return_url": (ac.get("redirect") or {}).get("return_url")}
-                if atype == "redirect"
-                else None,
-                "type": atype,
-            },
-            "subscription_cancel": None,
-            "subscription_pause": None,
-            "subscription_update": None,
-            "subscription_update_confirm": None,
-            "type": ftype,
-        }
-        if atype == "redirect" and not flow["after_completion"]["redirect"]["return_url"]:
-            raise missing_param("flow_data[after_completion][redirect][return_url]")
-    bid = st.new_id("bps")
-    session = ob.portal_session(
-        id=bid,
-        created=st.now(),
-        customer=cus["id"],
-        return_url=p.get("return_url"),
-        url=f"{ctx.base}/portal/{bid}",
-        flow=flow,
-    )
-    st.put(session)
-    return st.render(session)
 
 
 # ------------------------------------------------------------------------------------ meters
@@ -1059,7 +974,7 @@ def events_list(ctx: Ctx) -> dict[str, Any]:
     if p.get("types"):
         types = set(as_list(p["types"]))
         objs = [o for o in objs if o["type"] in types]
-    return paginate(ctx, _created_filter(ctx, objs), "/v1/events", kind="event")
+    return paginate(ctx, created_filter(ctx, objs), "/v1/events", kind="event")
 
 
 def event_get(ctx: Ctx) -> dict[str, Any]:
@@ -1067,7 +982,8 @@ def event_get(ctx: Ctx) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------- routes
-_ID = r"(?P<id>[A-Za-z0-9_]+)"
+_ID = r"(?P<id>[A-Za-z0-9_-]+)"  # coupon ids may hold `-`
+_TXI = r"(?P<txi>[A-Za-z0-9_]+)"
 _TABLE: list[tuple[str, str, Callable[[Ctx], Any]]] = [
     ("GET", "/v1/customers", customers_list),
     ("POST", "/v1/customers", customer_create),
@@ -1075,6 +991,15 @@ _TABLE: list[tuple[str, str, Callable[[Ctx], Any]]] = [
     ("GET", f"/v1/customers/{_ID}", customer_get),
     ("POST", f"/v1/customers/{_ID}", customer_update),
     ("GET", f"/v1/customers/{_ID}/payment_methods", customer_payment_methods),
+    ("POST", f"/v1/customers/{_ID}/tax_ids", tax_ids.tax_id_create),
+    ("GET", f"/v1/customers/{_ID}/tax_ids", tax_ids.tax_ids_list),
+    ("GET", f"/v1/customers/{_ID}/tax_ids/{_TXI}", tax_ids.tax_id_get),
+    ("DELETE", f"/v1/customers/{_ID}/tax_ids/{_TXI}", tax_ids.tax_id_delete),
+    ("POST", "/v1/coupons", dc.coupon_create),
+    ("GET", "/v1/coupons", dc.coupons_list),
+    ("GET", f"/v1/coupons/{_ID}", dc.coupon_get),
+    ("POST", f"/v1/coupons/{_ID}", dc.coupon_update),
+    ("DELETE", f"/v1/coupons/{_ID}", dc.coupon_delete),
     ("GET", "/v1/products", products_list),
     ("GET", f"/v1/products/{_ID}", product_get),
     ("GET", "/v1/prices", prices_list),
@@ -1105,7 +1030,11 @@ _TABLE: list[tuple[str, str, Callable[[Ctx], Any]]] = [
     ("POST", "/v1/checkout/sessions", checkout_create),
     ("GET", f"/v1/checkout/sessions/{_ID}", checkout_get),
     ("POST", f"/v1/checkout/sessions/{_ID}/expire", checkout_expire),
-    ("POST", "/v1/billing_portal/sessions", portal_create),
+    ("POST", "/v1/billing_portal/sessions", portal.session_create),
+    ("POST", "/v1/billing_portal/configurations", portal.configuration_create),
+    ("GET", "/v1/billing_portal/configurations", portal.configurations_list),
+    ("GET", f"/v1/billing_portal/configurations/{_ID}", portal.configuration_get),
+    ("POST", f"/v1/billing_portal/configurations/{_ID}", portal.configuration_update),
     ("GET", "/v1/billing/meters", meters_list),
     ("GET", f"/v1/billing/meters/{_ID}", meter_get),
     ("GET", f"/v1/billing/meters/{_ID}/event_summaries", meter_event_summaries),

@@ -616,7 +616,7 @@ def line_item(
         "currency": currency,
         "description": description,
         "discount_amounts": [],
-        "discountable": True,
+        "discountable": not proration,  # Stripe: "Always false for prorations"
         "discounts": [],
         "invoice": invoice,
         "livemode": False,
@@ -697,7 +697,7 @@ def invoice(
         "custom_fields": None,
         "customer": customer["id"],
         "customer_account": None,
-        "customer_address": customer["address"],
+        "customer_address": dict(customer["address"]) if customer["address"] else None,
         "customer_email": customer["email"],
         "customer_name": customer["name"],
         "customer_phone": None,
@@ -980,22 +980,174 @@ def portal_session(
     return_url: str | None,
     url: str,
     flow: dict[str, Any] | None,
+    configuration: str,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """billing_portal.session."""
     return {
         "id": id,
         "object": "billing_portal.session",
-        "configuration": "bpc_SandboxDefault",
+        "configuration": configuration,
         "created": created,
         "customer": customer,
         "customer_account": None,
         "flow": flow,
         "livemode": False,
-        "locale": None,
+        "locale": locale,
         "on_behalf_of": None,
         "return_url": return_url,
         "url": url,
     }
+
+
+CANCELLATION_REASONS = [
+    "too_expensive",
+    "missing_features",
+    "switched_service",
+    "unused",
+    "other",
+]
+
+
+def portal_configuration(*, id: str, created: int, is_default: bool = False) -> dict[str, Any]:
+    """billing_portal.configuration with every feature off (the create call turns them on)."""
+    return {
+        "id": id,
+        "object": "billing_portal.configuration",
+        "active": True,
+        "application": None,
+        "business_profile": {
+            "headline": None,
+            "privacy_policy_url": None,
+            "terms_of_service_url": None,
+        },
+        "created": created,
+        "default_return_url": None,
+        "features": {
+            "customer_update": {"allowed_updates": [], "enabled": False},
+            "invoice_history": {"enabled": False},
+            "payment_method_update": {"enabled": False, "payment_method_configuration": None},
+            "subscription_cancel": {
+                "cancellation_reason": {"enabled": False, "options": list(CANCELLATION_REASONS)},
+                "enabled": False,
+                "mode": "at_period_end",
+                "proration_behavior": "none",
+            },
+            "subscription_update": {
+                "billing_cycle_anchor": None,
+                "default_allowed_updates": [],
+                "enabled": False,
+                "proration_behavior": "none",
+                "schedule_at_period_end": {"conditions": []},
+                "trial_update_behavior": "end_trial",
+            },
+        },
+        "is_default": is_default,
+        "livemode": False,
+        "login_page": {"enabled": False, "url": None},
+        "metadata": {},
+        "name": None,
+        "updated": created,
+    }
+
+
+def coupon(
+    *,
+    id: str,
+    created: int,
+    percent_off: float | None,
+    amount_off: int | None,
+    currency: str | None,
+    duration: str,
+    duration_in_months: int | None,
+    name: str | None,
+    metadata: dict[str, str],
+    max_redemptions: int | None = None,
+    redeem_by: int | None = None,
+) -> dict[str, Any]:
+    """coupon: a percent or an amount off, once, for some months or forever."""
+    return {
+        "id": id,
+        "object": "coupon",
+        "amount_off": amount_off,
+        "created": created,
+        "currency": currency,
+        "duration": duration,
+        "duration_in_months": duration_in_months,
+        "livemode": False,
+        "max_redemptions": max_redemptions,
+        "metadata": dict(metadata),
+        "name": name,
+        "percent_off": percent_off,
+        "redeem_by": redeem_by,
+        "times_redeemed": 0,
+        "valid": True,
+    }
+
+
+def discount(
+    *,
+    id: str,
+    coupon: str,
+    customer: str,
+    start: int,
+    end: int | None,
+    subscription: str | None,
+    invoice: str | None = None,
+) -> dict[str, Any]:
+    """discount: a coupon applied to a subscription (``source.coupon`` is the coupon id)."""
+    return {
+        "id": id,
+        "object": "discount",
+        "checkout_session": None,
+        "customer": customer,
+        "customer_account": None,
+        "end": end,
+        "invoice": invoice,
+        "invoice_item": None,
+        "promotion_code": None,
+        "source": {"coupon": coupon, "type": "coupon"},
+        "start": start,
+        "subscription": subscription,
+        "subscription_item": None,
+    }
+
+
+def tax_id(
+    *,
+    id: str,
+    created: int,
+    customer: str,
+    type: str,
+    value: str,
+    country: str | None,
+    verification_status: str | None,
+) -> dict[str, Any]:
+    """tax_id of a customer (``verification`` is null for types Stripe does not verify)."""
+    return {
+        "id": id,
+        "object": "tax_id",
+        "country": country,
+        "created": created,
+        "customer": customer,
+        "customer_account": None,
+        "livemode": False,
+        "owner": {"customer": customer, "customer_account": None, "type": "customer"},
+        "type": type,
+        "value": value,
+        "verification": {
+            "status": verification_status,
+            "verified_address": None,
+            "verified_name": None,
+        }
+        if verification_status
+        else None,
+    }
+
+
+def deleted(kind: str, oid: str) -> dict[str, Any]:
+    """The body of a DELETE: ``{"id", "object", "deleted": true}``."""
+    return {"id": oid, "object": kind, "deleted": True}
 
 
 def meter(*, id: str, created: int, display_name: str, event_name: str) -> dict[str, Any]:

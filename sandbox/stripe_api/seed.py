@@ -46,6 +46,20 @@ CATALOGUE = [
 ]
 
 
+# Add-ons: bought beside a plan (product metadata `add_on=true`, no usage limit).
+ADD_ONS = [
+    (
+        "prod_PrioritySupport",
+        "Priority support",
+        "price_PrioritySupportMonthly",
+        "priority_support_monthly",
+        1500,
+    ),
+]
+# The coupon a customer who wants to cancel may be offered.
+RETENTION_COUPON = "RETENTION20"
+
+
 def seed_demo_world(state: StripeState) -> None:
     """Populate ``state`` with the demo catalogue, customers, subscriptions and history.
 
@@ -103,6 +117,39 @@ def _seed(st: StripeState) -> None:
         )
     )
     st.put(ob.meter(id=METER_ID, created=year_ago, display_name="API calls", event_name="api_call"))
+    for pid, name, price_id, key, amount in ADD_ONS:
+        st.put(
+            ob.product(
+                id=pid,
+                created=year_ago,
+                name=name,
+                metadata={"add_on": "true"},
+                default_price=price_id,
+            )
+        )
+        st.put(
+            ob.price(
+                id=price_id,
+                created=year_ago,
+                product=pid,
+                unit_amount=amount,
+                interval="month",
+                lookup_key=key,
+            )
+        )
+    st.put(
+        ob.coupon(
+            id=RETENTION_COUPON,
+            created=year_ago,
+            percent_off=20.0,
+            amount_off=None,
+            currency=None,
+            duration="repeating",
+            duration_in_months=3,
+            name="20 % off for 3 months",
+            metadata={"purpose": "retention"},
+        )
+    )
 
     # healthy: Pro monthly, 6 paid invoices, 5 € credit, customer since ~14 months
     cur = t - 12 * DAY
@@ -324,8 +371,56 @@ def _seed(st: StripeState) -> None:
     # loyal: Business monthly for 2 years plus a label pack bought every ~1.5 days: 500 paid
     # invoices (lifetime value pages through 5 pages of invoices and of charges)
     _loyal(st, t)
+    _multi(st, t)
     for item in sub["items"]["data"]:
         item["current_period_end"] = canceled
+
+
+def _multi(st: StripeState, t: int) -> None:
+    """multi: two live subscriptions (Pro monthly and the Priority support add-on), a Berlin
+    address and a verified German VAT number shown on every invoice."""
+    cur = t - 8 * DAY
+    cus = _customer(
+        st,
+        "cus_DemoMulti",
+        "Weber Design Studio GmbH",
+        "klara@weber-design.example",
+        "usr_klara",
+        add_interval(cur, "month", -3) - DAY,
+        "WEBERDES",
+        country="DE",
+    )
+    cus["address"].update(line1="Friedrichstraße 123", postal_code="10117", city="Berlin")
+    st.put(
+        ob.tax_id(
+            id="txi_DemoMultiVat",
+            created=cus["created"],
+            customer=cus["id"],
+            type="eu_vat",
+            value="DE123456789",
+            country="DE",
+            verification_status="verified",
+        )
+    )
+    verification = st.objects["txi_DemoMultiVat"]["verification"]
+    verification["verified_name"] = cus["name"]
+    verification["verified_address"] = "Friedrichstraße 123\n10117 Berlin"
+    pm = pms.create_card(
+        st,
+        "4242424242424242",
+        9,
+        2029,
+        customer=cus["id"],
+        at=cus["created"],
+        name=cus["name"],
+        email=cus["email"],
+        pm_id="pm_DemoMultiVisa",
+    )
+    cus["invoice_settings"]["default_payment_method"] = pm["id"]
+    _subscription(st, "sub_DemoMultiPlan", cus, ["price_ProMonthly"], cur, periods=4)
+    _subscription(
+        st, "sub_DemoMultiAddon", cus, ["price_PrioritySupportMonthly"], t - 3 * DAY, periods=2
+    )
 
 
 LOYAL_PERIODS = 24  # Business monthly invoices

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import checkout_pages, control
+from . import checkout_pages, control, invoice_pages, portal_pages
 from .errors import ApiError
 from .forms import FormError, decode, parse_pairs
 from .handlers import ROUTES
@@ -278,6 +278,8 @@ def create_stripe_app(
         Route("/v1/{rest:path}", v1, methods=["GET", "POST", "DELETE"]),
         *control.routes(state),
         *checkout_pages.routes(state),
+        *portal_pages.routes(state),
+        *invoice_pages.routes(state),
         Route("/", lambda r: JSONResponse({"sandbox": "stripe", "api_version": API_VERSION})),
     ]
 

@@ -43,6 +43,10 @@ KIND_LABELS = {
     "setup_intent": "setupintent",
     "billing.meter": "billing.meter",
     "event": "event",
+    "coupon": "coupon",
+    "discount": "discount",
+    "tax_id": "tax_id",
+    "billing_portal.configuration": "configuration",
 }
 
 # Fields whose id values can be replaced by the object via ``expand[]``.
@@ -77,7 +81,11 @@ EXPANDABLE = {
     "meter",
     "application_fee",
     "transfer",
+    "coupon",
+    "discount",
 }
+# Fields holding a list of ids, each replaced by its object via ``expand[]``.
+EXPANDABLE_LISTS = {"discounts"}
 
 # Includable properties: absent unless expanded (kind, field).
 INCLUDABLE = {
@@ -182,6 +190,13 @@ class StripeState:
             self.private.setdefault(oid, {}).update(private)
         return obj
 
+    def forget(self, oid: str) -> None:
+        """Remove a deleted object (its events stay)."""
+        obj = self.objects.pop(oid, None)
+        if obj is not None:
+            self.by_kind[obj["object"]].remove(oid)
+        self.private.pop(oid, None)
+
     def find(self, oid: str | None, kind: str | None = None) -> dict[str, Any] | None:
         """Object by id (optionally of a kind) or None."""
         if not oid:
@@ -246,6 +261,11 @@ class StripeState:
         pays = [copy.deepcopy(p) for p in self.all("invoice_payment") if p["invoice"] == invoice_id]
         return ob.list_object(pays, f"/v1/invoices/{invoice_id}/payments")
 
+    def tax_ids_list(self, customer_id: str) -> dict[str, Any]:
+        """The includable ``customer.tax_ids`` list (newest first)."""
+        ids = [copy.deepcopy(t) for t in self.all("tax_id") if t["customer"] == customer_id]
+        return ob.list_object(ids, f"/v1/customers/{customer_id}/tax_ids")
+
     # -------------------------------------------------------------- expansion
     def expand(self, obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
         """Apply ``expand[]`` paths in place (dotted, ``data.`` for lists, at most 4 levels)."""
@@ -279,6 +299,16 @@ class StripeState:
             else:
                 raise invalid(f"This property cannot be expanded ({key}).", "expand")
         val = node[key]
+        if isinstance(val, list):
+            if key in EXPANDABLE_LISTS:
+                node[key] = [
+                    self.render(self.objects[v]) if isinstance(v, str) and v in self.objects else v
+                    for v in val
+                ]
+            if rest:
+                for item in node[key]:
+                    self._expand_node(item, rest, path)
+            return
         if isinstance(val, str) and key in EXPANDABLE:
             target = self.objects.get(val)
             if target is not None:
@@ -295,9 +325,31 @@ class StripeState:
             return self.subscriptions_list(node["id"])
         if key == "payments":
             return self.payments_list(node["id"])
+        if key == "tax_ids":
+            return self.tax_ids_list(node["id"])
         return ob.list_object([], f"/v1/customers/{node['id']}/{key}")
 
     # ----------------------------------------------------------------- events
+    @staticmethod
+    def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """What an ``*.updated`` event reports: the old values of the changed fields; inside a
+        plain hash (an address, ``pause_collection``) only its changed keys, like Stripe."""
+        prev: dict[str, Any] = {}
+        for key, old in before.items():
+            new = after.get(key)
+            if old == new:
+                continue
+            if (
+                isinstance(old, dict)
+                and isinstance(new, dict)
+                and "object" not in old
+                and "object" not in new
+            ):
+                prev[key] = StripeState.previous_attributes(old, new)
+            else:
+                prev[key] = old
+        return prev
+
     def emit(
         self, type_: str, obj: dict[str, Any], previous_attributes: dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
@@ -330,8 +382,9 @@ class StripeState:
         return self.run_due_work()
 
     def run_due_work(self) -> dict[str, Any]:
-        """SEPA settlement of due processing payments; trial_will_end warnings."""
-        from . import billing
+        """SEPA settlement of due processing payments; trial_will_end warnings; pauses that
+        end, renewals and cancellations at period end."""
+        from . import billing, lifecycle
 
         now = self.now()
         settled = []
@@ -354,7 +407,13 @@ class StripeState:
                 self.trial_warned.add(sub["id"])
                 self.emit("customer.subscription.trial_will_end", sub)
                 warned.append(sub["id"])
-        return {"now": now, "settled": settled, "trial_will_end": warned}
+        renewed = lifecycle.run_due_subscriptions(self)
+        return {
+            "now": now,
+            "settled": settled,
+            "trial_will_end": warned,
+            "renewed": renewed,
+        }
 
     # ----------------------------------------------------------------- meters
     def usage(self, meter_id: str, customer: str, start: int, end: int) -> Decimal:

@@ -143,6 +143,60 @@ def test_object_shapes_match_fixtures(sandbox: Sandbox, resources: dict[str, Any
     _assert_keys("charge", event["data"]["object"], resources)
 
 
+def test_billing_conversation_objects_match_fixtures(
+    sandbox: Sandbox, resources: dict[str, Any]
+) -> None:
+    api = Api(sandbox.base_url)
+    coupon = api.post("/v1/coupons", {"percent_off": "15", "duration": "once"})
+    sub = api.post(
+        "/v1/subscriptions/sub_DemoMultiPlan",
+        {"discounts[0][coupon]": "RETENTION20", "expand[0]": "discounts"},
+    )
+    discount = sub["discounts"][0]
+    tax_id = api.post(
+        "/v1/customers/cus_DemoHealthy/tax_ids", {"type": "eu_vat", "value": "DE298765431"}
+    )
+    config = api.post(
+        "/v1/billing_portal/configurations",
+        {
+            "features[customer_update][enabled]": "true",
+            "features[customer_update][allowed_updates][0]": "address",
+            "features[customer_update][allowed_updates][1]": "tax_id",
+        },
+    )
+    session = api.post(
+        "/v1/billing_portal/sessions",
+        {
+            "customer": "cus_DemoMulti",
+            "configuration": config["id"],
+            "return_url": "https://app.example/back",
+            "flow_data[type]": "customer_update",
+        },
+    )
+    preview = api.post(
+        "/v1/invoices/create_preview",
+        {"subscription": "sub_DemoHealthy", "discounts[0][coupon]": "RETENTION20"},
+    )
+    h = Api(sandbox.base_url).h
+    deleted_coupon = h.delete(f"/v1/coupons/{coupon['id']}").json()
+    deleted_tax_id = h.delete(f"/v1/customers/cus_DemoHealthy/tax_ids/{tax_id['id']}").json()
+    checks: list[tuple[str, dict[str, Any]]] = [
+        ("coupon", coupon),
+        ("discount", discount),
+        ("tax_id", tax_id),
+        ("billing_portal.configuration", config),
+        ("billing_portal.session", session),
+        ("subscription", sub),
+        ("invoice", preview),
+        ("line_item", preview["lines"]["data"][0]),
+        ("deleted_coupon", deleted_coupon),
+        ("deleted_tax_id", deleted_tax_id),
+    ]
+    for kind, obj in checks:
+        _assert_keys(kind, obj, resources)
+    assert set(preview["total_discount_amounts"][0]) == {"amount", "discount"}
+
+
 def test_list_and_search_envelopes(sandbox: Sandbox) -> None:
     api = Api(sandbox.base_url)
     lst = api.get("/v1/customers", limit=1)

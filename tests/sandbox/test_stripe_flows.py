@@ -290,7 +290,7 @@ async def test_billing_alert_and_reset(sandbox: Sandbox, client: stripe.StripeCl
     sandbox.control("POST", "/_sandbox/reset")
     assert (await client.v1.customers.retrieve_async("cus_DemoVip")).name == "Lena Fischer"
     summary = sandbox.control("GET", "/_sandbox/state/summary")
-    assert len(summary["customers"]) == 8  # docs/demo-world.md
+    assert len(summary["customers"]) == 9  # docs/demo-world.md, plus cus_DemoMulti
 
 
 async def test_an_injected_4xx_is_worded_as_stripe_words_it(
