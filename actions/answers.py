@@ -26,8 +26,8 @@ from billing.money import Money, format_day, format_money
 from billing.previews import NextInvoice
 from billing.quotes import PlanChangeQuote
 from billing.refunds import RefundPreview, RefundRefused, RefundResult
-from billing.sepa import describe_failure
 from billing.snapshot import BillingSnapshot, Payment, PaymentMethodSummary, Plan
+from kernel.i18n import describe_failure
 
 MAX_LINES = 5
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from automations.facts import AddTag, Effect, Note, RemoveTag, SetAttributes, TrackEvent
 from automations.ledger import Mark, OnceMarks
-from automations.recipes import AddTag, Effect, Note, RemoveTag, SetAttributes, TrackEvent
-from automations.recipes import note_marker as _marker
+from automations.notes import note_marker as _marker
 from gateways.intercom import IntercomContact, IntercomGateway, IntercomUnavailable
 
 log = logging.getLogger(__name__)

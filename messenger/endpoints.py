@@ -294,7 +294,9 @@ async def confirm_switch(ctx: MessengerContext) -> list[Component]:
     try:
         quote_id, quote = _unseal(ctx.services, sealed)
     except SignatureExpired:
-        return await switch_plan(ctx, notice=t("m.quote.expired", ctx.locale))
+        return await switch_plan(
+            ctx, notice=t("That quote had expired, so here is a fresh one.", ctx.locale)
+        )
     except (BadSignature, KeyError, TypeError, ValueError):
         log.warning("messenger confirm with an invalid quote")
         return await home(ctx, fresh=True)
@@ -521,7 +523,9 @@ async def _context(request: Request, *, request_options: bool = False) -> Messen
     ctx = MessengerContext(
         services=services,
         request=req,
-        locale=req.locale(services.settings.customer_locale),
+        locale=req.locale(
+            services.settings.customer_locale, german_address=services.settings.german_address
+        ),
         card=card if card in cards.CARD_TYPES else "billing_status",
         hint=hint if isinstance(hint, str) and hint else None,
         stored=dict(req.stored_data),
