@@ -31,7 +31,7 @@ def N_(message: str) -> str:
 
 
 def pick_locale(
-    requested: str | None, default: str = "en", *, german_address: GermanAddress = "sie"
+    requested: object, default: str = "en", *, german_address: GermanAddress = "sie"
 ) -> str:
     """The catalogue for a request: "de", "de-AT", "de_DE" or an Accept-Language header whose
     first language we have → "de" ("de@informal" when `german_address` is "du"); anything else
@@ -47,8 +47,9 @@ def language(locale: str) -> str:
     return _first_known(locale) or "en"
 
 
-def _first_known(requested: str | None) -> str | None:
-    for part in (requested or "").split(","):
+def _first_known(requested: object) -> str | None:
+    # Anything not text (a crafted link's payload, say) names no language.
+    for part in (requested if isinstance(requested, str) else "").split(","):
         tag = part.split(";")[0].strip().lower()
         code = tag.replace("_", "-").split("@")[0].split("-")[0]
         if code in LANGUAGES:
