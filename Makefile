@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint format clean venv screenshots contracts
+.PHONY: demo test test-fast bench lint format clean venv screenshots contracts messages catalogues
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,3 +51,27 @@ screenshots: $(STAMP)
 
 contracts: $(STAMP)
 	$(BIN)/python scripts/update_contracts.py
+
+# The message catalogue (kernel/i18n.py): `messages` extracts every msgid of the code and the
+# templates (babel.cfg) into messages.pot and merges it into each language's .po; translate the
+# new entries, then `catalogues` compiles the .mo files (committed; a test checks they are
+# current). `de` speaks formally ("Sie"); `de@informal` holds only what differs for "du".
+LOCALES_DIR := kernel/locales
+EXTRACT_FROM := canvas_kit inbox messenger actions automations reporting billing kernel
+# Babel stamps the extraction time into the headers; pinned, so an unchanged catalogue stays
+# byte-for-byte unchanged (`make messages` on a clean tree yields no diff).
+PIN_DATE := sed -i -e 's/^"POT-Creation-Date: .*"$$/"POT-Creation-Date: 2026-01-01 00:00+0000\\n"/'
+
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k tn:1,2 -k N_ \
+		-k _ -k gettext -k ngettext:1,2 --no-location --sort-output --width 100 \
+		--project stripe-intercom-canvas --version 0.1.0 \
+		--header-comment "# Messages of stripe-intercom-canvas (English msgids): written by make messages." \
+		-o $(LOCALES_DIR)/messages.pot $(EXTRACT_FROM)
+	$(PIN_DATE) $(LOCALES_DIR)/messages.pot
+	$(BIN)/pybabel update -i $(LOCALES_DIR)/messages.pot -d $(LOCALES_DIR) \
+		--no-fuzzy-matching --ignore-obsolete --width 100
+	$(PIN_DATE) $(LOCALES_DIR)/*/LC_MESSAGES/messages.po
+
+catalogues: $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALES_DIR) --statistics

@@ -27,8 +27,8 @@ from billing.previews import NextInvoice
 from billing.quotes import PlanChangeQuote
 from billing.refund_policy import RefundRefused
 from billing.refunds import RefundPreview, RefundResult
-from billing.sepa import describe_failure
 from billing.snapshot import BillingSnapshot, Payment, PaymentMethodSummary, Plan
+from kernel.i18n import describe_failure
 
 MAX_LINES = 5
 

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from actions import answers
 from actions.auth import Unauthorized, require_bearer
-from actions.messages import pick_locale, say
+from actions.messages import say
 from actions.openapi import openapi_document
 from actions.schemas import (
     BillingStatusRequest,
@@ -50,6 +50,7 @@ from billing.resolution import ContactIdentity
 from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
 from gateways.stripe_budget import time_budget
 from kernel.http import ClientError, error_response, parse_json_object, read_body
+from kernel.i18n import pick_locale
 from kernel.logs import bind_customer, frames_only
 from kernel.services import Services
 from storage.actions import Actor
@@ -109,7 +110,9 @@ class FinEndpoint:
 
     async def handle(self, request: Request) -> Response:
         services: Services = request.app.state.services
-        locale = services.settings.customer_locale
+        locale = pick_locale(
+            None, services.settings.customer_locale, german_address=services.settings.german_address
+        )
         try:
             require_bearer(request, services.settings.fin_action_tokens)
             data = parse_json_object(await read_body(request))
@@ -117,7 +120,11 @@ class FinEndpoint:
                 body = self.request.model_validate(data)
             except ValidationError as exc:
                 raise _invalid(exc) from None
-            locale = pick_locale(body.locale, services.settings.customer_locale)
+            locale = pick_locale(
+                body.locale,
+                services.settings.customer_locale,
+                german_address=services.settings.german_address,
+            )
             try:
                 async with time_budget(FIN_BUDGET_SECONDS):
                     answer = await self.handler(FinCall(services, body, locale))

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from automations.recipes import AddTag, Effect, Note, RemoveTag, SetAttributes, TrackEvent
-from automations.recipes import note_marker as _marker
+from automations.facts import AddTag, Effect, Note, RemoveTag, SetAttributes, TrackEvent
+from automations.notes import note_marker as _marker
 from gateways.intercom import IntercomContact, IntercomGateway, IntercomUnavailable
 from storage.automation_marks import Mark, OnceMarks
 

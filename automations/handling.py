@@ -15,12 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from automations.contacts import ContactMatch, customer_ref, find_contact
 from automations.effects import Applied, apply_effects
+from automations.facts import Decision, InvoiceFacts, PaymentFailure, SepaReturn
 from automations.recipes import (
     AutomationPolicy,
-    Decision,
-    InvoiceFacts,
-    PaymentFailure,
-    SepaReturn,
     attribute_sync,
     churn_preventer,
     sepa_return,

@@ -8,13 +8,27 @@ effects are descriptions; `automations.effects` performs them, skipping what is 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from automations.facts import (
+    AddTag,
+    Decision,
+    Effect,
+    InvoiceFacts,
+    Note,
+    PaymentFailure,
+    RemoveTag,
+    SepaReturn,
+    SetAttributes,
+    TrackEvent,
+    UsageReading,
+    event_metadata,
+)
+from automations.notes import escalation_note, vip_note
 from billing.alerts import days_until
-from billing.money import Money, format_money
-from billing.sepa import SepaReason, sepa_reason
+from billing.money import Money
 from billing.snapshot import BillingSnapshot, SubscriptionSummary
 
 if TYPE_CHECKING:
@@ -29,8 +43,6 @@ SEPA_RETURNED_EVENT = "stripe-sepa-debit-returned"
 TRIAL_ENDING_EVENT = "stripe-trial-ending"
 USAGE_THRESHOLD_EVENT = "stripe-usage-threshold"
 
-MAX_EVENT_METADATA_KEYS = 10  # Intercom ignores keys beyond the tenth
-MAX_METADATA_STRING = 255
 
 # Every attribute the automations can write, with its Intercom data type and description
 # (PRODUCT.md §1.5). `intercom-setup` creates the allowlisted ones; nothing else is ever sent.
@@ -54,44 +66,6 @@ ATTRIBUTES: dict[str, tuple[str, str]] = {
     "usage_status": ("string", "Metered usage versus the plan limit: ok or high_risk"),
     "VIP_Status": ("boolean", "Lifetime value passed the VIP threshold"),
 }
-
-
-# --- effects -------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class SetAttributes:
-    values: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class AddTag:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveTag:
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class TrackEvent:
-    """A data event. `created_at` makes repeats harmless (Intercom de-duplicates on it); with a
-    `once_key` the event is sent once ever, and a retry reuses the first attempt's time."""
-
-    name: str
-    created_at: int
-    metadata: Mapping[str, Any]
-    once_key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """A note for the team on the contact, written once per `key`."""
-
-    key: str
-    body: str
-
-
-Effect = SetAttributes | AddTag | RemoveTag | TrackEvent | Note
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,78 +96,6 @@ class AutomationPolicy:
             escalation_delay=timedelta(hours=settings.escalation_delay_hours),
             locale=settings.agent_locale,
         )
-
-
-# --- facts read from Stripe ----------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class PaymentFailure:
-    """Why a payment failed, as Stripe reports it."""
-
-    code: str | None
-    method_type: str | None  # "sepa_debit", "card", ...
-    failed_at: datetime
-
-    @property
-    def sepa(self) -> SepaReason | None:
-        return sepa_reason(self.code) if self.method_type == "sepa_debit" else None
-
-    @property
-    def label(self) -> str:
-        """`insufficient_funds (AM04)` for SEPA, Stripe's code otherwise."""
-        code = self.code or "unknown"
-        reason = self.sepa
-        return f"{code} ({reason.code})" if reason else code
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceFacts:
-    """An invoice as Stripe has it now."""
-
-    id: str
-    number: str | None
-    status: str  # draft | open | paid | uncollectible | void
-    amount_remaining: Money
-    attempt_count: int
-    hosted_invoice_url: str | None
-    next_payment_attempt: datetime | None = None
-    last_failure: PaymentFailure | None = None
-    first_failed_at: datetime | None = None
-
-    @property
-    def failed_and_open(self) -> bool:
-        return self.status == "open" and self.attempt_count > 0
-
-
-@dataclass(frozen=True, slots=True)
-class SepaReturn:
-    """A SEPA direct debit that came back, from the payment intent's current state."""
-
-    payment_intent_id: str
-    amount: Money
-    failure: PaymentFailure
-
-
-@dataclass(frozen=True, slots=True)
-class UsageReading:
-    """Metered usage against the plan's limit (limit 0: unknown)."""
-
-    used: float
-    limit: int
-    meter_id: str | None
-    period_start: datetime | None
-    period_end: datetime | None
-
-    @property
-    def ratio(self) -> float | None:
-        return self.used / self.limit if self.limit else None
-
-
-@dataclass(slots=True)
-class Decision:
-    """The effects one trigger asks for (and a word on why, for logs and `--dry-run`)."""
-
-    effects: list[Effect] = field(default_factory=list)
-    reason: str = ""
 
 
 # --- attribute sync ------------------------------------------------------------------------
@@ -288,7 +190,7 @@ def payment_failed_metadata(invoice: InvoiceFacts) -> dict[str, Any]:
         "amount": _money(invoice.amount_remaining),
         "failure_code": (failure.code if failure else None) or "unknown",
         "sepa_reason": reason.code if reason else None,
-        "sepa_reason_text": reason.en if reason else None,
+        "sepa_reason_text": reason.text if reason else None,
         "payment_method": failure.method_type if failure else None,
         "attempt": invoice.attempt_count,
         "next_payment_attempt_date": _unix(invoice.next_payment_attempt),
@@ -333,7 +235,7 @@ def sepa_return(
             "amount": _money(returned.amount),
             "failure_code": returned.failure.code or "unknown",
             "sepa_reason": reason.code if reason else None,
-            "sepa_reason_text": reason.en if reason else None,
+            "sepa_reason_text": reason.text if reason else None,
             "payment_intent": returned.payment_intent_id,
         }
     )
@@ -435,66 +337,7 @@ def usage_threshold(
     return Decision(effects, "usage at or above the threshold")
 
 
-# --- notes ---------------------------------------------------------------------------------
-def note_marker(key: str) -> str:
-    """The reference every automation note ends with: lets a retry see the note was written."""
-    return f"ref {key}"
-
-
-def vip_note(ltv: Money, threshold: Money, key: str, locale: str) -> str:
-    value, limit = format_money(ltv.amount, ltv.currency, locale), threshold.format(locale)
-    if locale.startswith("de"):
-        text = (
-            f"<b>VIP-Kunde</b>: Der Lifetime Value liegt jetzt bei {value} "
-            f"(Schwelle {limit}). Account-Management: gern persönlich melden."
-        )
-    else:
-        text = (
-            f"<b>VIP customer</b>: lifetime value is now {value} (threshold {limit}). "
-            "Account manager: worth a personal touch."
-        )
-    return f"<p>{text}</p><p>{note_marker(key)}</p>"
-
-
-def escalation_note(invoice: InvoiceFacts, hours: int, key: str, locale: str) -> str:
-    amount = invoice.amount_remaining.format(locale)
-    number = invoice.number or invoice.id
-    failure = invoice.last_failure
-    reason = failure.sepa if failure else None
-    if locale.startswith("de"):
-        why = f"{reason.de} ({reason.code})" if reason else (failure.code if failure else None)
-        text = (
-            f"<b>Zahlung eskaliert</b>: Rechnung {number} ({amount}) ist {hours} h nach der "
-            f"ersten fehlgeschlagenen Zahlung noch offen"
-            + (f" – Grund: {why}" if why else "")
-            + ". Customer Success: bitte Kontakt aufnehmen."
-        )
-    else:
-        why = f"{reason.en} ({reason.code})" if reason else (failure.code if failure else None)
-        text = (
-            f"<b>Billing escalated</b>: invoice {number} ({amount}) is still unpaid {hours} h "
-            "after the first failed payment"
-            + (f" – reason: {why}" if why else "")
-            + ". Customer success: please reach out."
-        )
-    return f"<p>{text}</p><p>{note_marker(key)}</p>"
-
-
 # --- helpers -------------------------------------------------------------------------------
-def event_metadata(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Flat, at most 10 keys, no empty values; strings cut to Intercom's 255 characters.
-    Intercom's metadata types: numbers as JSON numbers, dates as Unix timestamps under keys
-    ending in `_date`, money `{amount, currency}`, rich links `{url, value}`."""
-    kept: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None or value == "":
-            continue
-        kept[key] = value[:MAX_METADATA_STRING] if isinstance(value, str) else value
-        if len(kept) == MAX_EVENT_METADATA_KEYS:
-            break
-    return kept
-
-
 def _money(money: Money) -> dict[str, Any]:
     # Intercom's monetary metadata: amount in the minor unit, lower-case currency.
     return {"amount": money.amount, "currency": money.currency}

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from automations.facts import Decision
 from automations.handling import Automations, CustomerState, invoice_facts
 from automations.recipes import (
-    Decision,
     escalation,
     trial_converter,
     usage_reading,

@@ -6,6 +6,7 @@ KRW, ...) that unit is the currency itself, so 500 JPY is `500`, not `5.00`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -81,7 +82,8 @@ class Money:
 
 
 def babel_locale(locale: str) -> str:
-    return BABEL_LOCALES.get(locale.split("-")[0].split("_")[0].lower(), "en_US")
+    # "de", "de-AT", "de_DE", "de@informal" (the informal German catalogue): the language decides.
+    return BABEL_LOCALES.get(re.split(r"[-_@]", locale)[0].lower(), "en_US")
 
 
 @lru_cache(maxsize=4096)

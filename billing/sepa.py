@@ -15,53 +15,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def N_(message: str) -> str:
+    """Marks an English message for the catalogue (`make messages`); the edges translate it."""
+    return message
+
+
 @dataclass(frozen=True, slots=True)
 class SepaReason:
     code: str  # ISO 20022 reason code, e.g. "AM04"
-    en: str  # plain words for people
-    de: str
-
-    def describe(self, locale: str) -> str:
-        return self.de if locale.startswith("de") else self.en
+    text: str  # plain English words for people: a msgid of the message catalogue
 
 
 SEPA_REASONS: dict[str, SepaReason] = {
-    "insufficient_funds": SepaReason(
-        "AM04", "insufficient funds", "Kontodeckung nicht ausreichend"
-    ),
-    "account_closed": SepaReason("AC04", "account closed", "Konto erloschen"),
-    "no_account": SepaReason("AC01", "account does not exist", "Konto existiert nicht"),
-    "account_number_invalid": SepaReason("AC01", "invalid IBAN", "ungültige IBAN"),
-    "payment_method_bank_account_blocked": SepaReason("AC06", "account blocked", "Konto gesperrt"),
-    "bank_account_restricted": SepaReason(
-        "AG01", "account does not allow direct debits", "Konto lässt keine Lastschriften zu"
-    ),
-    "sepa_unsupported_account": SepaReason(
-        "AG01", "account does not support SEPA debits", "Konto unterstützt keine SEPA-Lastschrift"
-    ),
-    "bank_account_unusable": SepaReason(
-        "AG01", "account cannot be debited", "Konto kann nicht belastet werden"
-    ),
-    "debit_not_authorized": SepaReason(
-        "MD01", "debit not authorised by the account holder", "Lastschrift nicht autorisiert"
-    ),
+    "insufficient_funds": SepaReason("AM04", N_("insufficient funds")),
+    "account_closed": SepaReason("AC04", N_("account closed")),
+    "no_account": SepaReason("AC01", N_("account does not exist")),
+    "account_number_invalid": SepaReason("AC01", N_("invalid IBAN")),
+    "payment_method_bank_account_blocked": SepaReason("AC06", N_("account blocked")),
+    "bank_account_restricted": SepaReason("AG01", N_("account does not allow direct debits")),
+    "sepa_unsupported_account": SepaReason("AG01", N_("account does not support SEPA debits")),
+    "bank_account_unusable": SepaReason("AG01", N_("account cannot be debited")),
+    "debit_not_authorized": SepaReason("MD01", N_("debit not authorised by the account holder")),
     # Stripe: "exceeds a maximum amount for the period" (e.g. the weekly payment volume).
     "charge_exceeds_source_limit": SepaReason(
-        "AM02",
-        "amount above the account's debit limit for the period",
-        "Betrag über dem Lastschriftlimit des Zeitraums",
+        "AM02", N_("amount above the account's debit limit for the period")
     ),
     # Stripe: "exceeds the account's transaction volume limit" (a limit per payment).
-    "charge_exceeds_transaction_limit": SepaReason(
-        "AM02", "amount above the limit per debit", "Betrag über dem Limit pro Lastschrift"
-    ),
-    "bank_account_declined": SepaReason("MS03", "declined by the bank", "von der Bank abgelehnt"),
-    "payment_method_provider_decline": SepaReason(
-        "MS03", "declined by the bank", "von der Bank abgelehnt"
-    ),
+    "charge_exceeds_transaction_limit": SepaReason("AM02", N_("amount above the limit per debit")),
+    "bank_account_declined": SepaReason("MS03", N_("declined by the bank")),
+    "payment_method_provider_decline": SepaReason("MS03", N_("declined by the bank")),
 }
 
-GENERIC_DECLINE = SepaReason("MS03", "returned by the bank", "von der Bank zurückgegeben")
+GENERIC_DECLINE = SepaReason("MS03", N_("returned by the bank"))
 
 
 def sepa_reason(failure_code: str | None) -> SepaReason | None:
@@ -69,16 +54,3 @@ def sepa_reason(failure_code: str | None) -> SepaReason | None:
     if not failure_code:
         return None
     return SEPA_REASONS.get(failure_code, GENERIC_DECLINE)
-
-
-def describe_failure(
-    failure_code: str | None, failure_message: str | None, *, sepa: bool, locale: str = "en"
-) -> str:
-    """ "insufficient funds (AM04)" for SEPA; Stripe's own words (or code) otherwise."""
-    if sepa:
-        reason = sepa_reason(failure_code)
-        if reason:
-            return f"{reason.describe(locale)} ({reason.code})"
-    if failure_code:
-        return failure_code.replace("_", " ")
-    return failure_message or ("unbekannter Grund" if locale.startswith("de") else "unknown reason")

@@ -10,7 +10,7 @@ from datetime import datetime
 from billing.alerts import Alert
 from billing.money import Money, format_day
 from billing.recovery import InvoiceRecovery
-from billing.sepa import SEPA_REASONS, describe_failure, sepa_reason
+from billing.sepa import SEPA_REASONS, sepa_reason
 from billing.snapshot import (
     BillingSnapshot,
     Payment,
@@ -19,11 +19,31 @@ from billing.snapshot import (
     SubscriptionSummary,
 )
 from canvas_kit.components import FieldValue
-from kernel.i18n import MESSAGES, t
+from kernel.i18n import N_, describe_failure, t
 
 # Canvas Kit text is Markdown (**bold**, [links](url)); these characters could start syntax.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~:])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+
+# Stripe's words for a state, as we name them to people (translated when shown).
+STATUS_WORDS = {
+    "active": N_("Active"),
+    "trialing": N_("Trial"),
+    "past_due": N_("Past due"),
+    "unpaid": N_("Unpaid"),
+    "canceled": N_("Canceled"),
+    "incomplete": N_("Incomplete"),
+    "incomplete_expired": N_("Expired"),
+    "paused": N_("Paused"),
+}
+PAYMENT_WORDS = {"succeeded": N_("Paid"), "pending": N_("Processing"), "failed": N_("Failed")}
+INTERVAL_WORDS = {"day": N_("day"), "week": N_("week"), "month": N_("month"), "year": N_("year")}
+ALERT_WORDS = {
+    "past_due": N_("⚠ Subscription is past due"),
+    "unpaid": N_("⚠ Subscription is unpaid"),
+    "delinquent": N_("⚠ Customer is delinquent in Stripe"),
+    "card_expired": N_("⚠ Card expired"),
+}
 
 
 def plain(value: object) -> str:
@@ -44,18 +64,23 @@ def day(moment: datetime | None, locale: str) -> str:
     return format_day(moment, locale)
 
 
+def interval_word(interval: str | None, locale: str) -> str:
+    """ "month" / "Monat"; an interval we have no word for as Stripe names it."""
+    return t(INTERVAL_WORDS[interval], locale) if interval in INTERVAL_WORDS else interval or ""
+
+
 def interval_label(plan: Plan, locale: str) -> str:
-    word = t(f"interval.{plan.interval}", locale) if plan.interval else ""
+    word = interval_word(plan.interval, locale)
     return f"{plan.interval_count} {word}" if plan.interval_count > 1 else word
 
 
 def plan_line(plan: Plan | None, locale: str) -> str:
     if plan is None:
-        return t("inbox.no_subscription", locale)
+        return t("**No active subscription**", locale)
     if plan.amount is None or not plan.interval:
-        return t("inbox.plan_line_no_price", locale, plan=plan.product_name)
+        return t("**%(plan)s**", locale, plan=plan.product_name)
     return t(
-        "inbox.plan_line",
+        "**%(plan)s** · %(price)s / %(interval)s",
         locale,
         plan=plan.product_name,
         price=money(plan.amount, locale),
@@ -65,11 +90,11 @@ def plan_line(plan: Plan | None, locale: str) -> str:
 
 def status_label(sub: SubscriptionSummary | None, locale: str) -> str:
     if sub is None:
-        return t("status.none", locale)
+        return t("No subscription", locale)
     if sub.status == "trialing" and sub.trial_end:
-        return t("value.status_trial", locale, date=day(sub.trial_end, locale))
-    key = f"status.{sub.status}"
-    return t(key, locale) if key in MESSAGES else sub.status
+        return t("Trial until %(date)s", locale, date=day(sub.trial_end, locale))
+    word = STATUS_WORDS.get(sub.status)
+    return t(word, locale) if word else sub.status
 
 
 def payment_method_label(
@@ -78,10 +103,10 @@ def payment_method_label(
     """ "Visa •••• 4242 (12/2028)", "SEPA •••• 2227 (bank 37040044)"; `short` leaves out the
     bank code so the value fits the sidebar's data-table without truncation."""
     if pm is None:
-        return t("value.none", locale)
+        return t("None", locale)
     if pm.type == "card":
         return t(
-            "value.card",
+            "%(brand)s •••• %(last4)s (%(month)02d/%(year)s)",
             locale,
             brand=(pm.brand or "card").title(),
             last4=pm.last4,
@@ -90,8 +115,10 @@ def payment_method_label(
         )
     if pm.is_sepa:
         if pm.bank_code and not short:
-            return t("value.sepa", locale, last4=pm.last4, bank=pm.bank_code)
-        return t("value.sepa_no_bank", locale, last4=pm.last4)
+            return t(
+                "SEPA •••• %(last4)s (bank %(bank)s)", locale, last4=pm.last4, bank=pm.bank_code
+            )
+        return t("SEPA •••• %(last4)s", locale, last4=pm.last4)
     return pm.type.replace("_", " ")
 
 
@@ -103,51 +130,54 @@ def failure_reason(payment: Payment, locale: str) -> str:
 
 def payment_status_label(payment: Payment, locale: str) -> str:
     if payment.status == "failed":
-        return f"{t('payment.failed', locale)}: {failure_reason(payment, locale)}"
+        return f"{t('Failed', locale)}: {failure_reason(payment, locale)}"
     if payment.disputed:
-        return t("payment.disputed", locale)
+        return t("Disputed", locale)
     if payment.refunded:
-        return t("payment.refunded", locale)
+        return t("Refunded", locale)
     if payment.amount_refunded:
-        return t("payment.partially_refunded", locale)
-    return (
-        t(f"payment.{payment.status}", locale)
-        if f"payment.{payment.status}" in MESSAGES
-        else payment.status
-    )
+        return t("Partly refunded", locale)
+    word = PAYMENT_WORDS.get(payment.status)
+    return t(word, locale) if word else payment.status
 
 
 def alert_text(alert: Alert, locale: str) -> str:
     if alert.kind == "payment_failed" and alert.payment:
-        return t("alert.payment_failed", locale, reason=failure_reason(alert.payment, locale))
+        return t(
+            "⚠ Last payment failed: %(reason)s",
+            locale,
+            reason=failure_reason(alert.payment, locale),
+        )
     if alert.kind == "payment_processing":
-        return t("alert.payment_processing", locale, amount=money(alert.amount, locale))
+        return t(
+            "SEPA debit of %(amount)s is processing", locale, amount=money(alert.amount, locale)
+        )
     if alert.kind == "trial_ending":
-        key = "alert.trial_ending" if alert.severity == "error" else "alert.trial_ending_ok"
-        return t(key, locale, days=alert.days)
+        if alert.severity == "error":
+            return t("⚠ Trial ends in %(days)s day(s), no payment method", locale, days=alert.days)
+        return t("Trial ends in %(days)s day(s)", locale, days=alert.days)
     if alert.kind == "cancels":
-        return t("alert.cancels", locale, date=day(alert.date, locale))
+        return t("⚠ Cancels at period end (%(date)s)", locale, date=day(alert.date, locale))
     if alert.kind == "usage_high":
-        return t("alert.usage_high", locale, percent=alert.percent)
-    return t(f"alert.{alert.kind}", locale)
+        return t("⚠ Usage at %(percent)s %% of the plan's limit", locale, percent=alert.percent)
+    word = ALERT_WORDS.get(alert.kind)
+    return t(word, locale) if word else alert.kind
 
 
 def status_rows(
     snapshot: BillingSnapshot, locale: str, *, next_label: str, short_method: bool = False
 ) -> list[FieldValue]:
-    """Status, next invoice (labelled `next_label`) and payment method: the table both the
+    """Status, next invoice (labelled `next_label`, already in the reader's words) and payment method: the table both the
     sidebar and the customer's status card open with."""
     rows = [
-        FieldValue(
-            field=t("field.status", locale), value=status_label(snapshot.subscription, locale)
-        )
+        FieldValue(field=t("Status", locale), value=status_label(snapshot.subscription, locale))
     ]
     if snapshot.next_invoice:
         rows.append(
             FieldValue(
-                field=t(next_label, locale),
+                field=next_label,
                 value=t(
-                    "value.next_invoice",
+                    "%(amount)s on %(date)s",
                     locale,
                     amount=money(snapshot.next_invoice.amount_due, locale),
                     date=day(snapshot.next_invoice.date, locale),
@@ -156,7 +186,7 @@ def status_rows(
         )
     rows.append(
         FieldValue(
-            field=t("field.payment_method", locale),
+            field=t("Payment method", locale),
             value=payment_method_label(snapshot.payment_method, locale, short=short_method),
         )
     )
@@ -174,10 +204,10 @@ def plain_reason(code: str | None, message: str | None, locale: str) -> str:
     if code in UNEXPLAINED_DECLINES:
         code, message = "generic_decline", None
     if code and code in SEPA_REASONS:
-        return SEPA_REASONS[code].describe(locale)
+        return t(SEPA_REASONS[code].text, locale)
     if code:
         return code.replace("_", " ")
-    return message or ("unbekannter Grund" if locale == "de" else "unknown reason")
+    return message or t("unknown reason", locale)
 
 
 def failure_line(invoice: InvoiceRecovery, locale: str) -> str:
@@ -186,8 +216,12 @@ def failure_line(invoice: InvoiceRecovery, locale: str) -> str:
         reason = sepa_reason(invoice.failure_code)
         if reason is not None:
             return t(
-                "m.recovery.reason_sepa", locale, code=reason.code, reason=reason.describe(locale)
+                "Your bank returned the direct debit (code %(code)s): %(reason)s.",
+                locale,
+                code=reason.code,
+                reason=t(reason.text, locale),
             )
     words = plain_reason(invoice.failure_code, invoice.failure_message, locale)
-    key = "m.recovery.reason_card" if invoice.method_type == "card" else "m.recovery.reason_other"
-    return t(key, locale, reason=words)
+    if invoice.method_type == "card":
+        return t("Your card was declined: %(reason)s.", locale, reason=words)
+    return t("The payment failed: %(reason)s.", locale, reason=words)

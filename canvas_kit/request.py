@@ -9,6 +9,7 @@ from typing import Any
 
 from billing.resolution import ContactIdentity
 from kernel.http import ClientError
+from kernel.i18n import GermanAddress, pick_locale
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +117,10 @@ class CanvasRequest:
                 return stored
         return {}
 
-    def locale(self, default: str) -> str:
-        locale = _str(self.context.get("locale")) or _str(self.contact.get("language_override"))
-        if locale and locale.lower().startswith(("de", "en")):
-            return locale[:2].lower()
-        return default
+    def locale(self, default: str, *, german_address: GermanAddress = "sie") -> str:
+        """The Messenger's language for this person (`kernel.i18n.pick_locale`)."""
+        asked = _str(self.context.get("locale")) or _str(self.contact.get("language_override"))
+        return pick_locale(asked, default, german_address=german_address)
 
 
 def _str(value: Any) -> str | None:

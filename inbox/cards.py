@@ -38,13 +38,25 @@ from canvas_kit.labels import (
     plan_line,
     status_rows,
 )
-from kernel.i18n import join_words, t
+from kernel.i18n import N_, join_words, t
 
 MAX_SUMMARY_ALERTS = 2  # more would push the buttons below Intercom's first-canvas cut
 # The identity check of a money action on a customer matched by email alone: a checkbox whose
 # one option must be ticked when the action is confirmed (the server checks it).
 IDENTITY_INPUT = "identity_verified"
 IDENTITY_CONFIRMED = "confirmed"
+
+# How the customer was matched, and what was searched for (`billing.trust`, `ContactIdentity`).
+MATCH_WORDS = {
+    "stripe_id": N_("Linked by stripe_id"),
+    "user_id": N_("By user ID"),
+    "email": N_("By email — not verified"),
+}
+SEARCHED_WORDS = {
+    "stripe_id": N_("stripe_id %(value)s"),
+    "user_id": N_("user ID %(value)s"),
+    "email": N_("email %(value)s"),
+}
 
 
 def summary_card(
@@ -62,7 +74,7 @@ def summary_card(
     """`match`: how the customer was matched (`billing.trust`); a match by email alone takes
     the place of one alert in the first view (the details always say how it was matched)."""
     sub = snapshot.subscription
-    rows = status_rows(snapshot, locale, next_label="field.next_invoice", short_method=True)
+    rows = status_rows(snapshot, locale, next_label=t("Next invoice", locale), short_method=True)
 
     components: list[Component] = [
         Text(text=plan_line(sub.plan if sub else None, locale), style="header"),
@@ -73,7 +85,7 @@ def summary_card(
     )
     shown_alerts = MAX_SUMMARY_ALERTS
     if match in MATCH_KINDS and not is_verified(match):
-        components.append(Text(text=t("match.email.alert", locale), style="error"))
+        components.append(Text(text=t("⚠ Matched by email — not verified", locale), style="error"))
         shown_alerts -= 1
     for alert in alerts[:shown_alerts]:
         components.append(
@@ -82,11 +94,11 @@ def summary_card(
                 style="error" if alert.severity == "error" else "muted",
             )
         )
-    components.append(Button(id="details", label=t("button.details", locale), style="secondary"))
+    components.append(Button(id="details", label=t("Details", locale), style="secondary"))
     components.extend(actions or [])
     if other_matches:
         components.append(
-            Button(id="pick_other", label=t("button.other_customer", locale), style="link")
+            Button(id="pick_other", label=t("Other matching customer", locale), style="link")
         )
     return canvas(*components, stored_data={**stored_data, "view": "summary"})
 
@@ -100,7 +112,7 @@ def details_card(
     actions: list[Button] | None = None,
     match: str | None = None,
 ) -> Canvas:
-    components: list[Component] = [Text(text=t("details.payments", locale))]
+    components: list[Component] = [Text(text=t("**Last payments**", locale))]
     if snapshot.last_payments:
         components.append(
             DataTable(
@@ -108,7 +120,7 @@ def details_card(
                     FieldValue(
                         field=day(p.created, locale),
                         value=t(
-                            "details.payment_value",
+                            "%(amount)s · %(status)s",
                             locale,
                             amount=money(p.amount, locale),
                             status=payment_status_label(p, locale),
@@ -119,25 +131,25 @@ def details_card(
             )
         )
     else:
-        components.append(Text(text=t("details.no_payments", locale), style="muted"))
+        components.append(Text(text=t("No payments yet", locale), style="muted"))
 
     customer = snapshot.customer
-    rows = [FieldValue(field=t("field.balance", locale), value=balance_label(snapshot, locale))]
+    rows = [FieldValue(field=t("Balance", locale), value=balance_label(snapshot, locale))]
     if snapshot.lifetime_value is None:
         # A long history is still being added up (billing.lookup); a later render shows it.
-        ltv = t("value.ltv_calculating", locale)
+        ltv = t("being calculated…", locale)
     else:
         ltv = " + ".join(money(m, locale) for m in snapshot.lifetime_value) or money(
             snapshot.ltv_in(customer.currency), locale
         )
-    rows.append(FieldValue(field=t("field.ltv", locale), value=ltv))
+    rows.append(FieldValue(field=t("Lifetime value", locale), value=ltv))
     if snapshot.usage:
         usage = snapshot.usage
         rows.append(
             FieldValue(
-                field=t("field.usage", locale),
+                field=t("Usage", locale),
                 value=t(
-                    "value.usage",
+                    "%(used)s / %(limit)s (%(percent)s %%)",
                     locale,
                     used=format_decimal(round(usage.used), locale=babel_locale(locale)),
                     limit=format_decimal(usage.limit, locale=babel_locale(locale)),
@@ -145,19 +157,17 @@ def details_card(
                 ),
             )
         )
-    rows.append(
-        FieldValue(field=t("field.customer_since", locale), value=day(customer.created, locale))
-    )
-    rows.append(FieldValue(field=t("field.customer", locale), value=customer.id))
+    rows.append(FieldValue(field=t("Customer since", locale), value=day(customer.created, locale)))
+    rows.append(FieldValue(field=t("Customer", locale), value=customer.id))
     if match in MATCH_KINDS:
-        rows.append(FieldValue(field=t("field.match", locale), value=t(f"match.{match}", locale)))
+        rows.append(FieldValue(field=t("Matched", locale), value=t(MATCH_WORDS[match], locale)))
     components += [
         Divider(),
         DataTable(items=rows),
-        Text(text=t("details.stripe_link", locale, url=dashboard_url)),
+        Text(text=t("[Open in Stripe](%(url)s)", locale, url=dashboard_url)),
         Spacer(size="s"),
         *(actions or []),
-        Button(id="summary", label=t("button.back", locale), style="secondary"),
+        Button(id="summary", label=t("Back", locale), style="secondary"),
     ]
     return canvas(*components, stored_data={**stored_data, "view": "details"})
 
@@ -165,10 +175,10 @@ def details_card(
 def balance_label(snapshot: BillingSnapshot, locale: str) -> str:
     balance = snapshot.customer.balance
     if balance.amount < 0:
-        return t("value.balance_credit", locale, amount=money(-balance, locale))
+        return t("%(amount)s credit", locale, amount=money(-balance, locale))
     if balance.amount > 0:
-        return t("value.balance_owed", locale, amount=money(balance, locale))
-    return t("value.balance_zero", locale, amount=money(balance, locale))
+        return t("%(amount)s owed", locale, amount=money(balance, locale))
+    return t("%(amount)s", locale, amount=money(balance, locale))
 
 
 def picker_card(customers: list[Any], *, locale: str, stored_data: dict[str, Any]) -> Canvas:
@@ -176,18 +186,18 @@ def picker_card(customers: list[Any], *, locale: str, stored_data: dict[str, Any
     for customer in customers:
         subs = getattr(customer, "subscriptions", None)
         live = [s for s in (subs.data if subs else []) if s.status in LIVE_STATUSES]
-        plan = ", ".join(f"{s.status}" for s in live) or t("status.none", locale)
+        plan = ", ".join(f"{s.status}" for s in live) or t("No subscription", locale)
         items.append(
             ListItem(
                 id=f"pick:{customer.id}",
                 title=customer.name or customer.email or customer.id,
-                subtitle=t("pick.subtitle", locale, email=customer.email or "—", plan=plan),
+                subtitle=t("%(email)s · %(plan)s", locale, email=customer.email or "—", plan=plan),
                 tertiary_text=customer.id,
             )
         )
     return canvas(
-        Text(text=t("pick.header", locale, count=len(customers))),
-        Text(text=t("pick.hint", locale), style="muted"),
+        Text(text=t("**%(count)s Stripe customers match**", locale, count=len(customers))),
+        Text(text=t("Pick the right one for this conversation.", locale), style="muted"),
         ListComponent(items=items[:10]),
         stored_data={**stored_data, "view": "pick"},
     )
@@ -196,23 +206,32 @@ def picker_card(customers: list[Any], *, locale: str, stored_data: dict[str, Any
 def no_match_card(identity: ContactIdentity, *, locale: str) -> Canvas:
     # What the contact carries is whatever a visitor typed: shown literally, never as Markdown.
     searched = [
-        t(f"searched.{kind}", locale, value=plain(value)) for kind, value in identity.searched()
+        t(SEARCHED_WORDS[kind], locale, value=plain(value)) for kind, value in identity.searched()
     ]
-    lines: list[Component] = [Text(text=t("nomatch.header", locale))]
+    lines: list[Component] = [Text(text=t("**No Stripe customer found**", locale))]
     if searched:
-        lines.append(Text(text=t("nomatch.searched", locale, what=join_words(searched, locale))))
+        lines.append(
+            Text(text=t("Searched for %(what)s.", locale, what=join_words(searched, locale)))
+        )
     else:
-        lines.append(Text(text=t("nomatch.nothing", locale)))
-    lines.append(Text(text=t("nomatch.hint", locale), style="muted"))
-    lines.append(Button(id="retry", label=t("button.retry", locale), style="secondary"))
+        lines.append(
+            Text(text=t("This contact has no email, user ID or stripe_id to search for.", locale))
+        )
+    lines.append(
+        Text(
+            text=t("Set the contact's stripe_id attribute to link a customer.", locale),
+            style="muted",
+        )
+    )
+    lines.append(Button(id="retry", label=t("Retry", locale), style="secondary"))
     return canvas(*lines, stored_data={"view": "nomatch"})
 
 
 def unavailable_card(*, locale: str, stored_data: dict[str, Any]) -> Canvas:
     return canvas(
-        Text(text=t("unavailable.header", locale)),
-        Text(text=t("unavailable.body", locale), style="muted"),
-        Button(id="retry", label=t("button.retry", locale)),
+        Text(text=t("**Billing data temporarily unavailable**", locale)),
+        Text(text=t("Stripe did not answer in time. Nothing was changed.", locale), style="muted"),
+        Button(id="retry", label=t("Retry", locale)),
         stored_data={**stored_data, "view": "unavailable"},
     )
 
@@ -220,9 +239,9 @@ def unavailable_card(*, locale: str, stored_data: dict[str, Any]) -> Canvas:
 def problem_card(message: str, *, locale: str, stored_data: dict[str, Any]) -> Canvas:
     """An action that Stripe refused (or whose customer changed): the reason and a way back."""
     return canvas(
-        Text(text=t("problem.header", locale)),
+        Text(text=t("**That didn't work**", locale)),
         Text(text=plain(message), style="muted"),
-        Button(id="summary", label=t("button.back", locale), style="secondary"),
+        Button(id="summary", label=t("Back", locale), style="secondary"),
         stored_data={**stored_data, "view": "problem"},
     )
 
@@ -235,13 +254,26 @@ def identity_check(
     it (nothing moved); `confirmed`: keep it ticked (a "try again" after a confirmed press)."""
     return [
         Text(
-            text=t("identity.required" if required else "identity.note", locale),
+            text=t(
+                "Confirm the customer's identity first: nothing was charged or refunded."
+                if required
+                else (
+                    "This customer was matched by email only, and anyone can type an email into the "
+                    "Messenger. Check who you're talking to before money moves."
+                ),
+                locale,
+            ),
             style="error" if required else "muted",
         ),
         Checkbox(
             id=IDENTITY_INPUT,
-            label=t("identity.label", locale),
-            option=[Option(id=IDENTITY_CONFIRMED, text=t("identity.option", locale))],
+            label=t("Identity", locale),
+            option=[
+                Option(
+                    id=IDENTITY_CONFIRMED,
+                    text=t("I have verified this customer's identity", locale),
+                )
+            ],
             value=[IDENTITY_CONFIRMED] if confirmed else None,
         ),
     ]

@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Any
 
 from billing.errors import StripeRejected, StripeUnavailable
-from billing.money import Money, format_day, minor_unit_factor
+from billing.money import Money, format_day
 from billing.refund_policy import RefundRefused
 from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.refunds import RefundInProgress, RefundResult
-from billing.snapshot import BillingSnapshot, Payment
+from billing.snapshot import BillingSnapshot
 from canvas_kit.components import Button, Component, Input, ListComponent, ListItem, Text, canvas
 from canvas_kit.components import canvas_response as response
 from canvas_kit.labels import money
 from inbox.cards import identity_check, identity_confirmed
+from inbox.refund_values import REFUSED_WORDS, method_text, parse_amount, plain_amount, refundable
 from inbox.sidebar import KEPT, InboxContext, render
-from kernel.i18n import MESSAGES, t
+from kernel.i18n import t
 from storage.actions import Actor
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,9 @@ MAX_LISTED = 5
 
 # --- the summary button ---
 def refund_button(snapshot: BillingSnapshot, ctx: InboxContext) -> list[Button]:
-    if not any(_refundable(p) for p in snapshot.payments):
+    if not any(refundable(p) for p in snapshot.payments):
         return []
-    return [Button(id="refund", label=t("ir.button.refund", ctx.locale), style="secondary")]
+    return [Button(id="refund", label=t("Refund a payment", ctx.locale), style="secondary")]
 
 
 # --- the steps ---
@@ -62,27 +62,39 @@ async def refund_step(ctx: InboxContext, arg: str) -> dict[str, Any]:
 async def _pick(ctx: InboxContext) -> dict[str, Any]:
     snapshot = await ctx.snapshot(fresh=True)
     max_age = ctx.services.settings.refund_max_age_days
-    payments = [p for p in snapshot.payments if _refundable(p, snapshot, max_age)][:MAX_LISTED]
+    payments = [p for p in snapshot.payments if refundable(p, snapshot, max_age)][:MAX_LISTED]
     if not payments:
-        return _card(ctx, Text(text=t("ir.pick.none", ctx.locale, days=max_age)))
+        return _card(
+            ctx,
+            Text(
+                text=t(
+                    "No payment of this customer can be refunded here (refunded, disputed or older "
+                    "than %(days)s days).",
+                    ctx.locale,
+                    days=max_age,
+                )
+            ),
+        )
     items = [
         ListItem(
             id=f"refund:charge:{p.charge_id}",
             title=t(
-                "ir.pick.title",
+                "%(amount)s · %(date)s",
                 ctx.locale,
                 amount=money(p.amount, ctx.locale),
                 date=format_day(p.created, ctx.locale),
             ),
-            subtitle=t("ir.pick.subtitle", ctx.locale, refundable=money(p.refundable, ctx.locale)),
-            tertiary_text=_method(p),
+            subtitle=t(
+                "%(refundable)s refundable", ctx.locale, refundable=money(p.refundable, ctx.locale)
+            ),
+            tertiary_text=method_text(p),
         )
         for p in payments
     ]
     return _card(
         ctx,
-        Text(text=t("ir.pick.header", ctx.locale)),
-        Text(text=t("ir.pick.hint", ctx.locale), style="muted"),
+        Text(text=t("**Refund a payment**", ctx.locale)),
+        Text(text=t("Which payment should be refunded?", ctx.locale), style="muted"),
         ListComponent(items=items),
     )
 
@@ -94,10 +106,16 @@ async def _form(ctx: InboxContext, charge_id: str, *, problem: str | None = None
         return _refused(ctx, "refund_charge_not_found", {})
     remaining = payment.refundable
     parts: list[Component] = [
-        Text(text=t("ir.form.header", ctx.locale, date=format_day(payment.created, ctx.locale))),
         Text(
             text=t(
-                "ir.form.detail",
+                "**Refund the payment of %(date)s**",
+                ctx.locale,
+                date=format_day(payment.created, ctx.locale),
+            )
+        ),
+        Text(
+            text=t(
+                "%(amount)s paid, %(refundable)s can still be refunded.",
                 ctx.locale,
                 amount=money(payment.amount, ctx.locale),
                 refundable=money(remaining, ctx.locale),
@@ -106,20 +124,20 @@ async def _form(ctx: InboxContext, charge_id: str, *, problem: str | None = None
         ),
         Input(
             id="refund_amount",
-            label=t("ir.form.amount", ctx.locale),
-            value=_plain_amount(remaining, ctx.locale),
+            label=t("Amount to refund", ctx.locale),
+            value=plain_amount(remaining, ctx.locale),
         ),
         Input(
             id="refund_reason",
-            label=t("ir.form.reason", ctx.locale),
-            placeholder=t("ir.form.reason_placeholder", ctx.locale),
+            label=t("Reason (kept in the audit trail)", ctx.locale),
+            placeholder=t("e.g. charged twice", ctx.locale),
         ),
     ]
     if problem:
         parts.append(Text(text=problem, style="error"))
     parts += [
-        Button(id=f"refund:review:{charge_id}", label=t("ir.button.review", ctx.locale)),
-        Button(id="summary", label=t("m.button.cancel", ctx.locale), style="secondary"),
+        Button(id=f"refund:review:{charge_id}", label=t("Review refund", ctx.locale)),
+        Button(id="summary", label=t("Cancel", ctx.locale), style="secondary"),
     ]
     return _card(ctx, *parts, back=False)
 
@@ -135,8 +153,8 @@ async def _review(ctx: InboxContext, charge_id: str) -> dict[str, Any]:
     try:
         amount = parse_amount(raw_amount, currency) if raw_amount else None
     except ValueError:
-        example = _plain_amount(Money(1250, currency), ctx.locale)
-        problem = t("ir.form.amount_invalid", ctx.locale, example=example)
+        example = plain_amount(Money(1250, currency), ctx.locale)
+        problem = t("Enter an amount like %(example)s.", ctx.locale, example=example)
         return await _form(ctx, charge_id, problem=problem)
     reason = str(values.get("refund_reason") or "").strip() or None
     preview = await ctx.services.refunds("inbox").preview(
@@ -154,21 +172,26 @@ async def _review(ctx: InboxContext, charge_id: str) -> dict[str, Any]:
     check = identity_check(ctx.locale) if await ctx.identity_missing() else []
     return _card(
         ctx,
-        Text(text=t("ir.confirm.header", ctx.locale, amount=amount_text)),
+        Text(text=t("**Refund %(amount)s?**", ctx.locale, amount=amount_text)),
         Text(
             text=t(
-                "ir.confirm.detail",
+                "From the payment of %(date)s (%(paid)s), back to %(method)s.",
                 ctx.locale,
                 date=format_day(paid.created, ctx.locale),
                 paid=money(paid.amount, ctx.locale),
-                method=_method(paid),
+                method=method_text(paid),
             ),
             style="muted",
         ),
-        Text(text=t("ir.confirm.note", ctx.locale), style="muted"),
+        Text(
+            text=t("Money moves when you confirm; a refund cannot be undone.", ctx.locale),
+            style="muted",
+        ),
         *check,
-        Button(id="refund:confirm", label=t("ir.button.confirm", ctx.locale, amount=amount_text)),
-        Button(id="summary", label=t("m.button.cancel", ctx.locale), style="secondary"),
+        Button(
+            id="refund:confirm", label=t("Yes, refund %(amount)s", ctx.locale, amount=amount_text)
+        ),
+        Button(id="summary", label=t("Cancel", ctx.locale), style="secondary"),
         back=False,
         refund_token=preview.token,
     )
@@ -178,7 +201,16 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
     token = ctx.stored.get("refund_token")
     customer_id = ctx.stored["customer_id"]
     if not isinstance(token, str):
-        return _card(ctx, Text(text=t("ir.token_expired", ctx.locale), style="error"))
+        return _card(
+            ctx,
+            Text(
+                text=t(
+                    "The confirmation has expired or is not valid. Review the refund again.",
+                    ctx.locale,
+                ),
+                style="error",
+            ),
+        )
     if await ctx.identity_missing():
         return _identity_required(ctx, token)
     # The identity check, if this press ticked it, stays ticked on a "Try again" card.
@@ -197,18 +229,42 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
     except RefundRefused as refusal:
         return _refused(ctx, refusal.code, refusal.values)
     except (InvalidConfirmationToken, ConfirmationTokenExpired):
-        return _card(ctx, Text(text=t("ir.token_expired", ctx.locale), style="error"))
+        return _card(
+            ctx,
+            Text(
+                text=t(
+                    "The confirmation has expired or is not valid. Review the refund again.",
+                    ctx.locale,
+                ),
+                style="error",
+            ),
+        )
     except RefundInProgress:
-        return _card(ctx, Text(text=t("ir.in_progress", ctx.locale)), refund_token=token)
+        return _card(
+            ctx,
+            Text(
+                text=t(
+                    "This refund is being processed right now. Check again in a moment.", ctx.locale
+                )
+            ),
+            refund_token=token,
+        )
     except StripeRejected as exc:
         log.warning("Stripe rejected an agent refund for %s: %s", customer_id, exc.code)
         return _refused(ctx, "refund_refused", {})
     except StripeUnavailable:
         return _card(
             ctx,
-            Text(text=t("ir.unconfirmed", ctx.locale), style="error"),
+            Text(
+                text=t(
+                    "Stripe did not confirm the refund in time. Trying again is safe: it cannot "
+                    "refund twice.",
+                    ctx.locale,
+                ),
+                style="error",
+            ),
             *confirmed,
-            Button(id="refund:confirm", label=t("ir.button.try_again", ctx.locale)),
+            Button(id="refund:confirm", label=t("Try again", ctx.locale)),
             refund_token=token,
         )
     finally:
@@ -232,14 +288,23 @@ def _identity_required(ctx: InboxContext, token: str) -> dict[str, Any]:
             token, max_age_seconds=ctx.services.settings.confirmation_token_seconds
         )
     except (InvalidConfirmationToken, ConfirmationTokenExpired):
-        return _card(ctx, Text(text=t("ir.token_expired", ctx.locale), style="error"))
+        return _card(
+            ctx,
+            Text(
+                text=t(
+                    "The confirmation has expired or is not valid. Review the refund again.",
+                    ctx.locale,
+                ),
+                style="error",
+            ),
+        )
     amount = money(grant.money, ctx.locale)
     return _card(
         ctx,
-        Text(text=t("ir.confirm.header", ctx.locale, amount=amount)),
+        Text(text=t("**Refund %(amount)s?**", ctx.locale, amount=amount)),
         *identity_check(ctx.locale, required=True),
-        Button(id="refund:confirm", label=t("ir.button.confirm", ctx.locale, amount=amount)),
-        Button(id="summary", label=t("m.button.cancel", ctx.locale), style="secondary"),
+        Button(id="refund:confirm", label=t("Yes, refund %(amount)s", ctx.locale, amount=amount)),
+        Button(id="summary", label=t("Cancel", ctx.locale), style="secondary"),
         back=False,
         refund_token=token,
     )
@@ -247,78 +312,41 @@ def _identity_required(ctx: InboxContext, token: str) -> dict[str, Any]:
 
 def _done(ctx: InboxContext, result: RefundResult) -> dict[str, Any]:
     parts: list[Component] = [
-        Text(text=t("ir.done", ctx.locale, amount=money(result.amount, ctx.locale))),
         Text(
-            text=t("ir.done.detail", ctx.locale, refund_id=result.refund_id, status=result.status),
+            text=t("**%(amount)s refunded**", ctx.locale, amount=money(result.amount, ctx.locale))
+        ),
+        Text(
+            text=t(
+                "Stripe refund %(refund_id)s (%(status)s). The customer usually sees it within 5 "
+                "to 10 business days.",
+                ctx.locale,
+                refund_id=result.refund_id,
+                status=result.status,
+            ),
             style="muted",
         ),
     ]
     if result.replayed:
-        parts.append(Text(text=t("ir.done.replayed", ctx.locale), style="muted"))
+        parts.append(
+            Text(
+                text=t("This refund had already been made; no money moved again.", ctx.locale),
+                style="muted",
+            )
+        )
     return _card(ctx, *parts)
 
 
 def _refused(ctx: InboxContext, code: str, values: dict[str, Any]) -> dict[str, Any]:
-    key = f"ir.refused.{code}" if f"ir.refused.{code}" in MESSAGES else "ir.refused.refund_refused"
+    message = REFUSED_WORDS.get(code, REFUSED_WORDS["refund_refused"])
     currency = values.get("currency") or "eur"
     limit = values.get("remaining", values.get("max_amount"))
     text = t(
-        key,
+        message,
         ctx.locale,
         limit=money(Money(limit, currency), ctx.locale) if limit is not None else "—",
         days=values.get("max_age_days", ctx.services.settings.refund_max_age_days),
     )
     return _card(ctx, Text(text=text, style="error"))
-
-
-# --- helpers ---
-def parse_amount(text: str, currency: str) -> int:
-    """What an agent types ("12,50", "12.50 €", "1.234,5", "1,234.50") in minor units. The last
-    separator followed by at most the currency's decimals is the decimal mark; any other groups
-    thousands. Raises ValueError for anything else or a non-positive amount."""
-    factor = minor_unit_factor(currency)
-    decimals = len(str(factor)) - 1
-    cleaned = re.sub(r"[^\d.,]", "", text)
-    if not re.search(r"\d", cleaned):
-        raise ValueError(text)
-    whole, fraction = cleaned, ""
-    last = max(cleaned.rfind("."), cleaned.rfind(","))
-    if last >= 0 and 0 < len(cleaned) - last - 1 <= decimals:
-        whole, fraction = cleaned[:last], cleaned[last + 1 :]
-    digits = re.sub(r"[.,]", "", whole) or "0"
-    if not digits.isdigit() or not (fraction == "" or fraction.isdigit()):
-        raise ValueError(text)
-    amount = int(digits) * factor + (int(fraction.ljust(decimals, "0")) if fraction else 0)
-    if amount <= 0:
-        raise ValueError(text)
-    return amount
-
-
-def _plain_amount(value: Money, locale: str) -> str:
-    # An input's value without the currency sign: what the agent would type.
-    factor = minor_unit_factor(value.currency)
-    if factor == 1:
-        return str(value.amount)
-    decimals = len(str(factor)) - 1
-    text = f"{value.amount / factor:.{decimals}f}"
-    return text.replace(".", ",") if locale.startswith("de") else text
-
-
-def _refundable(
-    payment: Payment, snapshot: BillingSnapshot | None = None, max_age: int = 0
-) -> bool:
-    if payment.status != "succeeded" or payment.disputed or payment.refundable.amount <= 0:
-        return False
-    if snapshot is None:
-        return True
-    return (snapshot.fetched_at - payment.created).days <= max_age
-
-
-def _method(payment: Payment) -> str:
-    last4 = f"•••• {payment.method_last4}" if payment.method_last4 else ""
-    if payment.method_type == "sepa_debit":
-        return f"SEPA {last4}".strip()
-    return last4 or (payment.method_type or "—").replace("_", " ")
 
 
 def _card(
@@ -329,7 +357,7 @@ def _card(
         stored["refund_token"] = refund_token
     parts = list(components)
     if back:
-        parts.append(Button(id="summary", label=t("button.back", ctx.locale), style="secondary"))
+        parts.append(Button(id="summary", label=t("Back", ctx.locale), style="secondary"))
     return response(canvas(*parts, stored_data={**stored, "view": "action"}))
 
 

@@ -27,12 +27,26 @@ from canvas_kit.components import Button, Component, Text, canvas, canvas_respon
 from canvas_kit.labels import failure_line, money, payment_method_label, plain, plain_reason
 from inbox.cards import identity_check
 from inbox.sidebar import KEPT, InboxContext, render
-from kernel.i18n import t
+from kernel.i18n import N_, t
 from storage.actions import ActionStore, Actor
 
 log = logging.getLogger(__name__)
 
 SENDABLE_CARDS = ("payment_recovery", "savings")
+
+SENT_WORDS = {
+    "payment_recovery": N_("**Recovery card added to your reply**"),
+    "savings": N_("**Savings card added to your reply**"),
+}
+# A retry that moved no money, in the agent's words.
+RETRY_WORDS = {
+    "in_progress": N_("**A retry is already in progress**"),
+    "already_paid": N_("**The invoice is already paid**"),
+    "not_payable": N_("**There is no failed invoice to retry**"),
+    "unavailable": N_(
+        "**Stripe could not be reached**: nothing was charged. Try again in a moment."
+    ),
+}
 
 
 def summary_buttons(snapshot: BillingSnapshot, ctx: InboxContext) -> list[Button]:
@@ -46,20 +60,18 @@ def summary_buttons(snapshot: BillingSnapshot, ctx: InboxContext) -> list[Button
         buttons += [
             Button(
                 id="send_card:payment_recovery",
-                label=t("ic.button.send_payment_recovery", locale),
+                label=t("Send recovery card", locale),
                 style="secondary",
             ),
             Button(
                 id=f"retry_invoice:{failed.id}",
-                label=t("ic.button.retry_invoice", locale),
+                label=t("Retry failed payment", locale),
                 style="secondary",
             ),
         ]
     if _offers_savings(snapshot, ctx):
         buttons.append(
-            Button(
-                id="send_card:savings", label=t("ic.button.send_savings", locale), style="secondary"
-            )
+            Button(id="send_card:savings", label=t("Send savings card", locale), style="secondary")
         )
     return buttons
 
@@ -88,10 +100,12 @@ async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
             plan = snapshot.subscription.plan if snapshot.subscription else None
             return _answer(
                 ctx,
-                Text(text=t("ic.no_savings.header", ctx.locale)),
+                Text(text=t("**No saving to offer**", ctx.locale)),
                 Text(
                     text=t(
-                        "ic.no_savings.body", ctx.locale, plan=plan.product_name if plan else "—"
+                        "%(plan)s already fits this customer's usage; no card was added.",
+                        ctx.locale,
+                        plan=plan.product_name if plan else "—",
                     ),
                     style="muted",
                 ),
@@ -99,7 +113,7 @@ async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
         lines.append(
             Text(
                 text=t(
-                    "m.value.saving",
+                    "%(per_year)s / year (%(per_month)s / month)",
                     ctx.locale,
                     per_year=money(option.saving_per_year, ctx.locale),
                     per_month=money(option.saving_per_month, ctx.locale),
@@ -109,9 +123,15 @@ async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
     log.info("agent %s sends a %s card for %s", ctx.request.admin_id, card, snapshot.customer.id)
     return _answer(
         ctx,
-        Text(text=t(f"ic.sent.{card}", ctx.locale)),
+        Text(text=t(SENT_WORDS[card], ctx.locale)),
         *lines,
-        Text(text=t("ic.sent.hint", ctx.locale), style="muted"),
+        Text(
+            text=t(
+                "Send the reply: the customer sees their own, current billing in the card.",
+                ctx.locale,
+            ),
+            style="muted",
+        ),
         card_creation_options={"card": card, "customer_id": snapshot.customer.id},
     )
 
@@ -147,10 +167,10 @@ async def _ask_retry(
     )
     return _answer(
         ctx,
-        Text(text=t("ic.retry.confirm", ctx.locale, amount=amount)),
+        Text(text=t("**Retry %(amount)s now?**", ctx.locale, amount=amount)),
         Text(
             text=t(
-                "ic.retry.detail",
+                "Invoice %(number)s: %(reason)s",
                 ctx.locale,
                 number=invoice.number or invoice.invoice_id,
                 reason=failure_line(invoice, ctx.locale),
@@ -159,7 +179,7 @@ async def _ask_retry(
         ),
         Text(
             text=t(
-                "ic.retry.method",
+                "Stripe charges the subscription's payment method: %(method)s.",
                 ctx.locale,
                 method=payment_method_label(snapshot.payment_method, ctx.locale),
             ),
@@ -168,9 +188,9 @@ async def _ask_retry(
         *check,
         Button(
             id=f"confirm_retry_invoice:{invoice.invoice_id}",
-            label=t("ic.button.confirm_retry", ctx.locale, amount=amount),
+            label=t("Yes, retry %(amount)s", ctx.locale, amount=amount),
         ),
-        Button(id="summary", label=t("m.button.cancel", ctx.locale), style="secondary"),
+        Button(id="summary", label=t("Cancel", ctx.locale), style="secondary"),
         back=False,
     )
 
@@ -214,27 +234,50 @@ def _retry_outcome(ctx: InboxContext, result: RetryResult) -> dict[str, Any]:
     kind = result.kind
     lines: list[Component] = []
     if kind == "processing" or kind == "still_processing":
-        key = "ic.retry.processing" if kind == "processing" else "ic.retry.still_processing"
-        lines.append(Text(text=t(key, locale, amount=amount)))
+        if kind == "processing":
+            line = t("**Retry submitted: %(amount)s is processing**", locale, amount=amount)
+        else:
+            line = t(
+                "**A payment of %(amount)s is still processing**: no retry needed.",
+                locale,
+                amount=amount,
+            )
+        lines.append(Text(text=line))
         if invoice.is_sepa:
-            lines.append(Text(text=t("ic.retry.sepa_note", locale), style="muted"))
+            lines.append(
+                Text(text=t("SEPA debits settle in a few business days.", locale), style="muted")
+            )
     elif kind == "paid":
-        lines.append(Text(text=t("ic.retry.paid", locale, amount=amount)))
+        lines.append(Text(text=t("**%(amount)s paid**", locale, amount=amount)))
     elif kind == "declined":
         reason = plain_reason(invoice.failure_code, invoice.failure_message, locale)
-        lines.append(Text(text=t("ic.retry.declined", locale, reason=reason), style="error"))
+        lines.append(
+            Text(text=t("**Retry declined**: %(reason)s", locale, reason=reason), style="error")
+        )
     elif kind == "rejected":
         lines.append(
             Text(
-                text=t("ic.retry.rejected", locale, reason=plain(result.message or "—")),
+                text=t(
+                    "**Stripe refused the retry**: %(reason)s",
+                    locale,
+                    reason=plain(result.message or "—"),
+                ),
                 style="error",
             )
         )
     elif kind == "cooldown" and result.retry_after is not None:
         time = format_moment(result.retry_after, locale)
-        lines.append(Text(text=t("ic.retry.cooldown", locale, time=time)))
+        lines.append(
+            Text(
+                text=t(
+                    "**Retried recently**: the next retry is possible after %(time)s.",
+                    locale,
+                    time=time,
+                )
+            )
+        )
     else:
-        lines.append(Text(text=t(f"ic.retry.{kind}", locale)))
+        lines.append(Text(text=t(RETRY_WORDS.get(kind, RETRY_WORDS["not_payable"]), locale)))
     return _answer(ctx, *lines)
 
 
@@ -247,7 +290,7 @@ def _answer(
     stored = {k: v for k, v in ctx.stored.items() if k in KEPT}
     parts = list(components)
     if back:
-        parts.append(Button(id="summary", label=t("button.back", ctx.locale), style="secondary"))
+        parts.append(Button(id="summary", label=t("Back", ctx.locale), style="secondary"))
     return canvas_response(
         canvas(*parts, stored_data={**stored, "view": "action"}),
         card_creation_options=card_creation_options,

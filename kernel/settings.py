@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # --- behaviour ---
     agent_locale: Locale = "en"
     customer_locale: Locale = "en"
+    # How German speaks to customers (cards, Fin, link pages): formal "Sie" or informal "du".
+    german_address: Literal["sie", "du"] = "sie"
     stripe_timeout_seconds: float = Field(default=8.0, gt=0, le=30)
     stripe_max_network_retries: int = Field(default=1, ge=0, le=5)
     snapshot_cache_seconds: float = Field(default=30.0, ge=0)

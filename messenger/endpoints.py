@@ -198,7 +198,9 @@ async def _context(request: Request, *, request_options: bool = False) -> Messen
     ctx = MessengerContext(
         services=services,
         request=req,
-        locale=req.locale(services.settings.customer_locale),
+        locale=req.locale(
+            services.settings.customer_locale, german_address=services.settings.german_address
+        ),
         card=card if card in cards.CARD_TYPES else "billing_status",
         hint=hint if isinstance(hint, str) and hint else None,
         stored=dict(req.stored_data),

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from kernel.i18n import pick_locale
 from kernel.settings import Settings
 
 SALT = "payment-link"
@@ -68,7 +69,7 @@ def read_link(settings: Settings, token: str) -> PaymentLink:
         customer=data["customer"],
         invoice=data.get("invoice") or None,
         kind=data["kind"],
-        locale=str(data["locale"]) if data.get("locale") in ("en", "de") else "en",
+        locale=pick_locale(data.get("locale"), "en", german_address=settings.german_address),
         contact=data.get("contact"),
         payment_method=data.get("payment_method") or None,
         issued_at=issued_at,

@@ -28,7 +28,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import PackageLoader
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -49,10 +49,11 @@ from billing.payment_method import (
 from billing.recovery import load_invoice
 from canvas_kit.labels import plain_reason
 from kernel.http import ClientError, read_body
-from kernel.i18n import t
+from kernel.i18n import language, pick_locale, t, template_environment
 from kernel.services import Services
 from kernel.settings import Settings
 from messenger.link_tokens import LinkRejected, PaymentLink, read_link
+from messenger.page_words import PAGE_WORDS
 from storage.actions import ActionStore, Actor
 from storage.link_sessions import LinkSessions
 
@@ -62,12 +63,7 @@ log = logging.getLogger(__name__)
 # a 5xx: nothing failed on our side, and trying the same link again won't change Stripe's mind.
 FAILED_STATUS = 424
 
-_pages = Environment(
-    loader=PackageLoader("messenger", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_pages = PackageLoader("messenger", "templates")
 
 
 # --- the pages ---
@@ -117,7 +113,7 @@ async def start(request: Request) -> Response:
             card_only=link.kind == "recover",
             done_url=f"{base}/done",
             cancel_url=f"{base}/cancel",
-            locale=link.locale,
+            locale=language(link.locale),
             metadata=collection_metadata(link.kind, link.invoice),
         )
         await sessions.remember(
@@ -215,7 +211,7 @@ def _confirm_page(link: PaymentLink, offer: PortalOffer, *, form_url: str) -> Re
         number=offer.invoice.number or offer.invoice.invoice_id,
         method=method,
         form_url=form_url,
-        form_label=t("page.confirm.button", link.locale, amount=amount, method=method),
+        form_label=t("Pay %(amount)s with %(method)s", link.locale, amount=amount, method=method),
         form_fields={"payment_method": offer.card.id},
     )
 
@@ -258,7 +254,7 @@ def _result_page(
             "declined",
             tone="bad",
             retry_url=retry_url,
-            retry_label=t("page.use_card", locale),
+            retry_label=t("Use another card", locale),
             reason=reason,
         )
     if result.kind == "unavailable":
@@ -280,18 +276,13 @@ def _link_or_page(request: Request, settings: Settings, token: str) -> PaymentLi
     try:
         return read_link(settings, token)
     except LinkRejected as exc:
-        locale = exc.locale or _browser_locale(request, settings.customer_locale)
+        asked = exc.locale or request.headers.get("accept-language")
+        locale = pick_locale(
+            asked, settings.customer_locale, german_address=settings.german_address
+        )
         if exc.status == 410:
             return _page(locale, "expired", status=410, hours=settings.link_max_age_hours)
         return _page(locale, "invalid", status=400)
-
-
-def _browser_locale(request: Request, default: str) -> str:
-    for part in request.headers.get("accept-language", "").split(","):
-        language = part.split(";")[0].strip()[:2].lower()
-        if language in ("de", "en"):
-            return language
-    return default
 
 
 def _page(
@@ -307,14 +298,17 @@ def _page(
     form_fields: dict[str, str] | None = None,
     **values: Any,
 ) -> HTMLResponse:
-    html = _pages.get_template("payment_link.html").render(
-        lang=locale,
+    pages = template_environment(
+        _pages, locale, autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+    title, body = PAGE_WORDS[outcome]
+    html = pages.get_template("payment_link.html").render(
+        lang=language(locale),
         tone=tone,
-        t=lambda key, **kw: t(key, locale, **kw),
-        title=t(f"page.{outcome}.title", locale),
-        paragraphs=[t(f"page.{outcome}.body", locale, **values)],
+        title=t(title, locale),
+        paragraphs=[t(body, locale, **values)],
         action_url=retry_url,
-        action_label=retry_label or t("page.try_again", locale),
+        action_label=retry_label or t("Try again", locale),
         form_url=form_url,
         form_label=form_label,
         form_fields=form_fields or {},

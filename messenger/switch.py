@@ -75,7 +75,9 @@ async def confirm_switch(ctx: MessengerContext) -> list[Component]:
     try:
         quote_id, quote = _unseal(ctx.services, sealed)
     except SignatureExpired:
-        return await switch_plan(ctx, notice=t("m.quote.expired", ctx.locale))
+        return await switch_plan(
+            ctx, notice=t("That quote had expired, so here is a fresh one.", ctx.locale)
+        )
     except (BadSignature, KeyError, TypeError, ValueError):
         log.warning("messenger confirm with an invalid quote")
         return await home(ctx, fresh=True)

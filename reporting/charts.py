@@ -28,7 +28,7 @@ def months_chart(report: Report, words: dict[str, str], fmt: Callable[[int, str]
     plot_h = HEIGHT - PAD_BOTTOM - PAD_TOP
     slot = (WIDTH - PAD_LEFT) / max(len(months), 1)
     bar = min(48.0, slot * 0.6)
-    title = escape(words["chart_months"].format(currency=currency.upper()))
+    title = escape(words["chart_months"] % {"currency": currency.upper()})
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT + 24}" role="img" '
         f'aria-label="{title}" xmlns="http://www.w3.org/2000/svg">',

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from billing.money import format_money
 from kernel.admin import admin_refusal
 from kernel.http import ClientError
+from kernel.i18n import pick_locale
 from reporting import charts
 from reporting.copy import channel_label, hours, labels, money, percent, reason_label
 from reporting.report import CHANNELS, RECOVERED_CHANNELS, build_report
@@ -30,23 +31,16 @@ _templates = Environment(
 )
 
 
-def pick_locale(request: Request) -> str:
-    asked = request.query_params.get("locale")
-    if asked in ("en", "de"):
-        return asked
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("de"):
-            return "de"
-        if tag.startswith("en"):
-            return "en"
-    return "en"
+def _locale(request: Request) -> str:
+    """`?locale=` first, then the browser's languages; operators read formal German."""
+    asked = [request.query_params.get("locale"), request.headers.get("accept-language")]
+    return pick_locale(",".join(a for a in asked if a), "en")
 
 
 async def report_page(request: Request) -> Response:
     if (refusal := admin_refusal(request)) is not None:
         return refusal
-    locale = pick_locale(request)
+    locale = _locale(request)
     since = _since(request.query_params.get("since"))
     open_days = _open_days(request.query_params.get("open_days"))
     report = await build_report(request.app.state.services.db, since=since, open_days=open_days)

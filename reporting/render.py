@@ -167,13 +167,11 @@ def as_table(report: Report, locale: str = "en") -> str:
 def _period(report: Report, locale: str) -> str:
     w = labels(locale)
     period = (
-        w["period_since"].format(date=report.since.strftime("%Y-%m-%d"))
+        w["period_since"] % {"date": report.since.strftime("%Y-%m-%d")}
         if report.since
         else w["period_all"]
     )
-    return (
-        f"{period} · {w['generated'].format(time=report.generated_at.strftime('%Y-%m-%d %H:%M'))}"
-    )
+    return f"{period} · {w['generated'] % {'time': report.generated_at.strftime('%Y-%m-%d %H:%M')}}"
 
 
 def _cell(t: Tally, locale: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from automations.recipes import PaymentFailure, event_metadata
+from automations.facts import PaymentFailure, event_metadata
 from gateways.intercom import retry_after_seconds
 
 NOW = 1_800_000_000.0

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from stripe import _payment_intent as stripe_payment_intent
 
-from billing.sepa import SEPA_REASONS, describe_failure, sepa_reason
+from billing.sepa import SEPA_REASONS, sepa_reason
+from kernel.i18n import describe_failure
 
 
 def sepa_code(stripe_code: str) -> str:
@@ -44,7 +45,7 @@ def test_card_failures_are_not_given_sepa_codes():
 def test_a_payment_over_the_limit_per_debit_is_am02():
     reason = sepa_reason("charge_exceeds_transaction_limit")
     assert reason is not None
-    assert (reason.code, reason.en) == ("AM02", "amount above the limit per debit")
+    assert (reason.code, reason.text) == ("AM02", "amount above the limit per debit")
     period = sepa_reason("charge_exceeds_source_limit")
     assert period is not None and period.code == "AM02"
 

@@ -87,7 +87,7 @@ def test_the_live_canvas_follows_changes_in_stripe(messenger: Messenger):
 def test_the_card_speaks_german_when_the_messenger_does(messenger: Messenger):
     body = messenger.initialize("healthy", "billing_status", locale="de")
     text = visible(body)
-    assert "**Deine Abrechnung**" in text
+    assert "**Ihre Abrechnung**" in text
     assert "**Pro** · 79,00 € / Monat" in text
 
 
@@ -96,7 +96,7 @@ def test_the_default_language_comes_from_settings(start_messenger):
     payload = messenger_initialize({"card": "billing_status"}, demo_contact("healthy"), "fr")
     body = messenger.app.canvas("/canvas/messenger/initialize", payload).json()
     messenger.check("initialize_response", body)
-    assert "**Deine Abrechnung**" in visible(body)
+    assert "**Ihre Abrechnung**" in visible(body)
 
 
 def test_an_unsigned_live_canvas_request_never_reaches_stripe(messenger: Messenger):

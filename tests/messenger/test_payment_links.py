@@ -128,7 +128,7 @@ def test_a_declined_card_is_saved_and_the_customer_can_use_another(messenger: Me
 def test_the_pages_speak_the_customers_language(messenger: Messenger):
     visit = pay_by_card(messenger, locale="de")
     assert '<html lang="de">' in shown(visit.page)
-    assert "Danke, deine Zahlung ist eingegangen" in shown(visit.page)
+    assert "Danke, Ihre Zahlung ist eingegangen" in shown(visit.page)
     assert "Wir haben 29,00" in shown(visit.page)
 
 

@@ -47,9 +47,9 @@ def test_the_card_names_the_failed_invoice_and_the_sepa_reason(messenger: Messen
 
 def test_the_card_in_german(messenger: Messenger):
     text = visible(messenger.initialize("sepa", "payment_recovery", locale="de"))
-    assert "**Deine Zahlung über 29,00 € ist nicht durchgegangen**" in text
+    assert "**Ihre Zahlung über 29,00 € ist nicht durchgegangen**" in text
     assert (
-        "Deine Bank hat die Lastschrift zurückgegeben (Code AM04): "
+        "Ihre Bank hat die Lastschrift zurückgegeben (Code AM04): "
         "Kontodeckung nicht ausreichend." in text
     )
     assert "[Zahlung erneut versuchen]" in text and "[Stattdessen per Karte zahlen]" in text

@@ -44,8 +44,8 @@ def test_the_card_shows_the_best_saving_per_month_and_year(messenger: Messenger)
 
 def test_the_card_in_german(messenger: Messenger):
     text = visible(messenger.initialize("healthy", "savings", locale="de"))
-    assert "**Spare 158,00 € im Jahr**" in text
-    assert "Zahle Pro jährlich statt monatlich: 13,17 € weniger pro Monat" in text
+    assert "**Sparen Sie 158,00 € im Jahr**" in text
+    assert "Zahlen Sie Pro jährlich statt monatlich: 13,17 € weniger pro Monat" in text
     assert "[Zu Pro, jährlich wechseln]" in text
 
 
@@ -297,7 +297,7 @@ def test_a_failed_switch_in_german(messenger: Messenger):
     quote_card = messenger.press("healthy", card, "switch_plan", locale="de")
     done = visible(messenger.press("healthy", quote_card, "confirm_switch", locale="de"))
     assert "ist nicht durchgegangen (Kontodeckung nicht ausreichend)" in done
-    assert "Du bleibst bei Pro. Es wurde nichts abgebucht." in done
+    assert "Sie bleiben bei Pro. Es wurde nichts abgebucht." in done
 
 
 def test_stripe_refusing_a_switch_is_told_in_our_words_not_stripes(messenger: Messenger):

@@ -56,7 +56,7 @@ def test_the_trial_card_counts_the_days_and_offers_to_add_a_payment_method(messe
 
 def test_the_trial_card_in_german(messenger: Messenger):
     text = visible(messenger.initialize("trial", "trial", locale="de"))
-    assert "**Noch 2 Tage in deiner Testphase**" in text
+    assert "**Noch 2 Tage in Ihrer Testphase**" in text
     assert "[Zahlungsmethode hinzufügen]" in text
 
 

@@ -176,9 +176,9 @@ def test_the_sign_in_card_speaks_german(messenger: Messenger) -> None:
     body = messenger.initialize("healthy", "billing_status", locale="de", viewer="lead")
 
     assert [c["text"] for c in components(body)] == [
-        "**Melde dich an, um deine Abrechnung zu sehen**",
-        "Sobald du in deinem Konto angemeldet bist, siehst du hier deinen Tarif, deine "
-        "Rechnungen und Zahlungen. Oder frag uns einfach hier im Chat – wir helfen gern.",
+        "**Melden Sie sich an, um Ihre Abrechnung zu sehen**",
+        "Sobald Sie in Ihrem Konto angemeldet sind, sehen Sie hier Ihren Tarif, Ihre "
+        "Rechnungen und Zahlungen. Oder fragen Sie uns einfach hier im Chat – wir helfen gern.",
     ]
 
 
