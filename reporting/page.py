@@ -20,8 +20,8 @@ from kernel.admin import admin_refusal
 from kernel.http import ClientError
 from kernel.i18n import pick_locale
 from reporting import charts
-from reporting.copy import channel_label, hours, labels, money, percent, reason_label
 from reporting.report import CHANNELS, RECOVERED_CHANNELS, build_report
+from reporting.words import channel_label, hours, labels, money, percent, reason_label
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

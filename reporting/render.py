@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from reporting.copy import channel_label, hours, labels, money, percent, reason_label
 from reporting.report import CHANNELS, RECOVERED_CHANNELS, Report, Tally
+from reporting.words import channel_label, hours, labels, money, percent, reason_label
 
 
 def as_json(report: Report) -> str:
