@@ -182,3 +182,10 @@ def start_app(
 @pytest.fixture
 def app_client(start_app: Callable[..., AppClient]) -> AppClient:
     return start_app()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first: pytest-xdist hands the first tests out round robin, so the long ones
+    (marked `slow`: browsers, generated inputs, waits, other processes) start at once on every
+    worker instead of trailing the run on one."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
