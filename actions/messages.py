@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, TemplateNotFound
+from jinja2 import Environment, PackageLoader
 
 from kernel.i18n import template_environment
 
@@ -32,11 +32,3 @@ def say(name: str, locale: str, **values: Any) -> str:
     text = _environment(locale).get_template(f"{name}.txt.j2").render(**values)
     # Not str.split(): that would also break the no-break spaces Babel puts in "79,00 €".
     return _WHITESPACE.sub(" ", text).strip()
-
-
-def has_message(name: str) -> bool:
-    try:
-        _environment("en").get_template(f"{name}.txt.j2")
-    except TemplateNotFound:
-        return False
-    return True

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 
 def N_(message: str) -> str:
-    """Marks an English message for the catalogue (`make messages`); the edges translate it."""
+    """Marks an English message for the catalogue (`make messages`); the edges translate it.
+    The domain's own marker: billing imports no kernel (tests/architecture)."""
     return message
 
 

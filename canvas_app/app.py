@@ -65,8 +65,8 @@ def _routes() -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
+    # --- the edges: one line each ---
     routes += inbox.routes
-    # --- feature edges: one line each ---
     routes += fin_endpoints.routes
     routes += stripe_webhooks.routes
     routes += messenger.routes + links.routes

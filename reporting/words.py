@@ -14,6 +14,7 @@ LABELS: dict[str, str] = {
     "period_all": N_("All recorded history"),
     "period_since": N_("Since %(date)s"),
     "generated": N_("Generated %(time)s UTC"),
+    "apply": N_("Show"),
     "summary": N_("Summary"),
     "failed_payments": N_("Failed payments"),
     "recovered": N_("Recovered"),

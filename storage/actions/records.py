@@ -75,6 +75,11 @@ class Attempt:
     reason: str | None = None
     token_id: str | None = None
 
+    def __post_init__(self) -> None:
+        # Money is an amount with its currency, or nothing: never one without the other.
+        if (self.amount is None) != (self.currency is None):
+            raise ValueError("an attempt's amount and currency go together")
+
 
 @dataclass(frozen=True, slots=True)
 class Slot:

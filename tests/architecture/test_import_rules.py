@@ -4,6 +4,9 @@ data flows one way, edge → domain → gateways, and no edge reaches into anoth
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +25,12 @@ ALLOWED: dict[str, set[str]] = {
 }
 # Packages that must not import a web framework (or Canvas Kit): the domain and what it stands on.
 NO_WEB = {"billing", "gateways", "storage"}
+# All SQL lives under storage/: nothing else talks to a database driver.
+DATABASE = {"sqlalchemy", "asyncpg", "aiosqlite"}
+# Words people read are German only in the catalogues (kernel/locales). What a customer may *type*
+# to Fin ("jährlich") is input, not copy: it is parsed in actions/schemas.py.
+GERMAN = re.compile(r"[äöüÄÖÜß]|\b(?:Sie|Ihre?[mnrs]?|Deine?[mnrs]?|Rechnung|Zahlung|Abonnement)\b")
+GERMAN_INPUT_ALLOWED = {"actions/schemas.py"}
 MAX_LINES = 400
 
 
@@ -29,15 +38,24 @@ def _modules() -> list[Path]:
     return sorted(p for package in ALLOWED for p in (ROOT / package).rglob("*.py"))
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path, root: Path = ROOT) -> set[str]:
     """Top-level names of every module `path` imports, wherever the import statement is (inside
-    functions and `TYPE_CHECKING` blocks count too: they are dependencies all the same)."""
+    functions and `TYPE_CHECKING` blocks count too: they are dependencies all the same).
+    Relative imports are resolved against the module's own package."""
     names: set[str] = set()
+    package = path.relative_to(root).parts[:-1]
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+            target = [*base, *(node.module.split(".") if node.module else [])]
+            if target:
+                names.add(target[0])
+            else:  # `from .. import x` at the top: x is a package of its own
+                names.update(alias.name for alias in node.names)
     return names
 
 
@@ -75,6 +93,44 @@ def test_the_domain_and_its_gateways_import_no_web_framework() -> None:
     assert breaches == []
 
 
+def test_only_storage_speaks_sql() -> None:
+    breaches = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _modules()
+        if _package(path) != "storage"
+        for name in sorted(_imports(path) & DATABASE)
+    ]
+    assert breaches == []
+
+
+def _strings(path: Path) -> list[tuple[int, str]]:
+    """The string literals of a module (docstrings and comments aside: they are for us)."""
+    found = []
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+    previous = None
+    for token in tokens:
+        if token.type == tokenize.STRING and previous not in (
+            None,
+            tokenize.INDENT,
+            tokenize.NEWLINE,
+        ):
+            found.append((token.start[0], token.string))
+        if token.type not in (tokenize.NL, tokenize.COMMENT):
+            previous = token.type
+    return found
+
+
+def test_no_german_words_in_code() -> None:
+    breaches = [
+        f"{path.relative_to(ROOT)}:{line}: {text[:60]}"
+        for path in _modules()
+        if str(path.relative_to(ROOT)) not in GERMAN_INPUT_ALLOWED
+        for line, text in _strings(path)
+        if GERMAN.search(text)
+    ]
+    assert breaches == []
+
+
 def test_no_product_module_is_longer_than_the_house_limit() -> None:
     long = {
         str(path.relative_to(ROOT)): lines
@@ -92,4 +148,9 @@ def test_the_rules_catch_a_breach(tmp_path: Path) -> None:
         "if TYPE_CHECKING:\n    from messenger.cards import x\n"
         "def f():\n    import inbox.sidebar\n"
     )
-    assert {"messenger", "inbox"} <= _imports(module)
+    assert {"messenger", "inbox"} <= _imports(module, tmp_path)
+    nested = tmp_path / "inbox" / "m.py"
+    nested.parent.mkdir()
+    nested.write_text("from ..messenger import cards\nfrom . import sidebar\n")
+    assert {"messenger", "inbox"} <= _imports(nested, tmp_path)
+    assert GERMAN.search('"Ihre Rechnung"') and not GERMAN.search('"Size of your invoice"')
