@@ -219,11 +219,10 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
         if identity_confirmed(ctx.request.input_values)
         else []
     )
-    # Shielded: if the sidebar's render budget runs out, the refund still finishes and records
-    # its outcome, so pressing the button again replays it instead of finding it half done.
-    task = asyncio.ensure_future(
-        ctx.services.refunds("inbox").execute(token, customer_id=customer_id)
-    )
+    # Held and shielded: if the sidebar's render budget runs out (or the process stops), the
+    # refund still finishes and records its outcome, so pressing the button again replays it
+    # instead of finding it half done.
+    task = ctx.services.hold(ctx.services.refunds("inbox").execute(token, customer_id=customer_id))
     try:
         result = await asyncio.shield(task)
     except RefundRefused as refusal:

@@ -204,9 +204,10 @@ async def confirm_retry(ctx: InboxContext, invoice_id: str) -> dict[str, Any]:
         log.info("agent retry of %s for %s without identity check", invoice_id, customer_id)
         return await _ask_retry(ctx, invoice_id, identity_required=True)
     actor = Actor("admin", ctx.request.admin_id, ctx.request.conversation_id)
-    # Shielded: if the sidebar's render budget runs out, the retry still finishes and records
-    # its outcome (and holds its claim) rather than being cut off between Stripe and the log.
-    task = asyncio.ensure_future(
+    # Held and shielded: if the sidebar's render budget runs out (or the process stops), the
+    # retry still finishes and records its outcome (and holds its claim) rather than being cut
+    # off between Stripe and the log.
+    task = ctx.services.hold(
         retry_invoice(
             ctx.services.stripe,
             ActionStore(ctx.services.db),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from billing.catalogue import PriceCatalogue
+from billing.errors import BillingError
 from billing.lookup import BillingLookup
 from billing.refund_policy import RefundPolicy
 from billing.refund_tokens import RefundTokens
@@ -131,6 +132,8 @@ class Services:
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self.background.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
+            if isinstance(exc, BillingError):
+                return  # a named outcome (refused, not found, ...): whoever awaited it answers it
             log.error("background work failed with %s\n%s", type(exc).__name__, frames_only(exc))
 
     async def stop(self) -> None:
