@@ -117,7 +117,7 @@ class CanvasRequest:
                 return stored
         return {}
 
-    def locale(self, default: str, *, german_address: GermanAddress = "sie") -> str:
+    def locale(self, default: str, *, german_address: GermanAddress) -> str:
         """The Messenger's language for this person (`kernel.i18n.pick_locale`)."""
         asked = _str(self.context.get("locale")) or _str(self.contact.get("language_override"))
         return pick_locale(asked, default, german_address=german_address)

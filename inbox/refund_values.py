@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-from billing.money import Money, minor_unit_factor
+from babel.numbers import get_decimal_symbol
+
+from billing.money import Money, babel_locale, minor_unit_factor
 from billing.snapshot import BillingSnapshot, Payment
 from kernel.i18n import N_
 
@@ -57,7 +59,7 @@ def plain_amount(value: Money, locale: str) -> str:
         return str(value.amount)
     decimals = len(str(factor)) - 1
     text = f"{value.amount / factor:.{decimals}f}"
-    return text.replace(".", ",") if locale.startswith("de") else text
+    return text.replace(".", get_decimal_symbol(babel_locale(locale)))
 
 
 def refundable(payment: Payment, snapshot: BillingSnapshot | None = None, max_age: int = 0) -> bool:

@@ -30,12 +30,11 @@ def N_(message: str) -> str:
     return message
 
 
-def pick_locale(
-    requested: object, default: str = "en", *, german_address: GermanAddress = "sie"
-) -> str:
+def pick_locale(requested: object, default: str, *, german_address: GermanAddress) -> str:
     """The catalogue for a request: "de", "de-AT", "de_DE" or an Accept-Language header whose
     first language we have → "de" ("de@informal" when `german_address` is "du"); anything else
-    → `default`."""
+    → `default`. `german_address` has no default: every caller says who reads (a customer:
+    `settings.german_address`; agents and operators: "sie")."""
     language = _first_known(requested) or _first_known(default) or "en"
     if language == "de" and german_address == "du":
         return f"de@{INFORMAL}"

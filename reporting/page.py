@@ -34,7 +34,7 @@ _templates = Environment(
 def _locale(request: Request) -> str:
     """`?locale=` first, then the browser's languages; operators read formal German."""
     asked = [request.query_params.get("locale"), request.headers.get("accept-language")]
-    return pick_locale(",".join(a for a in asked if a), "en")
+    return pick_locale(",".join(a for a in asked if a), "en", german_address="sie")
 
 
 async def report_page(request: Request) -> Response:

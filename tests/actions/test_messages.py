@@ -127,7 +127,7 @@ def test_singular_and_plural_are_right() -> None:
 def test_the_language_falls_back_to_the_default(
     asked: str | None, default: str, expected: str
 ) -> None:
-    assert pick_locale(asked, default) == expected
+    assert pick_locale(asked, default, german_address="sie") == expected
 
 
 def test_a_template_naming_a_value_the_code_does_not_pass_fails_loudly() -> None:

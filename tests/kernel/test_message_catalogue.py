@@ -171,10 +171,10 @@ def test_make_messages_on_a_clean_tree_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_german_address_picks_the_catalogue_and_english_needs_none() -> None:
-    assert pick_locale("de-DE", "en") == "de"
+    assert pick_locale("de-DE", "en", german_address="sie") == "de"
     assert pick_locale("de-DE", "en", german_address="du") == "de@informal"
     assert pick_locale("en-GB", "de", german_address="du") == "en"
-    assert pick_locale("fr, de;q=0.8", "en") == "de"
+    assert pick_locale("fr, de;q=0.8", "en", german_address="sie") == "de"
     assert t("**Your billing**", "de") == "**Ihre Abrechnung**"
     assert t("**Your billing**", "de@informal") == "**Deine Abrechnung**"
     # Messages that say the same to everyone come from the formal catalogue.
