@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from automations.facts import InvoiceFacts
 from billing.money import Money
-from kernel.i18n import t
+from kernel.i18n import describe_failure, t
 
 
 def note_marker(key: str) -> str:
@@ -31,13 +31,11 @@ def escalation_note(invoice: InvoiceFacts, hours: int, key: str, locale: str) ->
         "hours": hours,
     }
     failure = invoice.last_failure
-    reason = failure.sepa if failure else None
-    if reason is not None:
-        why: str | None = t(
-            "%(reason)s (%(code)s)", locale, reason=t(reason.text, locale), code=reason.code
-        )
-    else:
-        why = failure.code if failure else None
+    why = (
+        describe_failure(failure.code, None, sepa=failure.sepa is not None, locale=locale)
+        if failure and failure.code
+        else None
+    )
     if why:
         text = t(
             "<b>Billing escalated</b>: invoice %(number)s (%(amount)s) is still unpaid %(hours)s h "
