@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from billing.collection_pages import PORTAL_SESSION_REUSE, CollectionPage
-from billing.errors import StripeRejected
+from billing.errors import BillingError
 from billing.money import to_datetime
 from gateways.stripe import StripeGateway, in_flight_elsewhere
 
@@ -100,8 +100,9 @@ class BillingDetailsPortal:
                     PORTAL_CONFIGURATION, idempotency_key=PORTAL_IDEMPOTENCY_KEY
                 )
                 return str(created.id)
-            except StripeRejected as exc:
-                # Another instance is creating it with the same key right now: look again.
+            except BillingError as exc:
+                # Another instance is creating it with the same key right now (Stripe's 409,
+                # which the SDK reports as an API error): look again in a moment.
                 if not in_flight_elsewhere(exc) or attempt == 2:
                     raise
                 await asyncio.sleep(0.5)

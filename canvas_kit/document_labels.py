@@ -42,10 +42,13 @@ def invoice_line(invoice: InvoiceCopy, locale: str) -> str:
         money(invoice.total, locale),
         invoice_status(invoice, locale),
     ]
+    # (Words outside the f-strings: pybabel does not look into them.)
     if invoice.hosted_invoice_url:
-        parts.append(f"[{t('Invoice', locale)}]({_url(invoice.hosted_invoice_url)})")
+        page = t("Invoice", locale)
+        parts.append(f"[{page}]({_url(invoice.hosted_invoice_url)})")
     if invoice.invoice_pdf:
-        parts.append(f"[{t('PDF', locale)}]({_url(invoice.invoice_pdf)})")
+        pdf = t("PDF", locale)
+        parts.append(f"[{pdf}]({_url(invoice.invoice_pdf)})")
     return " · ".join(parts)
 
 
