@@ -26,6 +26,7 @@ from gateways.stripe import StripeGateway, in_flight_elsewhere
 # other parameters).
 PORTAL_METADATA = {"managed_by": "intercom-stripe-app", "purpose": "billing_details"}
 PORTAL_IDEMPOTENCY_KEY = "intercom-stripe-app-billing-details-portal-v1"
+CREATE_TRIES = 3  # while another instance's create with that key is still in flight
 PORTAL_CONFIGURATION = {
     "features": {
         "customer_update": {"enabled": True, "allowed_updates": ["address", "tax_id"]},
@@ -90,7 +91,8 @@ class BillingDetailsPortal:
             return self._configuration_id
 
     async def _ours(self) -> str:
-        for attempt in range(3):
+        tries = CREATE_TRIES
+        while True:
             for config in await self.gateway.list_portal_configurations():
                 metadata = config.metadata.to_dict() if config.metadata else {}
                 if all(metadata.get(k) == v for k, v in PORTAL_METADATA.items()):
@@ -103,10 +105,10 @@ class BillingDetailsPortal:
             except BillingError as exc:
                 # Another instance is creating it with the same key right now (Stripe's 409,
                 # which the SDK reports as an API error): look again in a moment.
-                if not in_flight_elsewhere(exc) or attempt == 2:
+                tries -= 1
+                if not in_flight_elsewhere(exc) or tries == 0:
                     raise
                 await asyncio.sleep(0.5)
-        raise AssertionError("unreachable")
 
     async def open(self, customer_id: str, *, return_url: str, locale: str) -> CollectionPage:
         """A portal session on the customer-update flow; the customer returns to `return_url`.
