@@ -1,4 +1,4 @@
-"""The Fin edge: the five data-connector endpoints (PRODUCT.md §1.4) and their OpenAPI document.
+"""The Fin edge: the data-connector endpoints (PRODUCT.md §1.4) and their OpenAPI document.
 
 Every endpoint runs the same way: bearer token → JSON body → request model → the customer
 (§1.3) → the billing domain → a response model whose `message` Fin can say. Domain errors become
@@ -17,8 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from actions import answers
+from actions import answers, documents
 from actions.auth import Unauthorized, require_bearer
+from actions.document_schemas import (
+    BillingDetailsRequest,
+    BillingDetailsResponse,
+    InvoicesRequest,
+    InvoicesResponse,
+)
 from actions.messages import say
 from actions.openapi import openapi_document
 from actions.schemas import (
@@ -42,6 +48,7 @@ from billing.errors import (
     StripeRejected,
     StripeUnavailable,
 )
+from billing.invoices import InvoiceNotFound
 from billing.previews import NoQuote, next_invoice, quote_upgrade
 from billing.refund_policy import RefundRefused
 from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
@@ -261,6 +268,23 @@ ENDPOINTS = (
         _refund,
         errors=MONEY_ERRORS,
     ),
+    FinEndpoint(
+        "/fin/invoices",
+        InvoicesRequest,
+        InvoicesResponse,
+        documents.INVOICES_SUMMARY,
+        documents.INVOICES_DESCRIPTION,
+        documents.invoices,
+    ),
+    FinEndpoint(
+        "/fin/billing-details",
+        BillingDetailsRequest,
+        BillingDetailsResponse,
+        documents.BILLING_DETAILS_SUMMARY,
+        documents.BILLING_DETAILS_DESCRIPTION,
+        documents.billing_details,
+        errors=MONEY_ERRORS,
+    ),
 )
 
 
@@ -318,6 +342,7 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
         AmbiguousCustomer: (409, "ambiguous_customer"),
         RefundInProgress: (409, "refund_in_progress"),
         NotFound: (404, "not_found"),
+        InvoiceNotFound: (404, "invoice_not_found"),
         # The request was well-formed; Stripe refused what it led to (a read or a refund).
         StripeRejected: (409, "stripe_rejected"),
     }.get(type(exc), (409, "stripe_rejected"))

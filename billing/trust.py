@@ -16,6 +16,9 @@ Stripe customer (`billing.resolution`):
 - **Fin** (the caller is Fin, for the contact it talks to): reads may match by email; money
   (refunds, anything that changes a subscription) only for a request whose `user_id` or
   `stripe_id` resolves to the customer. Email alone is refused (`VerifiedIdentityRequired`).
+  So are the customer's documents and the means to change them: links to invoices (Stripe's
+  hosted page and PDF open without a login and carry name, address and tax id) are left out
+  of an answer to an email alone, and a link that edits billing details is refused to it.
 
 `stripe_id` is created not writable from the Messenger (`intercom-setup`), so a visitor cannot
 name a customer by setting it from the browser.
@@ -76,6 +79,13 @@ def messenger_may_see_billing(people: Iterable[tuple[str | None, str | None]]) -
 def carries_verified_key(identity: ContactIdentity) -> bool:
     """Whether a Fin request names the contact by something Intercom (not the visitor) sets."""
     return bool(identity.external_id or identity.stripe_id)
+
+
+def may_share_documents(identity: ContactIdentity, resolution: Resolution) -> bool:
+    """Whether Fin may hand out links to the customer's documents (invoice pages and PDFs):
+    anyone who has such a link can open it, so, like money, only for a verified match; an
+    email alone still reads the invoice list itself (numbers, dates, amounts)."""
+    return carries_verified_key(identity) and resolution.matched_by in VERIFIED_MATCHES
 
 
 def require_verified_match(resolution: Resolution) -> None:

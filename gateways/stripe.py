@@ -75,6 +75,12 @@ class StripeGateway(StripeConnection):
         )
         return page.data
 
+    async def retrieve_customer_tax_ids(self, customer_id: str) -> Customer:
+        """The customer with its tax ids (an includable list) and address, nothing else expanded."""
+        return await self._read(
+            Customer, "get", f"/v1/customers/{_id(customer_id)}", {"expand": ["tax_ids"]}
+        )
+
     async def update_customer(
         self, customer_id: str, params: dict[str, Any], *, idempotency_key: str | None = None
     ) -> stripe.Customer:
@@ -164,6 +170,15 @@ class StripeGateway(StripeConnection):
         page = await self._read(ListObject[Invoice], "get", "/v1/invoices", params)
         return page.data
 
+    async def invoices_page(
+        self, customer_id: str, *, limit: int = 100, starting_after: str | None = None
+    ) -> ListObject[Invoice]:
+        """A page of the customer's invoices, any status, newest first."""
+        params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+        if starting_after:
+            params["starting_after"] = starting_after
+        return await self._read(ListObject[Invoice], "get", "/v1/invoices", params)
+
     async def paid_invoice_amounts(
         self, customer_id: str, *, starting_after: str | None = None
     ) -> ListObject[PaidAmount]:
@@ -221,6 +236,23 @@ class StripeGateway(StripeConnection):
 
     async def create_portal_session(self, params: dict[str, Any]) -> Any:
         return await self.call(self.client.v1.billing_portal.sessions.create_async, params)
+
+    async def list_portal_configurations(self, *, max_pages: int = 5) -> list[Any]:
+        """The account's active Billing Portal configurations other than the default."""
+        return await self._all_pages(
+            self.client.v1.billing_portal.configurations.list_async,
+            {"active": True, "is_default": False},
+            max_pages,
+        )
+
+    async def create_portal_configuration(
+        self, params: dict[str, Any], *, idempotency_key: str
+    ) -> Any:
+        return await self.call(
+            self.client.v1.billing_portal.configurations.create_async,
+            params,
+            _options(idempotency_key),
+        )
 
     # --- webhooks ---
     def construct_event(self, payload: bytes, signature: str, secret: str) -> stripe.Event:

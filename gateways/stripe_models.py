@@ -112,6 +112,22 @@ class InvoiceSettings(_Model, frozen=True):
     default_payment_method: str | PaymentMethod | None = None
 
 
+class Address(_Model, frozen=True):
+    country: str | None = None
+
+
+class TaxIdVerification(_Model, frozen=True):
+    status: str | None = None  # pending, verified, unverified, unavailable
+
+
+class TaxId(_Model, frozen=True):
+    id: str
+    type: str  # eu_vat, gb_vat, ...
+    value: str
+    country: str | None = None
+    verification: TaxIdVerification | None = None
+
+
 class Customer(_Model, frozen=True):
     id: str
     deleted: bool = False
@@ -123,7 +139,9 @@ class Customer(_Model, frozen=True):
     delinquent: bool | None = False
     metadata: dict[str, str] = {}
     invoice_settings: InvoiceSettings | None = None
+    address: Address | None = None
     subscriptions: ListObject[Subscription] | None = None  # when expanded
+    tax_ids: ListObject[TaxId] | None = None  # when expanded
 
 
 # --- charges ---
@@ -191,6 +209,7 @@ class _InvoiceFields(_Model, frozen=True):
     attempt_count: int = 0
     next_payment_attempt: int | None = None
     hosted_invoice_url: str | None = None
+    invoice_pdf: str | None = None
     parent: InvoiceParent | None = None
     lines: InvoiceLines = InvoiceLines()
 

@@ -111,7 +111,9 @@ def details_card(
     stored_data: dict[str, Any],
     actions: list[Button] | None = None,
     match: str | None = None,
+    sections: list[Component] | None = None,
 ) -> Canvas:
+    """`sections`: the features' own parts (invoices, billing details), after the payments."""
     components: list[Component] = [Text(text=t("**Last payments**", locale))]
     if snapshot.last_payments:
         components.append(
@@ -132,6 +134,8 @@ def details_card(
         )
     else:
         components.append(Text(text=t("No payments yet", locale), style="muted"))
+
+    components += sections or []
 
     customer = snapshot.customer
     rows = [FieldValue(field=t("Balance", locale), value=balance_label(snapshot, locale))]

@@ -20,12 +20,13 @@ from canvas_kit.components import canvas_response
 from canvas_kit.request import CanvasRequest
 from canvas_kit.signing import verified_json
 from gateways.stripe_budget import time_budget
-from inbox import cards, refunds, send_cards
+from inbox import cards, documents, refunds, send_cards
 from inbox.sidebar import (
     RENDER_BUDGET_SECONDS,
     ActionHandler,
     ButtonSource,
     InboxContext,
+    SectionSource,
     kept,
     render,
     unavailable,
@@ -40,8 +41,18 @@ ACTIONS: dict[str, ActionHandler] = {
     "retry_invoice": send_cards.ask_retry,
     "confirm_retry_invoice": send_cards.confirm_retry,
     "refund": refunds.refund_step,
+    "send_document": documents.send_document,
 }
-SUMMARY_BUTTONS: tuple[ButtonSource, ...] = (send_cards.summary_buttons, refunds.refund_button)
+SUMMARY_BUTTONS: tuple[ButtonSource, ...] = (
+    send_cards.summary_buttons,
+    refunds.refund_button,
+    documents.document_buttons,
+)
+# The details view's sections beyond the snapshot, each loading its own (concurrently).
+DETAILS_SECTIONS: tuple[SectionSource, ...] = (
+    documents.invoices_section,
+    documents.billing_details_section,
+)
 
 
 async def initialize(request: Request) -> JSONResponse:
@@ -91,7 +102,9 @@ async def _context(request: Request) -> InboxContext:
     stored = parsed.stored_data
     if not isinstance(stored.get("customer_id", ""), str):
         del stored["customer_id"]  # not one we wrote: choose again from the contact
-    return InboxContext(services, parsed, services.settings.agent_locale, SUMMARY_BUTTONS)
+    return InboxContext(
+        services, parsed, services.settings.agent_locale, SUMMARY_BUTTONS, DETAILS_SECTIONS
+    )
 
 
 routes = [

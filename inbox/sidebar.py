@@ -20,8 +20,9 @@ from typing import Any
 from billing.errors import BillingError, NotFound, StripeUnavailable
 from billing.snapshot import BillingSnapshot
 from billing.trust import MatchKind, is_verified, match_kind
-from canvas_kit.components import Button, Canvas
+from canvas_kit.components import Button, Canvas, Component
 from canvas_kit.request import CanvasRequest
+from gateways.stripe import gather_all
 from gateways.stripe_budget import time_budget
 from inbox import cards
 from kernel.logs import bind_customer
@@ -44,6 +45,8 @@ class InboxContext:
     locale: str
     # Features' buttons for the summary and details, in priority order (`inbox.endpoints`).
     summary_buttons: Sequence[ButtonSource] = field(default=())
+    # Features' sections of the details view, loaded only when it is shown (`inbox.endpoints`).
+    details_sections: Sequence[SectionSource] = field(default=())
 
     @property
     def stored(self) -> dict[str, Any]:
@@ -73,6 +76,8 @@ class InboxContext:
 # for that prefix; it returns a response body.
 ActionHandler = Callable[[InboxContext, str], Awaitable[dict[str, Any]]]
 ButtonSource = Callable[[BillingSnapshot, InboxContext], list[Button]]
+# A section of the details view: what it reads from Stripe beyond the snapshot, as components.
+SectionSource = Callable[[BillingSnapshot, InboxContext], Awaitable[list[Component]]]
 
 
 async def render(
@@ -112,6 +117,9 @@ async def render(
                 snapshot = await services.billing.customer_snapshot(
                     stored["customer_id"], fresh=fresh
                 )
+            sections: list[list[Component]] = []
+            if view == "details":
+                sections = await gather_all(*(make(snapshot, ctx) for make in ctx.details_sections))
     except NotFound:
         # The chosen customer vanished (deleted in Stripe): start over from the contact.
         if stored.get("customer_id") and not forget_choice:
@@ -137,6 +145,7 @@ async def render(
             stored_data=stored,
             actions=buttons,
             match=stored.get("match"),
+            sections=[component for section in sections for component in section],
         )
     return cards.summary_card(
         snapshot,

@@ -14,8 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
+from babel import Locale
 from jinja2 import BaseLoader, Environment, StrictUndefined
 
+from billing.money import babel_locale
 from billing.sepa import sepa_reason
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -127,3 +129,11 @@ def _environment(
     env.policies["ext.i18n.trimmed"] = True
     cast(_WithI18n, env).install_gettext_translations(translations(locale), newstyle=True)
     return env
+
+
+def country_name(code: str | None, locale: str) -> str | None:
+    """ "DE" → "Germany" / "Deutschland" (Babel's territory names); an unknown code as given."""
+    if not code:
+        return None
+    names = Locale.parse(babel_locale(locale)).territories
+    return str(names.get(code.upper(), code.upper()))

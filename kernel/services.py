@@ -8,6 +8,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from billing.billing_details import BillingDetailsPortal
 from billing.catalogue import PriceCatalogue
 from billing.errors import BillingError
 from billing.lookup import BillingLookup
@@ -37,6 +38,8 @@ class Services:
     billing: BillingLookup
     db: Database
     catalogue: PriceCatalogue
+    # Where customers update their address and tax ids (the configuration id, kept once known).
+    billing_portal: BillingDetailsPortal
     intercom: IntercomGateway | None = None  # None without INTERCOM_ACCESS_TOKEN
     # Cache invalidations between instances; None on SQLite (one instance, in-process only).
     invalidations: PostgresInvalidations | None = None
@@ -79,6 +82,7 @@ class Services:
             billing=billing,
             db=db,
             catalogue=PriceCatalogue(stripe),
+            billing_portal=BillingDetailsPortal(stripe, settings.billing_portal_configuration),
             intercom=intercom,
             invalidations=invalidations,
         )

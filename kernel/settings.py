@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     link_max_sessions: int = Field(default=20, ge=1)
     payment_method_flow: Literal["checkout", "portal"] = "checkout"
 
+    # --- billing details (address and tax ids, through the Billing Portal) ---
+    # The operator's own configuration (`bpc_...`); unset: the app makes one that lets the
+    # customer change their address and tax ids only (billing.billing_details).
+    billing_portal_configuration: str | None = Field(default=None, pattern=r"^bpc_[A-Za-z0-9_]+$")
+
     @field_validator(
         "fin_action_tokens", "admin_tokens", "intercom_attribute_allowlist", mode="before"
     )
@@ -139,6 +144,11 @@ class Settings(BaseSettings):
                     "(use long random tokens, e.g. `openssl rand -hex 24`)"
                 )
         return tokens
+
+    @field_validator("billing_portal_configuration", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("public_url", "stripe_api_base", "intercom_api_base")
     @classmethod

@@ -9,9 +9,9 @@ from typing import Any
 
 from billing.errors import AmbiguousCustomer, CustomerNotFound
 from canvas_kit.request import CanvasRequest
+from kernel.link_tokens import PaymentLink, payment_link_url
 from kernel.logs import bind_customer
 from kernel.services import Services
-from messenger.link_tokens import PaymentLink, payment_link_url
 from storage.actions import Actor
 
 

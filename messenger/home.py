@@ -1,5 +1,5 @@
-"""The first screen of each Messenger card (billing status, trial, payment recovery, savings),
-as `initialize`, the live canvas and a refresh show it."""
+"""The first screen of each Messenger card (billing status, trial, payment recovery, savings,
+invoices, billing details), as `initialize`, the live canvas and a refresh show it."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from billing.snapshot import BillingSnapshot
 from canvas_kit.components import Component
 from messenger import cards
 from messenger.context import Customer, MessengerContext, find_customer, pay_link
+from messenger.documents import DOCUMENT_CARDS, document_screen
 from messenger.recovery import recovery_screen
 
 
 async def home(ctx: MessengerContext, *, fresh: bool = False) -> list[Component]:
     customer = await find_customer(ctx, fresh=fresh)
+    if ctx.card in DOCUMENT_CARDS:
+        return await document_screen(ctx, customer)  # its own reads, no snapshot
     snapshot = await ctx.services.billing.snapshot(customer.stripe, fresh=fresh)
     now = datetime.now(UTC)
     if ctx.card == "savings":

@@ -50,9 +50,9 @@ from billing.recovery import load_invoice
 from canvas_kit.labels import plain_reason
 from kernel.http import ClientError, read_body
 from kernel.i18n import language, pick_locale, t, template_environment
+from kernel.link_tokens import LinkRejected, PaymentLink, read_link
 from kernel.services import Services
 from kernel.settings import Settings
-from messenger.link_tokens import LinkRejected, PaymentLink, read_link
 from messenger.page_words import PAGE_WORDS
 from storage.actions import ActionStore, Actor
 from storage.link_sessions import LinkSessions
@@ -76,10 +76,12 @@ async def start(request: Request) -> Response:
     if isinstance(link, Response):
         return link
     base = f"{settings.public_url}/l/{token}"
-    flow = settings.payment_method_flow
+    # A billing-details link always opens the Billing Portal (its customer-update flow).
+    flow = "portal" if link.kind == "details" else settings.payment_method_flow
     link_id = hashlib.sha256(token.encode()).hexdigest()
     sessions = LinkSessions(services.db)
     try:
+        currency = "eur"  # a billing-details link pays nothing
         if link.invoice:
             invoice = await load_invoice(services.stripe, link.invoice)
             if invoice.customer_id != link.customer:
@@ -87,7 +89,7 @@ async def start(request: Request) -> Response:
             if invoice.state in ("paid", "closed"):
                 return _page(link.locale, "already_paid", tone="good")
             currency = invoice.amount.currency
-        else:
+        elif link.kind == "trial":
             customer = await services.stripe.retrieve_customer(link.customer)
             currency = getattr(customer, "currency", None) or "eur"
         # The page this link opened before, while the customer can still use it.
@@ -105,17 +107,22 @@ async def start(request: Request) -> Response:
         if not await sessions.reserve(link_id, limit=settings.link_max_sessions):
             log.warning("payment link %s for %s: session limit reached", link.kind, link.customer)
             return _page(link.locale, "too_many", status=429)
-        page = await start_card_collection(
-            services.stripe,
-            flow=flow,
-            customer_id=link.customer,
-            currency=currency,
-            card_only=link.kind == "recover",
-            done_url=f"{base}/done",
-            cancel_url=f"{base}/cancel",
-            locale=language(link.locale),
-            metadata=collection_metadata(link.kind, link.invoice),
-        )
+        if link.kind == "details":
+            page = await services.billing_portal.open(
+                link.customer, return_url=f"{base}/done", locale=language(link.locale)
+            )
+        else:
+            page = await start_card_collection(
+                services.stripe,
+                flow=settings.payment_method_flow,
+                customer_id=link.customer,
+                currency=currency,
+                card_only=link.kind == "recover",
+                done_url=f"{base}/done",
+                cancel_url=f"{base}/cancel",
+                locale=language(link.locale),
+                metadata=collection_metadata(link.kind, link.invoice),
+            )
         await sessions.remember(
             link_id,
             flow=flow,
@@ -143,6 +150,10 @@ async def done(request: Request) -> Response:
     link = _link_or_page(request, settings, token)
     if isinstance(link, Response):
         return link
+    if link.kind == "details":
+        # Back from the Billing Portal: whatever was saved there is saved; nothing to do here.
+        services.billing.invalidate(link.customer)
+        return _page(link.locale, "details_done", tone="good")
     base = f"{settings.public_url}/l/{token}"
     session_id = request.query_params.get("session_id") or None
     if session_id is None and settings.payment_method_flow == "checkout":

@@ -34,6 +34,13 @@ PAGE_WORDS: dict[str, tuple[str, str]] = {
         N_("You're all set"),
         N_("Your card •••• %(last4)s is saved and will be used for your subscription."),
     ),
+    "details_done": (
+        N_("Thank you"),
+        N_(
+            "The billing address and tax IDs you saved are on your account now and appear on "
+            "your next invoices. You can close this page."
+        ),
+    ),
     "expired": (
         N_("This link has expired"),
         N_(

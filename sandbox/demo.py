@@ -184,8 +184,12 @@ def welcome(config: DemoConfig) -> str:
        {config.app_url}/admin/report          password {config.admin_token}
        curl -H "Authorization: Bearer {config.admin_token}" {config.app_url}/metrics
 
-  6. Billing conversations (cancel or save, invoice copies, billing details): Anna's invoices
-     have numbers and PDFs (GET /v1/invoices?customer=cus_DemoHealthy → invoice_pdf), the
+  6. Billing conversations (cancel or save, invoice copies, billing details): Anna asks for a
+     copy of her last invoice — open her conversation, press "Details" (her invoices, with the
+     page and the PDF) and "Send invoices", or ask like Fin does:
+       curl -H "Authorization: Bearer {config.fin_token}" -H "Content-Type: application/json" \\
+            -d '{{"user_id": "usr_anna", "limit": 1}}' {config.app_url}/fin/invoices
+     Anna's invoices have numbers and PDFs (GET /v1/invoices?customer=cus_DemoHealthy), the
      coupon RETENTION20 gives 20 % off for 3 months, "Weber Design Studio GmbH"
      (cus_DemoMulti) has two subscriptions and a verified DE VAT id, and time moves with
        curl -X POST {config.stripe_url}/_sandbox/clock/advance -d '{{"seconds": 2678400}}'

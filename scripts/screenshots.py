@@ -79,6 +79,23 @@ SHOTS = [
     Shot(
         "messenger-trial", "contact_trial", "messenger", "trial", crop="#messenger-frame", margin=16
     ),
+    Shot(
+        "messenger-invoices",
+        "contact_healthy",
+        "messenger",
+        "invoices",
+        crop="#messenger-frame",
+        margin=16,
+    ),
+    # Weber Design Studio (cus_DemoMulti): a Berlin address and a verified DE VAT id.
+    Shot(
+        "messenger-billing-details",
+        "contact_multi",
+        "messenger",
+        "billing_details",
+        crop="#messenger-frame",
+        margin=16,
+    ),
     # The simulator itself, mid-story: the SEPA customer's sidebar and the recovery card sent.
     Shot(
         "simulator",

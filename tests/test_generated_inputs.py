@@ -39,7 +39,14 @@ DEMO_CUSTOMERS = [
     "cus_DemoUsage",
     "cus_DemoVip",
 ]
-CARD_TYPES = ["billing_status", "savings", "payment_recovery", "trial"]
+CARD_TYPES = [
+    "billing_status",
+    "savings",
+    "payment_recovery",
+    "trial",
+    "invoices",
+    "billing_details",
+]
 
 
 @dataclass
@@ -136,6 +143,7 @@ inbox_components = st.sampled_from(
             "retry_invoice",
             "confirm_retry_invoice",
             "send_card",
+            "send_document",
         ]
     ),
     st.text(max_size=30) | st.sampled_from(DEMO_CUSTOMERS),

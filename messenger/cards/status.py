@@ -27,7 +27,14 @@ from messenger.cards.common import (
     add_payment_method_button,
 )
 
-CARD_TYPES = ("billing_status", "savings", "payment_recovery", "trial")
+CARD_TYPES = (
+    "billing_status",
+    "savings",
+    "payment_recovery",
+    "trial",
+    "invoices",
+    "billing_details",
+)
 # Each card as the admin picks it: its name and what it shows.
 CARD_WORDS = {
     "billing_status": (N_("Billing status"), N_("Plan, next payment, payment method")),
@@ -37,6 +44,11 @@ CARD_WORDS = {
         N_("Retry a failed payment or pay by card instead"),
     ),
     "trial": (N_("Trial ending"), N_("Days left, and a link to add a payment method")),
+    "invoices": (N_("Invoices"), N_("Recent invoices with links to each one and its PDF")),
+    "billing_details": (
+        N_("Billing details"),
+        N_("Tax IDs and billing address, and a link to update them"),
+    ),
 }
 
 

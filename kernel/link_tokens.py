@@ -1,11 +1,13 @@
-"""The signed token of a payment link (`/l/<token>`): itsdangerous, salt "payment-link". It binds
-the customer, the invoice (none for a trial), the kind of link, the reader's language and the
-customer's default payment method when it was made, and expires after `LINK_MAX_AGE_HOURS`."""
+"""The signed token of a customer's link (`/l/<token>`): itsdangerous, salt "payment-link". It
+binds the customer, the kind of link — `recover` (pay a failed invoice), `trial` (add a payment
+method) or `details` (update the billing address and tax ids) —, the invoice (recover only), the
+reader's language and the customer's default payment method when it was made, and expires after
+`LINK_MAX_AGE_HOURS`. Made by the Messenger cards and Fin, opened by `messenger.links`."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -14,7 +16,8 @@ from kernel.i18n import pick_locale
 from kernel.settings import Settings
 
 SALT = "payment-link"
-LinkKind = Literal["recover", "trial"]
+LinkKind = Literal["recover", "trial", "details"]
+LINK_KINDS = ("recover", "trial", "details")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,11 @@ def payment_link_url(settings: Settings, link: PaymentLink) -> str:
     return f"{settings.public_url}/l/{token}"
 
 
+def link_expires_at(settings: Settings, now: datetime | None = None) -> datetime:
+    """When a link made now stops working."""
+    return (now or datetime.now(UTC)) + timedelta(hours=settings.link_max_age_hours)
+
+
 def read_link(settings: Settings, token: str) -> PaymentLink:
     serializer = _serializer(settings)
     try:
@@ -77,7 +85,7 @@ def read_link(settings: Settings, token: str) -> PaymentLink:
 
 
 def _well_formed(data: Any) -> bool:
-    if not isinstance(data, dict) or data.get("kind") not in ("recover", "trial"):
+    if not isinstance(data, dict) or data.get("kind") not in LINK_KINDS:
         return False
     customer = data.get("customer")
     if not isinstance(customer, str) or not customer:
