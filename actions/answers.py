@@ -20,15 +20,23 @@ from actions.schemas import (
     QuotePlanOut,
     RefundPreviewResponse,
     RefundResponse,
+    SubscriptionChoiceOut,
+    SubscriptionOut,
     UpgradeQuoteResponse,
 )
 from billing.money import Money, format_day, format_money
-from billing.previews import NextInvoice
-from billing.quotes import PlanChangeQuote
+from billing.previews import NextInvoice, NoQuote, UpgradeQuote
 from billing.refund_policy import RefundRefused
 from billing.refunds import RefundPreview, RefundResult
-from billing.snapshot import BillingSnapshot, Payment, PaymentMethodSummary, Plan
-from kernel.i18n import describe_failure
+from billing.snapshot import (
+    BillingSnapshot,
+    Payment,
+    PaymentMethodSummary,
+    Plan,
+    SubscriptionSummary,
+    subscription_name,
+)
+from kernel.i18n import describe_failure, join_words
 
 MAX_LINES = 5
 
@@ -52,10 +60,20 @@ def billing_status(snapshot: BillingSnapshot, locale: str) -> BillingStatusRespo
     open_total = sum(i.amount_remaining.amount for i in snapshot.open_invoices)
     failure_reason = _failure_reason(failed_payment, locale) if failed else None
     method = snapshot.payment_method
+    live = snapshot.live_subscriptions
+    several = len(live) > 1
+    if several:
+        # "Next" is the first invoice of any subscription; each one's own is in its sentence.
+        upcoming = snapshot.soonest_invoice
 
     message = say(
         "billing_status",
         locale,
+        several=several,
+        count=len(live),
+        subscription_lines=" ".join(_subscription_sentence(s, snapshot, locale) for s in live)
+        if several
+        else "",
         plan=plan.product_name if plan else None,
         price=_price(plan, locale),
         interval=plan.interval if plan else None,
@@ -72,17 +90,17 @@ def billing_status(snapshot: BillingSnapshot, locale: str) -> BillingStatusRespo
         open_amount=format_money(open_total, snapshot.customer.currency, locale),
         processing_amount=processing.amount.format(locale) if processing else None,
     )
+    primary = snapshot.next_invoice
     return BillingStatusResponse(
         customer_id=snapshot.customer.id,
+        subscriptions=[_subscription_out(s, snapshot, locale) for s in live],
         plan=_plan_out(plan, locale),
         status=sub.status if sub else "none",
         trial_end=sub.trial_end if sub else None,
         cancel_at_period_end=bool(sub and sub.cancel_at_period_end),
         current_period_end=sub.current_period_end if sub else None,
-        next_payment=NextPaymentOut(
-            amount=money_out(upcoming.amount_due, locale), date=upcoming.date
-        )
-        if upcoming
+        next_payment=NextPaymentOut(amount=money_out(primary.amount_due, locale), date=primary.date)
+        if primary
         else None,
         payment_method=_method_out(method),
         open_invoices=[
@@ -115,10 +133,12 @@ def next_invoice(found: NextInvoice, locale: str) -> NextInvoiceResponse:
             total=None,
             date=None,
             lines=[],
+            subscription_name=found.subscription_name,
             message=say(
                 "next_invoice_none",
                 locale,
                 ends=format_day(found.ends, locale) if found.ends else None,
+                subscription=found.subscription_name,
             ),
         )
     lines = sorted(upcoming.lines, key=lambda line: -abs(line.amount.amount))[:MAX_LINES]
@@ -127,6 +147,7 @@ def next_invoice(found: NextInvoice, locale: str) -> NextInvoiceResponse:
         customer_id=found.customer_id,
         has_upcoming_invoice=True,
         subscription_id=upcoming.subscription_id or None,
+        subscription_name=found.subscription_name,
         amount_due=money_out(upcoming.amount_due, locale),
         total=money_out(upcoming.total, locale),
         date=upcoming.date,
@@ -144,17 +165,21 @@ def next_invoice(found: NextInvoice, locale: str) -> NextInvoiceResponse:
             amount=upcoming.amount_due.format(locale),
             date=format_day(upcoming.date, locale) if upcoming.date else None,
             credit=format_money(credit, upcoming.total.currency, locale) if credit > 0 else None,
+            subscription=found.subscription_name,
         ),
     )
 
 
 # --- upgrade-quote ---
-def upgrade_quote(quote: PlanChangeQuote, locale: str) -> UpgradeQuoteResponse:
+def upgrade_quote(quoted: UpgradeQuote, locale: str) -> UpgradeQuoteResponse:
+    quote = quoted.quote
     current, target = quote.current, quote.target
     return UpgradeQuoteResponse(
         customer_id=quote.customer_id,
         quotable=True,
         kind=quote.kind,
+        subscription_id=quote.subscription_id,
+        subscription_name=quoted.subscription_name,
         current_plan=QuotePlanOut(
             name=current.product_name,
             price_id=current.price_id,
@@ -190,17 +215,23 @@ def upgrade_quote(quote: PlanChangeQuote, locale: str) -> UpgradeQuoteResponse:
             charged_now=quote.amount_now.amount > 0,
             price=quote.new_recurring.format(locale),
             interval=target.interval,
+            subscription=quoted.subscription_name,
         ),
     )
 
 
-def no_quote(
-    customer_id: str, reason: str, locale: str, *, current: Plan | None = None, target: str = ""
-) -> UpgradeQuoteResponse:
+def no_quote(answer: NoQuote, locale: str) -> UpgradeQuoteResponse:
+    customer_id, reason, current, target = (
+        answer.customer_id,
+        answer.reason,
+        answer.current,
+        answer.target_name,
+    )
     return UpgradeQuoteResponse(
         customer_id=customer_id,
         quotable=False,
         reason=reason,
+        subscription_name=answer.subscription_name,
         current_plan=QuotePlanOut(
             name=current.product_name,
             price_id=current.price_id,
@@ -216,6 +247,25 @@ def no_quote(
             target=target,
         ),
     )
+
+
+def subscription_choices(
+    choices: tuple[SubscriptionSummary, ...], locale: str
+) -> tuple[str, list[SubscriptionChoiceOut]]:
+    """409 `subscription_required`: the question Fin relays, and the subscriptions to pick."""
+    names = [subscription_name(s, choices) for s in choices]
+    listed = [
+        SubscriptionChoiceOut(
+            id=s.id,
+            product=s.plan.product_name if s.plan else s.id,
+            price=money_out(s.plan.amount, locale) if s.plan and s.plan.amount else None,
+            interval=s.plan.interval if s.plan else None,
+            status=s.status,
+        )
+        for s in choices
+    ]
+    message = say("codes/subscription_required", locale, names=join_words(names, locale))
+    return message, listed
 
 
 # --- refunds ---
@@ -289,6 +339,47 @@ def refusal_message(refusal: RefundRefused, locale: str, *, payment: Payment | N
 
 
 # --- helpers ---
+def _subscription_out(
+    sub: SubscriptionSummary, snapshot: BillingSnapshot, locale: str
+) -> SubscriptionOut:
+    upcoming = snapshot.next_invoice_of(sub.id)
+    return SubscriptionOut(
+        id=sub.id,
+        plan=_plan_out(sub.plan, locale),
+        add_on=sub.add_on,
+        status=sub.status,
+        trial_end=sub.trial_end,
+        cancel_at_period_end=sub.cancel_at_period_end,
+        current_period_end=sub.current_period_end,
+        next_payment=NextPaymentOut(
+            amount=money_out(upcoming.amount_due, locale), date=upcoming.date
+        )
+        if upcoming
+        else None,
+    )
+
+
+def _subscription_sentence(sub: SubscriptionSummary, snapshot: BillingSnapshot, locale: str) -> str:
+    """One subscription of several, in a sentence ("Your Pro subscription costs …")."""
+    plan = sub.plan
+    upcoming = snapshot.next_invoice_of(sub.id)
+    renews = upcoming.date if upcoming and upcoming.date else sub.current_period_end
+    return say(
+        "subscription_line",
+        locale,
+        subscription=subscription_name(sub, snapshot.live_subscriptions),
+        price=_price(plan, locale),
+        interval=plan.interval if plan else None,
+        status=sub.status,
+        trial_end=format_day(sub.trial_end, locale) if sub.trial_end else None,
+        cancels=sub.cancel_at_period_end,
+        ends=format_day(sub.cancel_at or sub.current_period_end, locale)
+        if sub.cancel_at or sub.current_period_end
+        else None,
+        renews=format_day(renews, locale) if renews else None,
+    )
+
+
 def _formatted(amount: int | None, currency: str, locale: str) -> str | None:
     return format_money(amount, currency, locale) if amount is not None else None
 
