@@ -6,24 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from actions.messages import say
+from actions.outputs import money_out
+from actions.outputs import plan_out as _plan_out
+from actions.outputs import price_text as _price
 from actions.schemas import (
     BillingStatusResponse,
     ChargeOut,
     InvoiceLineOut,
-    MoneyOut,
     NextInvoiceResponse,
     NextPaymentOut,
     OpenInvoiceOut,
     PaymentMethodOut,
     PaymentOut,
-    PlanOut,
     QuotePlanOut,
     RefundPreviewResponse,
     RefundResponse,
-    SubscriptionChoiceOut,
-    SubscriptionOut,
     UpgradeQuoteResponse,
 )
+from actions.subscription_answers import subscription_sentences, subscriptions_out
 from billing.money import Money, format_day, format_money
 from billing.previews import NextInvoice, NoQuote, UpgradeQuote
 from billing.refund_policy import RefundRefused
@@ -32,21 +32,10 @@ from billing.snapshot import (
     BillingSnapshot,
     Payment,
     PaymentMethodSummary,
-    Plan,
-    SubscriptionSummary,
-    subscription_name,
 )
-from kernel.i18n import describe_failure, join_words
+from kernel.i18n import describe_failure
 
 MAX_LINES = 5
-
-
-def money_out(money: Money, locale: str) -> MoneyOut:
-    return MoneyOut(
-        amount=money.amount,
-        currency=money.currency,
-        formatted=format_money(money.amount, money.currency, locale),
-    )
 
 
 # --- billing-status ---
@@ -71,9 +60,7 @@ def billing_status(snapshot: BillingSnapshot, locale: str) -> BillingStatusRespo
         locale,
         several=several,
         count=len(live),
-        subscription_lines=" ".join(_subscription_sentence(s, snapshot, locale) for s in live)
-        if several
-        else "",
+        subscription_lines=subscription_sentences(snapshot, locale),
         plan=plan.product_name if plan else None,
         price=_price(plan, locale),
         interval=plan.interval if plan else None,
@@ -93,7 +80,7 @@ def billing_status(snapshot: BillingSnapshot, locale: str) -> BillingStatusRespo
     primary = snapshot.next_invoice
     return BillingStatusResponse(
         customer_id=snapshot.customer.id,
-        subscriptions=[_subscription_out(s, snapshot, locale) for s in live],
+        subscriptions=subscriptions_out(snapshot, locale),
         plan=_plan_out(plan, locale),
         status=sub.status if sub else "none",
         trial_end=sub.trial_end if sub else None,
@@ -249,25 +236,6 @@ def no_quote(answer: NoQuote, locale: str) -> UpgradeQuoteResponse:
     )
 
 
-def subscription_choices(
-    choices: tuple[SubscriptionSummary, ...], locale: str
-) -> tuple[str, list[SubscriptionChoiceOut]]:
-    """409 `subscription_required`: the question Fin relays, and the subscriptions to pick."""
-    names = [subscription_name(s, choices) for s in choices]
-    listed = [
-        SubscriptionChoiceOut(
-            id=s.id,
-            product=s.plan.product_name if s.plan else s.id,
-            price=money_out(s.plan.amount, locale) if s.plan and s.plan.amount else None,
-            interval=s.plan.interval if s.plan else None,
-            status=s.status,
-        )
-        for s in choices
-    ]
-    message = say("codes/subscription_required", locale, names=join_words(names, locale))
-    return message, listed
-
-
 # --- refunds ---
 def refund_preview(preview: RefundPreview, locale: str) -> RefundPreviewResponse:
     payment = preview.payment
@@ -339,64 +307,8 @@ def refusal_message(refusal: RefundRefused, locale: str, *, payment: Payment | N
 
 
 # --- helpers ---
-def _subscription_out(
-    sub: SubscriptionSummary, snapshot: BillingSnapshot, locale: str
-) -> SubscriptionOut:
-    upcoming = snapshot.next_invoice_of(sub.id)
-    return SubscriptionOut(
-        id=sub.id,
-        plan=_plan_out(sub.plan, locale),
-        add_on=sub.add_on,
-        status=sub.status,
-        trial_end=sub.trial_end,
-        cancel_at_period_end=sub.cancel_at_period_end,
-        current_period_end=sub.current_period_end,
-        next_payment=NextPaymentOut(
-            amount=money_out(upcoming.amount_due, locale), date=upcoming.date
-        )
-        if upcoming
-        else None,
-    )
-
-
-def _subscription_sentence(sub: SubscriptionSummary, snapshot: BillingSnapshot, locale: str) -> str:
-    """One subscription of several, in a sentence ("Your Pro subscription costs …")."""
-    plan = sub.plan
-    upcoming = snapshot.next_invoice_of(sub.id)
-    renews = upcoming.date if upcoming and upcoming.date else sub.current_period_end
-    return say(
-        "subscription_line",
-        locale,
-        subscription=subscription_name(sub, snapshot.live_subscriptions),
-        price=_price(plan, locale),
-        interval=plan.interval if plan else None,
-        status=sub.status,
-        trial_end=format_day(sub.trial_end, locale) if sub.trial_end else None,
-        cancels=sub.cancel_at_period_end,
-        ends=format_day(sub.cancel_at or sub.current_period_end, locale)
-        if sub.cancel_at or sub.current_period_end
-        else None,
-        renews=format_day(renews, locale) if renews else None,
-    )
-
-
 def _formatted(amount: int | None, currency: str, locale: str) -> str | None:
     return format_money(amount, currency, locale) if amount is not None else None
-
-
-def _price(plan: Plan | None, locale: str) -> str | None:
-    return plan.amount.format(locale) if plan and plan.amount else None
-
-
-def _plan_out(plan: Plan | None, locale: str) -> PlanOut | None:
-    if plan is None:
-        return None
-    return PlanOut(
-        name=plan.product_name,
-        price=money_out(plan.amount, locale) if plan.amount else None,
-        interval=plan.interval,
-        interval_count=plan.interval_count,
-    )
 
 
 def _method_out(method: PaymentMethodSummary | None) -> PaymentMethodOut | None:

@@ -34,6 +34,7 @@ from actions.schemas import (
     UpgradeQuoteRequest,
     UpgradeQuoteResponse,
 )
+from actions.subscription_answers import subscription_choices
 from billing.errors import (
     AmbiguousCustomer,
     BillingError,
@@ -312,7 +313,7 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
         return response
     if isinstance(exc, SubscriptionRequired):
         # Several live subscriptions and none named: the question to ask, and the choices.
-        message, choices = answers.subscription_choices(exc.choices, locale)
+        message, choices = subscription_choices(exc.choices, locale)
         error: dict[str, Any] = {"code": exc.code, "message": message}
         error["subscriptions"] = [c.model_dump(mode="json") for c in choices]
         return JSONResponse({"error": error}, status_code=409)

@@ -8,7 +8,7 @@ connector and for Fin itself.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import JsonDict
@@ -108,26 +108,26 @@ class BillingStatusRequest(FinRequest):
     pass
 
 
-def _subscription_id_field(what: str) -> Any:
-    return Field(
+class SubscriptionRequest(FinRequest):
+    subscription_id: str | None = Field(
         default=None,
         max_length=100,
         pattern=r"^sub_[A-Za-z0-9]+$",
-        description=f"The subscription {what} (an `id` of billing-status `subscriptions`), for a "
-        "customer with several; it must be one of theirs (else 404 `subscription_not_found`).",
+        description="The subscription meant (an `id` of billing-status `subscriptions`), for a "
+        "customer with several; it must be one of theirs (else 404 `subscription_not_found`). "
+        "next-invoice: by default the one that renews first; upgrade-quote: required when the "
+        "customer has several live subscriptions (else 409 `subscription_required`).",
         examples=["sub_DemoMultiPlan"],
-    )
-
-
-class NextInvoiceRequest(FinRequest):
-    subscription_id: str | None = _subscription_id_field(
-        "whose next invoice is asked for; by default the one that renews first"
     )
 
     _blank_subscription = field_validator("subscription_id", mode="before")(_blank_to_none)
 
 
-class UpgradeQuoteRequest(FinRequest):
+class NextInvoiceRequest(SubscriptionRequest):
+    pass
+
+
+class UpgradeQuoteRequest(SubscriptionRequest):
     target_plan: Annotated[str, Field(min_length=1, max_length=200)] = Field(
         description="The plan the customer asks about: a product name ('Business'), a price "
         "lookup key ('business_yearly') or a price id. Case does not matter.",
@@ -137,12 +137,6 @@ class UpgradeQuoteRequest(FinRequest):
         default=None,
         description="Billing interval of the new plan; by default the current plan's interval.",
     )
-    subscription_id: str | None = _subscription_id_field(
-        "to change; required when the customer has several live subscriptions (else 409 "
-        "`subscription_required`, listing them)"
-    )
-
-    _blank_subscription = field_validator("subscription_id", mode="before")(_blank_to_none)
 
     @field_validator("interval", mode="before")
     @classmethod

@@ -233,6 +233,42 @@ def options_by_subscription(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class SavingsChoice:
+    """What the savings card is about: one subscription and its best option (None: its plan
+    fits), or — several subscriptions with a saving each and none chosen — the question which
+    (`ask`)."""
+
+    subscription: SubscriptionSummary | None
+    option: SavingsOption | None
+    ask: tuple[tuple[SubscriptionSummary, SavingsOption], ...] = ()
+    with_savings: int = 0  # how many subscriptions have a saving
+
+    @property
+    def others(self) -> bool:
+        """Another subscription has a saving too: the card offers a way to it."""
+        return self.with_savings > (1 if self.option is not None else 0)
+
+
+def savings_choice(
+    snapshot: BillingSnapshot, catalogue: tuple[CataloguePrice, ...], chosen: str | None
+) -> SavingsChoice:
+    """The subscription `chosen` (one of the customer's live ones), else the only one with a
+    saving, else the question which one when several have one, else the primary one."""
+    options = options_by_subscription(snapshot, catalogue)
+    sub = snapshot.subscription_by_id(chosen)
+    count = len(options)
+    if sub is not None and sub.live:
+        option = next((o for s, o in options if s.id == sub.id), None)
+        return SavingsChoice(sub, option, with_savings=count)
+    if count > 1:
+        best_first = sorted(options, key=lambda found: -found[1].saving_per_year.amount)
+        return SavingsChoice(None, None, tuple(best_first), count)
+    if options:
+        return SavingsChoice(*options[0], with_savings=count)
+    return SavingsChoice(snapshot.subscription, None)
+
+
 def may_save(snapshot: BillingSnapshot) -> bool:
     """Without the catalogue at hand: could this customer have an option at all? (A monthly
     plan, or usage above the included units.) Used only to decide whether to offer the savings
