@@ -12,8 +12,9 @@ visitor every flow — initialize, the live canvas, every submit — answers wit
 card before anything else happens (no Stripe call, no link, nothing in `stored_data` that names a
 customer). The customer is always the signed request's contact (§1.3). `stored_data` carries
 only the card type, the customer an agent picked (honoured only among the contact's own matches), while a
-switch is being confirmed the quote, and on a recovery card the invoice and amount it shows —
-the last two signed so that they cannot be edited on the way."""
+switch is being confirmed the quote, on a recovery card the invoice and amount it shows —
+the last two signed so that they cannot be edited on the way — and the subscription a customer
+with several picked on a card that asked which (looked up only among their own)."""
 
 from __future__ import annotations
 
