@@ -6,39 +6,36 @@ from __future__ import annotations
 from typing import Any
 
 from actions.messages import say
+from actions.outputs import money_out
+from actions.outputs import plan_out as _plan_out
+from actions.outputs import price_text as _price
 from actions.schemas import (
     BillingStatusResponse,
     ChargeOut,
     InvoiceLineOut,
-    MoneyOut,
     NextInvoiceResponse,
     NextPaymentOut,
     OpenInvoiceOut,
     PaymentMethodOut,
     PaymentOut,
-    PlanOut,
     QuotePlanOut,
     RefundPreviewResponse,
     RefundResponse,
     UpgradeQuoteResponse,
 )
+from actions.subscription_answers import subscription_sentences, subscriptions_out
 from billing.money import Money, format_day, format_money
-from billing.previews import NextInvoice
-from billing.quotes import PlanChangeQuote
+from billing.previews import NextInvoice, NoQuote, UpgradeQuote
 from billing.refund_policy import RefundRefused
 from billing.refunds import RefundPreview, RefundResult
-from billing.snapshot import BillingSnapshot, Payment, PaymentMethodSummary, Plan
+from billing.snapshot import (
+    BillingSnapshot,
+    Payment,
+    PaymentMethodSummary,
+)
 from kernel.i18n import describe_failure
 
 MAX_LINES = 5
-
-
-def money_out(money: Money, locale: str) -> MoneyOut:
-    return MoneyOut(
-        amount=money.amount,
-        currency=money.currency,
-        formatted=format_money(money.amount, money.currency, locale),
-    )
 
 
 # --- billing-status ---
@@ -52,10 +49,18 @@ def billing_status(snapshot: BillingSnapshot, locale: str) -> BillingStatusRespo
     open_total = sum(i.amount_remaining.amount for i in snapshot.open_invoices)
     failure_reason = _failure_reason(failed_payment, locale) if failed else None
     method = snapshot.payment_method
+    live = snapshot.live_subscriptions
+    several = len(live) > 1
+    if several:
+        # "Next" is the first invoice of any subscription; each one's own is in its sentence.
+        upcoming = snapshot.soonest_invoice
 
     message = say(
         "billing_status",
         locale,
+        several=several,
+        count=len(live),
+        subscription_lines=subscription_sentences(snapshot, locale),
         plan=plan.product_name if plan else None,
         price=_price(plan, locale),
         interval=plan.interval if plan else None,
@@ -72,17 +77,17 @@ def billing_status(snapshot: BillingSnapshot, locale: str) -> BillingStatusRespo
         open_amount=format_money(open_total, snapshot.customer.currency, locale),
         processing_amount=processing.amount.format(locale) if processing else None,
     )
+    primary = snapshot.next_invoice
     return BillingStatusResponse(
         customer_id=snapshot.customer.id,
+        subscriptions=subscriptions_out(snapshot, locale),
         plan=_plan_out(plan, locale),
         status=sub.status if sub else "none",
         trial_end=sub.trial_end if sub else None,
         cancel_at_period_end=bool(sub and sub.cancel_at_period_end),
         current_period_end=sub.current_period_end if sub else None,
-        next_payment=NextPaymentOut(
-            amount=money_out(upcoming.amount_due, locale), date=upcoming.date
-        )
-        if upcoming
+        next_payment=NextPaymentOut(amount=money_out(primary.amount_due, locale), date=primary.date)
+        if primary
         else None,
         payment_method=_method_out(method),
         open_invoices=[
@@ -115,10 +120,12 @@ def next_invoice(found: NextInvoice, locale: str) -> NextInvoiceResponse:
             total=None,
             date=None,
             lines=[],
+            subscription_name=found.subscription_name,
             message=say(
                 "next_invoice_none",
                 locale,
                 ends=format_day(found.ends, locale) if found.ends else None,
+                subscription=found.subscription_name,
             ),
         )
     lines = sorted(upcoming.lines, key=lambda line: -abs(line.amount.amount))[:MAX_LINES]
@@ -127,6 +134,7 @@ def next_invoice(found: NextInvoice, locale: str) -> NextInvoiceResponse:
         customer_id=found.customer_id,
         has_upcoming_invoice=True,
         subscription_id=upcoming.subscription_id or None,
+        subscription_name=found.subscription_name,
         amount_due=money_out(upcoming.amount_due, locale),
         total=money_out(upcoming.total, locale),
         date=upcoming.date,
@@ -144,17 +152,21 @@ def next_invoice(found: NextInvoice, locale: str) -> NextInvoiceResponse:
             amount=upcoming.amount_due.format(locale),
             date=format_day(upcoming.date, locale) if upcoming.date else None,
             credit=format_money(credit, upcoming.total.currency, locale) if credit > 0 else None,
+            subscription=found.subscription_name,
         ),
     )
 
 
 # --- upgrade-quote ---
-def upgrade_quote(quote: PlanChangeQuote, locale: str) -> UpgradeQuoteResponse:
+def upgrade_quote(quoted: UpgradeQuote, locale: str) -> UpgradeQuoteResponse:
+    quote = quoted.quote
     current, target = quote.current, quote.target
     return UpgradeQuoteResponse(
         customer_id=quote.customer_id,
         quotable=True,
         kind=quote.kind,
+        subscription_id=quote.subscription_id,
+        subscription_name=quoted.subscription_name,
         current_plan=QuotePlanOut(
             name=current.product_name,
             price_id=current.price_id,
@@ -190,17 +202,23 @@ def upgrade_quote(quote: PlanChangeQuote, locale: str) -> UpgradeQuoteResponse:
             charged_now=quote.amount_now.amount > 0,
             price=quote.new_recurring.format(locale),
             interval=target.interval,
+            subscription=quoted.subscription_name,
         ),
     )
 
 
-def no_quote(
-    customer_id: str, reason: str, locale: str, *, current: Plan | None = None, target: str = ""
-) -> UpgradeQuoteResponse:
+def no_quote(answer: NoQuote, locale: str) -> UpgradeQuoteResponse:
+    customer_id, reason, current, target = (
+        answer.customer_id,
+        answer.reason,
+        answer.current,
+        answer.target_name,
+    )
     return UpgradeQuoteResponse(
         customer_id=customer_id,
         quotable=False,
         reason=reason,
+        subscription_name=answer.subscription_name,
         current_plan=QuotePlanOut(
             name=current.product_name,
             price_id=current.price_id,
@@ -291,21 +309,6 @@ def refusal_message(refusal: RefundRefused, locale: str, *, payment: Payment | N
 # --- helpers ---
 def _formatted(amount: int | None, currency: str, locale: str) -> str | None:
     return format_money(amount, currency, locale) if amount is not None else None
-
-
-def _price(plan: Plan | None, locale: str) -> str | None:
-    return plan.amount.format(locale) if plan and plan.amount else None
-
-
-def _plan_out(plan: Plan | None, locale: str) -> PlanOut | None:
-    if plan is None:
-        return None
-    return PlanOut(
-        name=plan.product_name,
-        price=money_out(plan.amount, locale) if plan.amount else None,
-        interval=plan.interval,
-        interval_count=plan.interval_count,
-    )
 
 
 def _method_out(method: PaymentMethodSummary | None) -> PaymentMethodOut | None:

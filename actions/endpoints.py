@@ -40,6 +40,7 @@ from actions.schemas import (
     UpgradeQuoteRequest,
     UpgradeQuoteResponse,
 )
+from actions.subscription_answers import subscription_choices
 from billing.errors import (
     AmbiguousCustomer,
     BillingError,
@@ -54,6 +55,7 @@ from billing.refund_policy import RefundRefused
 from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.refunds import RefundInProgress
 from billing.resolution import ContactIdentity
+from billing.subscription_choice import SubscriptionNotFound, SubscriptionRequired
 from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
 from gateways.stripe_budget import time_budget
 from kernel.http import ClientError, error_response, parse_json_object, read_body
@@ -150,7 +152,10 @@ async def _billing_status(call: FinCall) -> BillingStatusResponse:
 
 
 async def _next_invoice(call: FinCall) -> NextInvoiceResponse:
-    found = await next_invoice(call.services.billing, call.identity)
+    body: NextInvoiceRequest = call.body
+    found = await next_invoice(
+        call.services.billing, call.identity, subscription_id=body.subscription_id
+    )
     return answers.next_invoice(found, call.locale)
 
 
@@ -162,15 +167,10 @@ async def _upgrade_quote(call: FinCall) -> UpgradeQuoteResponse:
         call.identity,
         body.target_plan,
         interval=body.interval,
+        subscription_id=body.subscription_id,
     )
     if isinstance(quote, NoQuote):
-        return answers.no_quote(
-            quote.customer_id,
-            quote.reason,
-            call.locale,
-            current=quote.current,
-            target=quote.target_name,
-        )
+        return answers.no_quote(quote, call.locale)
     return answers.upgrade_quote(quote, call.locale)
 
 
@@ -210,7 +210,9 @@ ENDPOINTS = (
         "ends, which payment method is charged, whether an invoice is unpaid or a payment "
         "failed (with the bank's reason for SEPA direct debits). Example questions: 'Is my "
         "subscription active?', 'Why was my payment declined?', 'Which card do you charge?'. "
-        "It also lists the last payments with their charge ids, for refunds.",
+        "It also lists the last payments with their charge ids, for refunds, and every live "
+        "subscription (`subscriptions`): a customer may have several (a plan and an add-on, "
+        "say); the single fields describe the primary one.",
         _billing_status,
     ),
     FinEndpoint(
@@ -221,7 +223,8 @@ ENDPOINTS = (
         "Call this when the customer asks when they will be charged next or how much: 'When "
         "is my next invoice?', 'How much will I pay next month?', 'When does my subscription "
         "renew?'. The amount is Stripe's own preview of the next invoice, after credit "
-        "balance and discounts.",
+        "balance and discounts. A customer with several subscriptions: by default the one "
+        "that renews first; pass `subscription_id` for another.",
         _next_invoice,
     ),
     FinEndpoint(
@@ -234,7 +237,9 @@ ENDPOINTS = (
         "plan's name as target_plan and, if the customer names one, the interval. The answer "
         "quotes the amount charged right away (prorated) and the new recurring price. It does "
         "not change anything. For a downgrade or the current plan it answers with "
-        "quotable=false and a message to relay.",
+        "quotable=false and a message to relay. A customer with several live subscriptions "
+        "must name the one to change (`subscription_id`): without it the answer is 409 "
+        "`subscription_required` with the `subscriptions` to ask about.",
         _upgrade_quote,
     ),
     FinEndpoint(
@@ -330,6 +335,12 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
         response = error_response(503, "stripe_unavailable", text)
         response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return response
+    if isinstance(exc, SubscriptionRequired):
+        # Several live subscriptions and none named: the question to ask, and the choices.
+        message, choices = subscription_choices(exc.choices, locale)
+        error: dict[str, Any] = {"code": exc.code, "message": message}
+        error["subscriptions"] = [c.model_dump(mode="json") for c in choices]
+        return JSONResponse({"error": error}, status_code=409)
     if isinstance(exc, RefundRefused):
         return error_response(409, exc.code, answers.refusal_message(exc, locale))
     if isinstance(exc, InvalidConfirmationToken | ConfirmationTokenExpired):
@@ -339,6 +350,7 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
     status, code = {
         VerifiedIdentityRequired: (403, "verified_identity_required"),
         CustomerNotFound: (404, "customer_not_found"),
+        SubscriptionNotFound: (404, "subscription_not_found"),
         AmbiguousCustomer: (409, "ambiguous_customer"),
         RefundInProgress: (409, "refund_in_progress"),
         NotFound: (404, "not_found"),

@@ -21,10 +21,12 @@ ERROR_DESCRIPTIONS = {
     "token that grants no refund: not one we signed, for another customer "
     "(`invalid_confirmation_token`) or expired (`confirmation_token_expired`); relay `message` "
     "and preview again.",
-    404: "No Stripe customer matches the contact (`customer_not_found`), or for /fin/invoices "
-    "no invoice of the customer has the `number` asked for (`invoice_not_found`); relay "
-    "`message`.",
+    404: "No Stripe customer matches the contact (`customer_not_found`), the `subscription_id` "
+    "is not one of theirs (`subscription_not_found`), or for /fin/invoices no invoice of the "
+    "customer has the `number` asked for (`invoice_not_found`); relay `message`.",
     409: "Several Stripe customers match and money must not move (`ambiguous_customer`), or "
+    "the customer has several live subscriptions and none was named (`subscription_required`: "
+    "ask which of `subscriptions` is meant, call again with its `subscription_id`), or "
     "the refund is refused now (`refund_*`, `refunded_already`) or already running "
     "(`refund_in_progress`), or Stripe refused the request it led to (`stripe_rejected`); "
     "relay `message`.",

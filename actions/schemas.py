@@ -108,11 +108,26 @@ class BillingStatusRequest(FinRequest):
     pass
 
 
-class NextInvoiceRequest(FinRequest):
+class SubscriptionRequest(FinRequest):
+    subscription_id: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^sub_[A-Za-z0-9]+$",
+        description="The subscription meant (an `id` of billing-status `subscriptions`), for a "
+        "customer with several; it must be one of theirs (else 404 `subscription_not_found`). "
+        "next-invoice: by default the one that renews first; upgrade-quote: required when the "
+        "customer has several live subscriptions (else 409 `subscription_required`).",
+        examples=["sub_DemoMultiPlan"],
+    )
+
+    _blank_subscription = field_validator("subscription_id", mode="before")(_blank_to_none)
+
+
+class NextInvoiceRequest(SubscriptionRequest):
     pass
 
 
-class UpgradeQuoteRequest(FinRequest):
+class UpgradeQuoteRequest(SubscriptionRequest):
     target_plan: Annotated[str, Field(min_length=1, max_length=200)] = Field(
         description="The plan the customer asks about: a product name ('Business'), a price "
         "lookup key ('business_yearly') or a price id. Case does not matter.",
@@ -211,8 +226,28 @@ class PaymentOut(BaseModel):
     payment_method_type: str | None
 
 
+class SubscriptionOut(BaseModel):
+    id: str = Field(examples=["sub_DemoMultiPlan"])
+    plan: PlanOut | None = Field(description="The subscription's main plan (or add-on).")
+    add_on: bool = Field(
+        description="An add-on bought beside a plan (e.g. 'Priority support'), not a plan."
+    )
+    status: str = Field(description="active, trialing, past_due, ...")
+    trial_end: datetime | None
+    cancel_at_period_end: bool
+    current_period_end: datetime | None
+    next_payment: NextPaymentOut | None = Field(
+        description="This subscription's next invoice (none while it is ending)."
+    )
+
+
 class BillingStatusResponse(BaseModel):
     customer_id: str
+    subscriptions: list[SubscriptionOut] = Field(
+        description="Every live subscription, the primary one first (the one `plan`, "
+        "`status` and `next_payment` describe). Use an `id` as `subscription_id` of "
+        "next-invoice or upgrade-quote when the customer has several."
+    )
     plan: PlanOut | None
     status: str = Field(
         description="Subscription status (active, trialing, past_due, ...) or `none`."
@@ -238,6 +273,11 @@ class NextInvoiceResponse(BaseModel):
     customer_id: str
     has_upcoming_invoice: bool
     subscription_id: str | None
+    subscription_name: str | None = Field(
+        default=None,
+        description="The subscription's product (with its id if two share a name), when the "
+        "customer has several live subscriptions; `message` names it.",
+    )
     amount_due: MoneyOut | None = Field(
         description="What will be charged (after credit balance and discounts)."
     )
@@ -262,9 +302,15 @@ class UpgradeQuoteResponse(BaseModel):
     reason: str | None = Field(
         default=None,
         description="Why there is no quote: plan_not_found, already_on_plan, not_an_upgrade, "
-        "no_subscription.",
+        "no_subscription, not_a_plan (the subscription holds an add-on).",
     )
     kind: str | None = Field(default=None, description="upgrade or interval_change.")
+    subscription_id: str | None = Field(default=None, description="The subscription quoted.")
+    subscription_name: str | None = Field(
+        default=None,
+        description="Its product (with its id if two share a name), when the customer has "
+        "several live subscriptions; `message` names it.",
+    )
     current_plan: QuotePlanOut | None = None
     target_plan: QuotePlanOut | None = None
     amount_due_now: MoneyOut | None = Field(
@@ -325,14 +371,27 @@ class RefundResponse(BaseModel):
     message: str
 
 
+class SubscriptionChoiceOut(BaseModel):
+    id: str = Field(examples=["sub_DemoMultiPlan"])
+    product: str = Field(examples=["Pro"])
+    price: MoneyOut | None
+    interval: str | None
+    status: str
+
+
 class ErrorBody(BaseModel):
     code: str = Field(
         description="Stable, machine-readable: unauthorized, invalid_json, invalid_request, "
-        "customer_not_found, ambiguous_customer, verified_identity_required, "
-        "stripe_unavailable, refund_*, ..."
+        "customer_not_found, subscription_not_found, subscription_required, "
+        "ambiguous_customer, verified_identity_required, stripe_unavailable, refund_*, ..."
     )
     message: str = Field(description="Safe to relay to the customer.")
     details: list[dict[str, str]] | None = Field(default=None, description="Field errors of a 422.")
+    subscriptions: list[SubscriptionChoiceOut] | None = Field(
+        default=None,
+        description="With `subscription_required`: the customer's live subscriptions; ask which "
+        "one is meant and call again with its `id` as `subscription_id`.",
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any
 
 from billing.errors import BillingError
 from billing.money import Money, to_datetime
-from billing.snapshot import Plan, SubscriptionSummary
+from billing.snapshot import Plan, SubscriptionSummary, is_add_on, metadata_of
 from gateways.stripe import StripeGateway
 
 # Upgrades are charged right away (the customer gets the new plan now, Stripe invoices the
@@ -39,6 +39,12 @@ class NoSubscription(BillingError):
     """The customer has no live subscription to change."""
 
     code = "no_subscription"
+
+
+class NotAPlan(BillingError):
+    """The subscription holds an add-on (bought beside a plan), not a plan to switch."""
+
+    code = "not_a_plan"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +99,8 @@ def match_target_price(
 ) -> TargetPrice:
     """Match `target` against price ids, lookup keys and product names (case-insensitive), in
     the current plan's interval unless `interval` is given, over an already fetched catalogue
-    (`CATALOGUE_QUERY`, which `billing.catalogue` keeps for a minute)."""
+    (`CATALOGUE_QUERY`, which `billing.catalogue` keeps for a minute). Add-ons are no plans to
+    switch to: they never match."""
     wanted = target.strip().casefold()
     want_interval = interval or (current.interval if current else None)
     candidates = []
@@ -102,6 +109,8 @@ def match_target_price(
         if recurring is None or getattr(recurring, "usage_type", "licensed") == "metered":
             continue
         product = price.product if not isinstance(price.product, str) else None
+        if is_add_on(metadata_of(product)) or is_add_on(metadata_of(price)):
+            continue
         names = {price.id.casefold(), (price.lookup_key or "").casefold()}
         if product is not None:
             names.add((product.name or "").casefold())
@@ -160,6 +169,8 @@ async def quote_plan_change(
 ) -> PlanChangeQuote:
     if subscription is None or not subscription.live or subscription.plan is None:
         raise NoSubscription("There is no active subscription to change.")
+    if subscription.add_on:
+        raise NotAPlan(f"{subscription.plan.product_name} is an add-on, not a plan.")
     current = subscription.plan
     kind = classify_change(current, target)
     item_id = current.item_id

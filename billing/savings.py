@@ -9,7 +9,10 @@ switch later, in `billing.quotes`):
   in its product metadata `usage_limit`; the metered price bills the units above that.
 
 The card shows the best option. No option means the current plan already fits: we never suggest
-a change that costs the customer more.
+a change that costs the customer more. An add-on (product metadata `add_on=true`, e.g.
+"Priority support") is bought beside a plan, not instead of one: it is left out of the catalogue,
+so it is never offered as a plan, and a subscription of add-ons alone has nothing to compare.
+A customer with several subscriptions gets the options of each (`options_by_subscription`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, Literal
 
 from billing.money import Money
 from billing.quotes import MONTHS_PER, TargetPrice
-from billing.snapshot import BillingSnapshot, Plan
+from billing.snapshot import BillingSnapshot, Plan, SubscriptionSummary, is_add_on, metadata_of
 
 OptionKind = Literal["yearly", "next_tier"]
 
@@ -185,14 +188,19 @@ def best_option(
     return options[0] if options else None
 
 
-def usage_charges(snapshot: BillingSnapshot) -> UsageCharges | None:
-    """The snapshot's metered usage and overage price, if the subscription has both."""
-    sub = snapshot.subscription
+def usage_charges(
+    snapshot: BillingSnapshot, subscription: SubscriptionSummary | None = None
+) -> UsageCharges | None:
+    """The snapshot's metered usage and overage price, if the subscription (by default the
+    primary one) has both."""
+    sub = subscription or snapshot.subscription
     if sub is None or snapshot.usage is None:
         return None
     metered = next((p for p in sub.plans if p.metered and p.unit_amount_decimal), None)
     if metered is None or metered.unit_amount_decimal is None:
         return None
+    if metered.meter_id is not None and metered.meter_id != snapshot.usage.meter_id:
+        return None  # the usage is another subscription's meter
     return UsageCharges(
         used=int(snapshot.usage.used),
         unit_price=Decimal(metered.unit_amount_decimal),
@@ -201,24 +209,74 @@ def usage_charges(snapshot: BillingSnapshot) -> UsageCharges | None:
 
 
 def best_for(
-    snapshot: BillingSnapshot, catalogue: tuple[CataloguePrice, ...]
+    snapshot: BillingSnapshot,
+    catalogue: tuple[CataloguePrice, ...],
+    subscription: SubscriptionSummary | None = None,
 ) -> SavingsOption | None:
-    """The best option for the customer's live subscription, or None when the plan fits."""
-    sub = snapshot.subscription
-    if sub is None or not sub.live or sub.cancel_at_period_end:
-        return None  # an ending subscription is not ours to upsell
-    return best_option(sub.plan, catalogue, usage_charges(snapshot))
+    """The best option for a live subscription of the customer (by default the primary one),
+    or None when its plan fits."""
+    sub = subscription or snapshot.subscription
+    if sub is None or not sub.live or sub.cancel_at_period_end or sub.add_on:
+        return None  # an ending subscription is not ours to upsell; an add-on is no plan
+    return best_option(sub.plan, catalogue, usage_charges(snapshot, sub))
+
+
+def options_by_subscription(
+    snapshot: BillingSnapshot, catalogue: tuple[CataloguePrice, ...]
+) -> list[tuple[SubscriptionSummary, SavingsOption]]:
+    """Each live subscription that has a saving, with its best option (primary first)."""
+    found = []
+    for sub in snapshot.live_subscriptions:
+        option = best_for(snapshot, catalogue, sub)
+        if option is not None:
+            found.append((sub, option))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class SavingsChoice:
+    """What the savings card is about: one subscription and its best option (None: its plan
+    fits), or — several subscriptions with a saving each and none chosen — the question which
+    (`ask`)."""
+
+    subscription: SubscriptionSummary | None
+    option: SavingsOption | None
+    ask: tuple[tuple[SubscriptionSummary, SavingsOption], ...] = ()
+    with_savings: int = 0  # how many subscriptions have a saving
+
+    @property
+    def others(self) -> bool:
+        """Another subscription has a saving too: the card offers a way to it."""
+        return self.with_savings > (1 if self.option is not None else 0)
+
+
+def savings_choice(
+    snapshot: BillingSnapshot, catalogue: tuple[CataloguePrice, ...], chosen: str | None
+) -> SavingsChoice:
+    """The subscription `chosen` (one of the customer's live ones), else the only one with a
+    saving, else the question which one when several have one, else the primary one."""
+    options = options_by_subscription(snapshot, catalogue)
+    sub = snapshot.subscription_by_id(chosen)
+    count = len(options)
+    if sub is not None and sub.live:
+        option = next((o for s, o in options if s.id == sub.id), None)
+        return SavingsChoice(sub, option, with_savings=count)
+    if count > 1:
+        best_first = sorted(options, key=lambda found: -found[1].saving_per_year.amount)
+        return SavingsChoice(None, None, tuple(best_first), count)
+    if options:
+        return SavingsChoice(*options[0], with_savings=count)
+    return SavingsChoice(snapshot.subscription, None)
 
 
 def may_save(snapshot: BillingSnapshot) -> bool:
     """Without the catalogue at hand: could this customer have an option at all? (A monthly
     plan, or usage above the included units.) Used only to decide whether to offer the savings
     card; the card itself always computes with the catalogue."""
-    sub = snapshot.subscription
-    if sub is None or not sub.live or sub.cancel_at_period_end:
+    plans = [s for s in snapshot.live_subscriptions if not s.cancel_at_period_end and not s.add_on]
+    if not plans:
         return False
-    plan = sub.plan
-    if plan is not None and plan.interval == "month":
+    if any(s.plan is not None and s.plan.interval == "month" for s in plans):
         return True
     usage = snapshot.usage
     return usage is not None and usage.used > usage.limit
@@ -229,7 +287,7 @@ def catalogue_from_prices(
     prices: list[Any], *, usage_limit_key: str = "usage_limit"
 ) -> tuple[CataloguePrice, ...]:
     """Active, licensed, recurring prices of active products (prices listed with
-    `expand=["data.product"]`)."""
+    `expand=["data.product"]`), add-ons left out: they are never offered as a plan."""
     catalogue = []
     for price in prices:
         recurring = price.recurring
@@ -242,7 +300,9 @@ def catalogue_from_prices(
             or not getattr(product, "active", True)
         ):
             continue
-        metadata = product.metadata.to_dict() if product.metadata is not None else {}
+        metadata = metadata_of(product)
+        if is_add_on(metadata) or is_add_on(metadata_of(price)):
+            continue
         catalogue.append(
             CataloguePrice(
                 price_id=price.id,

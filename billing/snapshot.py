@@ -18,6 +18,9 @@ from gateways.stripe import id_of
 from gateways.stripe_models import Charge, InvoicePreview, Price, Product, Subscription
 
 LIVE_STATUSES = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
+# Product (or price) metadata marking an add-on bought beside a plan ("Priority support"): it is
+# never the plan a customer is asking about, nor a plan to offer (`billing.savings`).
+ADD_ON_KEY = "add_on"
 LifetimeValue = tuple[Money, ...]
 
 
@@ -68,6 +71,10 @@ class Plan:
     metadata: dict[str, str] = field(default_factory=dict)
     item_id: str | None = None  # the subscription item carrying this price, when on one
 
+    @property
+    def add_on(self) -> bool:
+        return is_add_on(self.metadata)
+
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionSummary:
@@ -90,6 +97,12 @@ class SubscriptionSummary:
     @property
     def live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    @property
+    def add_on(self) -> bool:
+        """Only add-ons on it (e.g. "Priority support" beside a plan on another subscription)."""
+        plan = self.plan
+        return plan is not None and plan.add_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,12 +197,42 @@ class BillingSnapshot:
     lifetime_value: LifetimeValue | None
     usage: Usage | None
     fetched_at: datetime
+    # Every live, renewing subscription's next invoice (`next_invoice` is the primary one's).
+    next_invoices: tuple[UpcomingInvoice, ...] = ()
 
     @property
     def subscription(self) -> SubscriptionSummary | None:
-        """The subscription the customer is most likely asking about: a live one first."""
+        """The subscription the customer is most likely asking about (the primary one): a live
+        one first, and of those a plan before an add-on."""
         live = [s for s in self.subscriptions if s.live]
-        return next(iter(live or self.subscriptions), None)
+        plans = [s for s in live if not s.add_on]
+        return next(iter(plans or live or self.subscriptions), None)
+
+    @property
+    def live_subscriptions(self) -> tuple[SubscriptionSummary, ...]:
+        """The live subscriptions, the primary one first."""
+        live = [s for s in self.subscriptions if s.live]
+        return tuple(sorted(live, key=lambda s: (s is not self.subscription, s.add_on)))
+
+    @property
+    def several_subscriptions(self) -> bool:
+        """More than one live subscription: every action then says which one it is about."""
+        return len(self.live_subscriptions) > 1
+
+    def subscription_by_id(self, subscription_id: str | None) -> SubscriptionSummary | None:
+        return next((s for s in self.subscriptions if s.id == subscription_id), None)
+
+    def next_invoice_of(self, subscription_id: str) -> UpcomingInvoice | None:
+        return next((i for i in self.next_invoices if i.subscription_id == subscription_id), None)
+
+    @property
+    def soonest_invoice(self) -> UpcomingInvoice | None:
+        """The next invoice of any subscription that comes first (what "next" means to a
+        customer with several)."""
+        dated = [i for i in self.next_invoices if i.date is not None]
+        if not dated:
+            return self.next_invoice
+        return min(dated, key=lambda i: i.date or self.fetched_at)
 
     @property
     def last_payments(self) -> tuple[Payment, ...]:
@@ -210,6 +253,20 @@ class BillingSnapshot:
             if money.currency == currency.lower():
                 return money
         return Money(0, currency)
+
+
+def is_add_on(metadata: Mapping[str, str]) -> bool:
+    return str(metadata.get(ADD_ON_KEY, "")).strip().lower() == "true"
+
+
+def subscription_name(sub: SubscriptionSummary, among: tuple[SubscriptionSummary, ...]) -> str:
+    """How an action names the subscription it acts on: the product name when no other of
+    `among` has the same one, else "Pro (sub_…)"."""
+    if sub.plan is None:
+        return sub.id
+    name = sub.plan.product_name
+    same = [s for s in among if s.id != sub.id and s.plan and s.plan.product_name == name]
+    return f"{name} ({sub.id})" if same else name
 
 
 def payment_of(charge: Charge) -> Payment:

@@ -148,7 +148,7 @@ async def load_snapshot(
     usage = None
     if metered and used is not None:
         usage = _usage(metered, used, products_by_id, options)
-    next_invoice = next((p for p in previews if p is not None), None)
+    next_invoices = tuple(_next_invoice(p, subscriptions) for p in previews if p is not None)
 
     return BillingSnapshot(
         customer=_customer_summary(customer),
@@ -156,10 +156,11 @@ async def load_snapshot(
         payment_method=payment_method,
         payments=tuple(payment_of(c) for c in charges),
         open_invoices=tuple(_open_invoice(i) for i in open_invoices if i.status == "open"),
-        next_invoice=_next_invoice(next_invoice, subscriptions) if next_invoice else None,
+        next_invoice=_primary_invoice(next_invoices, subscriptions),
         lifetime_value=known,
         usage=usage,
         fetched_at=now,
+        next_invoices=next_invoices,
     )
 
 
@@ -292,6 +293,19 @@ def _next_invoice(
     return upcoming_invoice(
         preview, subscription_id=sub.id if sub else "", fallback_date=renewal_date(sub)
     )
+
+
+def _primary_invoice(
+    invoices: tuple[UpcomingInvoice, ...], subscriptions: tuple[SubscriptionSummary, ...]
+) -> UpcomingInvoice | None:
+    """The primary subscription's next invoice (`BillingSnapshot.subscription`), else the first."""
+    live = [s for s in subscriptions if s.live]
+    order = [s.id for s in live if not s.add_on] + [s.id for s in live if s.add_on]
+    for sub_id in order:
+        found = next((i for i in invoices if i.subscription_id == sub_id), None)
+        if found is not None:
+            return found
+    return invoices[0] if invoices else None
 
 
 def _preview_subscription(

@@ -88,6 +88,28 @@ def plan_line(plan: Plan | None, locale: str) -> str:
     )
 
 
+def subscription_line(sub: SubscriptionSummary, locale: str) -> str:
+    """One subscription of several, on one line: "**Pro** · €79.00 / month · Active"."""
+    plan = sub.plan
+    if plan is None:
+        return t("**%(plan)s** · %(status)s", locale, plan=sub.id, status=status_label(sub, locale))
+    if plan.amount is None or not plan.interval:
+        return t(
+            "**%(plan)s** · %(status)s",
+            locale,
+            plan=plan.product_name,
+            status=status_label(sub, locale),
+        )
+    return t(
+        "**%(plan)s** · %(price)s / %(interval)s · %(status)s",
+        locale,
+        plan=plan.product_name,
+        price=money(plan.amount, locale),
+        interval=interval_label(plan, locale),
+        status=status_label(sub, locale),
+    )
+
+
 def status_label(sub: SubscriptionSummary | None, locale: str) -> str:
     if sub is None:
         return t("No subscription", locale)
@@ -168,19 +190,25 @@ def status_rows(
     snapshot: BillingSnapshot, locale: str, *, next_label: str, short_method: bool = False
 ) -> list[FieldValue]:
     """Status, next invoice (labelled `next_label`, already in the reader's words) and payment method: the table both the
-    sidebar and the customer's status card open with."""
-    rows = [
-        FieldValue(field=t("Status", locale), value=status_label(snapshot.subscription, locale))
-    ]
-    if snapshot.next_invoice:
+    sidebar and the customer's status card open with. With several live subscriptions each
+    shows its own status on its line (`subscription_line`), and the next invoice is the one
+    that comes first."""
+    several = snapshot.several_subscriptions
+    rows = []
+    if not several:
+        rows.append(
+            FieldValue(field=t("Status", locale), value=status_label(snapshot.subscription, locale))
+        )
+    upcoming = snapshot.soonest_invoice if several else snapshot.next_invoice
+    if upcoming:
         rows.append(
             FieldValue(
                 field=next_label,
                 value=t(
                     "%(amount)s on %(date)s",
                     locale,
-                    amount=money(snapshot.next_invoice.amount_due, locale),
-                    date=day(snapshot.next_invoice.date, locale),
+                    amount=money(upcoming.amount_due, locale),
+                    date=day(upcoming.date, locale),
                 ),
             )
         )

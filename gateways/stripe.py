@@ -179,6 +179,13 @@ class StripeGateway(StripeConnection):
             params["starting_after"] = starting_after
         return await self._read(ListObject[Invoice], "get", "/v1/invoices", params)
 
+    async def invoices_with_payments(self, customer_id: str, *, limit: int = 10) -> list[Invoice]:
+        """The customer's latest invoices with their payments (which payment intent paid which
+        invoice, hence which subscription a payment was for)."""
+        params = {"customer": customer_id, "limit": limit, "expand": ["data.payments"]}
+        page = await self._read(ListObject[Invoice], "get", "/v1/invoices", params)
+        return page.data
+
     async def paid_invoice_amounts(
         self, customer_id: str, *, starting_after: str | None = None
     ) -> ListObject[PaidAmount]:

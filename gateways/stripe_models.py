@@ -196,6 +196,17 @@ class InvoiceLines(_Model, frozen=True):
     data: list[InvoiceLine] = []
 
 
+class InvoicePaymentRef(_Model, frozen=True):
+    type: str | None = None
+    payment_intent: str | None = None
+
+
+class InvoicePayment(_Model, frozen=True):
+    """An invoice's payment (`payments`, included on request): which payment intent paid it."""
+
+    payment: InvoicePaymentRef = InvoicePaymentRef()
+
+
 class _InvoiceFields(_Model, frozen=True):
     customer: str | None = None
     number: str | None = None
@@ -212,6 +223,7 @@ class _InvoiceFields(_Model, frozen=True):
     invoice_pdf: str | None = None
     parent: InvoiceParent | None = None
     lines: InvoiceLines = InvoiceLines()
+    payments: ListObject[InvoicePayment] | None = None  # when included (`expand`)
 
 
 class Invoice(_InvoiceFields, frozen=True):

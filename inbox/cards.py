@@ -38,6 +38,7 @@ from canvas_kit.labels import (
     plan_line,
     status_rows,
 )
+from inbox import subscriptions
 from kernel.i18n import N_, join_words, t
 
 MAX_SUMMARY_ALERTS = 2  # more would push the buttons below Intercom's first-canvas cut
@@ -76,10 +77,12 @@ def summary_card(
     sub = snapshot.subscription
     rows = status_rows(snapshot, locale, next_label=t("Next invoice", locale), short_method=True)
 
-    components: list[Component] = [
-        Text(text=plan_line(sub.plan if sub else None, locale), style="header"),
-        DataTable(items=rows),
-    ]
+    components: list[Component] = (
+        subscriptions.summary_lines(snapshot, locale)
+        if snapshot.several_subscriptions
+        else [Text(text=plan_line(sub.plan if sub else None, locale), style="header")]
+    )
+    components.append(DataTable(items=rows))
     alerts = billing_alerts(
         snapshot, now, trial_warning_days=trial_warning_days, usage_high_ratio=usage_high_ratio
     )
@@ -114,7 +117,10 @@ def details_card(
     sections: list[Component] | None = None,
 ) -> Canvas:
     """`sections`: the features' own parts (invoices, billing details), after the payments."""
-    components: list[Component] = [Text(text=t("**Last payments**", locale))]
+    components: list[Component] = (
+        subscriptions.details_sections(snapshot, locale) if snapshot.several_subscriptions else []
+    )
+    components.append(Text(text=t("**Last payments**", locale)))
     if snapshot.last_payments:
         components.append(
             DataTable(

@@ -9,7 +9,8 @@ from babel.numbers import get_decimal_symbol
 
 from billing.money import Money, babel_locale, minor_unit_factor
 from billing.snapshot import BillingSnapshot, Payment
-from kernel.i18n import N_
+from canvas_kit.labels import money
+from kernel.i18n import N_, t
 
 # Why a refund is refused, for the agent (Fin's sentences speak to the customer instead).
 REFUSED_WORDS = {
@@ -75,3 +76,16 @@ def method_text(payment: Payment) -> str:
     if payment.method_type == "sepa_debit":
         return f"SEPA {last4}".strip()
     return last4 or (payment.method_type or "—").replace("_", " ")
+
+
+def refundable_text(payment: Payment, subscription: str | None, locale: str) -> str:
+    """ "€79.00 refundable", and which subscription the payment was for when that matters."""
+    refundable = money(payment.refundable, locale)
+    if subscription is None:
+        return t("%(refundable)s refundable", locale, refundable=refundable)
+    return t(
+        "%(refundable)s refundable · %(subscription)s",
+        locale,
+        refundable=refundable,
+        subscription=subscription,
+    )

@@ -18,6 +18,7 @@ from typing import Any
 
 from billing.errors import StripeRejected, StripeUnavailable
 from billing.money import Money, format_day
+from billing.paid_subscriptions import payment_subscriptions, subscription_of
 from billing.refund_policy import RefundRefused
 from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.refunds import RefundInProgress, RefundResult
@@ -26,7 +27,14 @@ from canvas_kit.components import Button, Component, Input, ListComponent, ListI
 from canvas_kit.components import canvas_response as response
 from canvas_kit.labels import money
 from inbox.cards import identity_check, identity_confirmed
-from inbox.refund_values import REFUSED_WORDS, method_text, parse_amount, plain_amount, refundable
+from inbox.refund_values import (
+    REFUSED_WORDS,
+    method_text,
+    parse_amount,
+    plain_amount,
+    refundable,
+    refundable_text,
+)
 from inbox.sidebar import KEPT, InboxContext, render
 from kernel.i18n import t
 from storage.actions import Actor
@@ -75,6 +83,8 @@ async def _pick(ctx: InboxContext) -> dict[str, Any]:
                 )
             ),
         )
+    # A customer with several subscriptions: each payment says which one it paid for.
+    names = await payment_subscriptions(ctx.services.stripe, snapshot)
     items = [
         ListItem(
             id=f"refund:charge:{p.charge_id}",
@@ -84,9 +94,7 @@ async def _pick(ctx: InboxContext) -> dict[str, Any]:
                 amount=money(p.amount, ctx.locale),
                 date=format_day(p.created, ctx.locale),
             ),
-            subtitle=t(
-                "%(refundable)s refundable", ctx.locale, refundable=money(p.refundable, ctx.locale)
-            ),
+            subtitle=refundable_text(p, subscription_of(p, names), ctx.locale),
             tertiary_text=method_text(p),
         )
         for p in payments
@@ -170,6 +178,12 @@ async def _review(ctx: InboxContext, charge_id: str) -> dict[str, Any]:
     paid = preview.payment
     amount_text = money(preview.amount, ctx.locale)
     check = identity_check(ctx.locale) if await ctx.identity_missing() else []
+    paid_for = subscription_of(paid, await payment_subscriptions(ctx.services.stripe, snapshot))
+    named = (
+        [Text(text=t("Subscription: %(name)s", ctx.locale, name=paid_for), style="muted")]
+        if paid_for
+        else []
+    )
     return _card(
         ctx,
         Text(text=t("**Refund %(amount)s?**", ctx.locale, amount=amount_text)),
@@ -183,6 +197,7 @@ async def _review(ctx: InboxContext, charge_id: str) -> dict[str, Any]:
             ),
             style="muted",
         ),
+        *named,
         Text(
             text=t("Money moves when you confirm; a refund cannot be undone.", ctx.locale),
             style="muted",

@@ -22,7 +22,7 @@ from billing.errors import NotFound
 from billing.money import format_moment
 from billing.recovery import load_invoice
 from billing.retry import RetryResult, not_retryable, retry_invoice
-from billing.snapshot import BillingSnapshot
+from billing.snapshot import BillingSnapshot, subscription_name
 from canvas_kit.components import Button, Component, Text, canvas, canvas_response
 from canvas_kit.labels import failure_line, money, payment_method_label, plain, plain_reason
 from inbox.cards import identity_check
@@ -84,7 +84,7 @@ def _offers_savings(snapshot: BillingSnapshot, ctx: InboxContext) -> bool:
         catalogue = savings.catalogue_from_prices(
             prices, usage_limit_key=ctx.services.settings.usage_limit_metadata_key
         )
-        return savings.best_for(snapshot, catalogue) is not None
+        return bool(savings.options_by_subscription(snapshot, catalogue))
     return savings.may_save(snapshot)
 
 
@@ -95,8 +95,8 @@ async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
     snapshot = await ctx.snapshot(fresh=True)
     lines: list[Component] = []
     if card == "savings":
-        option = savings.best_for(snapshot, await ctx.services.savings_catalogue())
-        if option is None:
+        options = savings.options_by_subscription(snapshot, await ctx.services.savings_catalogue())
+        if not options:
             plan = snapshot.subscription.plan if snapshot.subscription else None
             return _answer(
                 ctx,
@@ -110,16 +110,18 @@ async def send_card(ctx: InboxContext, card: str) -> dict[str, Any]:
                     style="muted",
                 ),
             )
-        lines.append(
-            Text(
-                text=t(
-                    "%(per_year)s / year (%(per_month)s / month)",
-                    ctx.locale,
-                    per_year=money(option.saving_per_year, ctx.locale),
-                    per_month=money(option.saving_per_month, ctx.locale),
-                )
+        for sub, option in options:
+            saving = t(
+                "%(per_year)s / year (%(per_month)s / month)",
+                ctx.locale,
+                per_year=money(option.saving_per_year, ctx.locale),
+                per_month=money(option.saving_per_month, ctx.locale),
             )
-        )
+            if snapshot.several_subscriptions:
+                # The card asks the customer which one when there are several savings.
+                name = subscription_name(sub, snapshot.live_subscriptions)
+                saving = t("%(name)s: %(saving)s", ctx.locale, name=name, saving=saving)
+            lines.append(Text(text=saving))
     log.info("agent %s sends a %s card for %s", ctx.request.admin_id, card, snapshot.customer.id)
     return _answer(
         ctx,
@@ -160,6 +162,22 @@ async def _ask_retry(
         return _retry_outcome(ctx, standing)
     snapshot = await ctx.snapshot()
     amount = money(invoice.amount, ctx.locale)
+    sub = snapshot.subscription_by_id(invoice.subscription_id)
+    # Several subscriptions: say which one the failed invoice is for.
+    named = (
+        [
+            Text(
+                text=t(
+                    "Subscription: %(name)s",
+                    ctx.locale,
+                    name=subscription_name(sub, snapshot.live_subscriptions),
+                ),
+                style="muted",
+            )
+        ]
+        if sub is not None and snapshot.several_subscriptions
+        else []
+    )
     check = (
         identity_check(ctx.locale, required=identity_required)
         if identity_required or await ctx.identity_missing()
@@ -177,6 +195,7 @@ async def _ask_retry(
             ),
             style="muted",
         ),
+        *named,
         Text(
             text=t(
                 "Stripe charges the subscription's payment method: %(method)s.",

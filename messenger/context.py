@@ -28,6 +28,9 @@ class MessengerContext:
     shown: str | None = None
     # A verified contact (role `user`): only then is any customer looked up (billing.trust).
     trusted: bool = False
+    # The subscription the customer chose on a card that asked which one (several live ones);
+    # honoured only among the customer's own subscriptions.
+    subscription: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -38,6 +41,8 @@ class MessengerContext:
         stored: dict[str, Any] = {"card": self.card}
         if self.hint:
             stored["customer_id"] = self.hint
+        if self.subscription:
+            stored["subscription_id"] = self.subscription
         return stored
 
     @property

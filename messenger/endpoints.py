@@ -12,8 +12,9 @@ visitor every flow — initialize, the live canvas, every submit — answers wit
 card before anything else happens (no Stripe call, no link, nothing in `stored_data` that names a
 customer). The customer is always the signed request's contact (§1.3). `stored_data` carries
 only the card type, the customer an agent picked (honoured only among the contact's own matches), while a
-switch is being confirmed the quote, and on a recovery card the invoice and amount it shows —
-the last two signed so that they cannot be edited on the way."""
+switch is being confirmed the quote, on a recovery card the invoice and amount it shows —
+the last two signed so that they cannot be edited on the way — and the subscription a customer
+with several picked on a card that asked which (looked up only among their own)."""
 
 from __future__ import annotations
 
@@ -108,6 +109,9 @@ async def submit(request: Request) -> JSONResponse:
     component = ctx.request.component_id
     if component.startswith("show:") and component.removeprefix("show:") in cards.CARD_TYPES:
         ctx.card = component.removeprefix("show:")
+    if component.startswith(cards.CHOOSE_SUBSCRIPTION):
+        # A subscription picked on a card that asked which one ("" asks again).
+        ctx.subscription = _subscription_id(component.removeprefix(cards.CHOOSE_SUBSCRIPTION))
     action = SUBMIT_ACTIONS.get(component)
     if action is None:
         # refresh, back, show:<card>, or a button of an older card: the card's current state.
@@ -195,6 +199,7 @@ async def _context(request: Request, *, request_options: bool = False) -> Messen
     source = req.card_creation_options if request_options else req.stored_data
     card = source.get("card")
     hint = source.get("customer_id")
+    chosen = req.stored_data.get("subscription_id")
     ctx = MessengerContext(
         services=services,
         request=req,
@@ -206,10 +211,11 @@ async def _context(request: Request, *, request_options: bool = False) -> Messen
         stored=dict(req.stored_data),
         shown=shown_by_request(req),
         trusted=messenger_may_see_billing(req.people),
+        subscription=_subscription_id(chosen),
     )
     if not ctx.trusted:
         # Keep only the card type: no customer id, quote or invoice seal goes back to a lead.
-        ctx.hint, ctx.stored, ctx.shown = None, {}, None
+        ctx.hint, ctx.stored, ctx.shown, ctx.subscription = None, {}, None, None
         log.info(
             "messenger %s for an unverified contact %s (roles %s): sign-in card",
             ctx.card,
@@ -217,6 +223,14 @@ async def _context(request: Request, *, request_options: bool = False) -> Messen
             ",".join(role or "none" for _id, role in req.people) or "none",
         )
     return ctx
+
+
+def _subscription_id(value: object) -> str | None:
+    """A subscription id as the client sent it back, if it looks like one (it is only ever
+    looked up among the customer's own subscriptions)."""
+    if isinstance(value, str) and value.startswith("sub_") and len(value) <= 100:
+        return value
+    return None
 
 
 routes = [

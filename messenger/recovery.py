@@ -37,7 +37,10 @@ def recovery_screen(
     customer: Customer,
     invoice: InvoiceRecovery | None,
     result: RetryResult | None = None,
+    *,
+    subscription: str | None = None,
 ) -> list[Component]:
+    """`subscription`: how to name the invoice's subscription, when the customer has several."""
     link = (
         pay_link(ctx, customer, invoice.invoice_id)
         if invoice is not None and invoice.state == "failed"
@@ -52,6 +55,7 @@ def recovery_screen(
         result=result,
         ambiguous=customer.ambiguous,
         shown_id=f"{SHOWN_PREFIX}{ctx.shown}" if ctx.shown else None,
+        subscription=subscription,
     )
 
 

@@ -15,19 +15,20 @@ from billing.plan_switch import SWITCHABLE_STATUSES, confirm_plan_change
 from billing.quotes import (
     NoSubscription,
     NotAnUpgrade,
+    NotAPlan,
     PlanChangeQuote,
     PlanNotFound,
     quote_from_data,
     quote_plan_change,
     quote_to_data,
 )
-from billing.snapshot import BillingSnapshot
+from billing.snapshot import SubscriptionSummary
 from canvas_kit.components import Component
 from kernel.i18n import t
 from kernel.services import Services
 from messenger import cards
 from messenger.context import MessengerContext, find_customer
-from messenger.home import home
+from messenger.home import home, savings_screen, subscription_label
 from storage.actions import ActionStore
 
 log = logging.getLogger(__name__)
@@ -35,19 +36,22 @@ log = logging.getLogger(__name__)
 QUOTE_SALT = "plan-quote"
 
 
-def _switchable(snapshot: BillingSnapshot) -> bool:
+def _switchable(sub: SubscriptionSummary | None) -> bool:
     """Plans change only on an active or trialing subscription (none that owes money)."""
-    sub = snapshot.subscription
     return sub is not None and sub.status in SWITCHABLE_STATUSES
 
 
 async def show_savings(ctx: MessengerContext) -> list[Component]:
     customer = await find_customer(ctx)
     snapshot = await ctx.services.billing.snapshot(customer.stripe)
-    option = savings.best_for(snapshot, await ctx.services.savings_catalogue())
-    if option is None or not _switchable(snapshot):
-        return cards.savings_card(snapshot, None, locale=ctx.locale)
-    return cards.savings_breakdown_card(option, locale=ctx.locale)
+    choice = savings.savings_choice(
+        snapshot, await ctx.services.savings_catalogue(), ctx.subscription
+    )
+    if choice.option is None or not _switchable(choice.subscription):
+        return savings_screen(ctx, snapshot, choice)
+    return cards.savings_breakdown_card(
+        choice.option, locale=ctx.locale, name=subscription_label(snapshot, choice.subscription)
+    )
 
 
 async def switch_plan(ctx: MessengerContext, *, notice: str | None = None) -> list[Component]:
@@ -55,19 +59,24 @@ async def switch_plan(ctx: MessengerContext, *, notice: str | None = None) -> li
     if customer.ambiguous:
         return cards.ambiguous_card(locale=ctx.locale)
     snapshot = await ctx.services.billing.snapshot(customer.stripe, fresh=True)
-    option = savings.best_for(snapshot, await ctx.services.savings_catalogue())
-    if option is None or not _switchable(snapshot):
-        return cards.savings_card(snapshot, None, locale=ctx.locale)
+    choice = savings.savings_choice(
+        snapshot, await ctx.services.savings_catalogue(), ctx.subscription
+    )
+    sub, option = choice.subscription, choice.option
+    if option is None or not _switchable(sub):
+        return savings_screen(ctx, snapshot, choice)
     try:
         quote = await quote_plan_change(
-            ctx.services.stripe, customer.id, snapshot.subscription, option.target.as_target()
+            ctx.services.stripe, customer.id, sub, option.target.as_target()
         )
-    except (NoSubscription, NotAnUpgrade, PlanNotFound, StripeRejected) as exc:
+    except (NoSubscription, NotAPlan, NotAnUpgrade, PlanNotFound, StripeRejected) as exc:
         # Stripe or the catalogue disagree with our arithmetic: offer nothing rather than guess.
         log.info("no quote for %s: %s", customer.id, exc.code)
-        return cards.savings_card(snapshot, None, locale=ctx.locale)
+        return cards.savings_card(snapshot, None, locale=ctx.locale, subscription=sub)
     ctx.stored["quote"] = _seal(ctx.services, quote)
-    return cards.quote_card(quote, locale=ctx.locale, notice=notice)
+    return cards.quote_card(
+        quote, locale=ctx.locale, notice=notice, name=subscription_label(snapshot, sub)
+    )
 
 
 async def confirm_switch(ctx: MessengerContext) -> list[Component]:

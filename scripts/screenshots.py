@@ -52,9 +52,18 @@ SHOTS = [
     Shot("inbox-usage", "contact_usage"),
     Shot("inbox-details", "contact_healthy", clicks=('[data-component-id="details"]',)),
     Shot("inbox-picker", "contact_shared_b"),
+    Shot("inbox-multi", "contact_multi"),
     Shot(
         "messenger-billing-status",
         "contact_healthy",
+        "messenger",
+        "billing_status",
+        crop="#messenger-frame",
+        margin=16,
+    ),
+    Shot(
+        "messenger-billing-status-multi",
+        "contact_multi",
         "messenger",
         "billing_status",
         crop="#messenger-frame",

@@ -20,10 +20,13 @@ from messenger.cards.savings import (
     target_label,
 )
 from messenger.cards.status import CARD_TYPES, billing_status_card, configure_card
+from messenger.cards.subscriptions import CHOOSE_SUBSCRIPTION, choose_savings_card
 from messenger.cards.trial import trial_card
 
 __all__ = [
     "CARD_TYPES",
+    "CHOOSE_SUBSCRIPTION",
+    "choose_savings_card",
     "ambiguous_card",
     "billing_status_card",
     "configure_card",

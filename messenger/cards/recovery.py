@@ -22,6 +22,7 @@ from messenger.cards.common import (
     ambiguous_card,
     unavailable_card,
 )
+from messenger.cards.subscriptions import for_subscription
 
 
 # --- payment recovery ---
@@ -33,10 +34,12 @@ def recovery_card(
     result: RetryResult | None = None,
     ambiguous: bool = False,
     shown_id: str | None = None,
+    subscription: str | None = None,
 ) -> list[Component]:
     """The failed invoice with Retry / Pay by card, or "processing", "paid", "all settled".
     `shown_id` (the signed invoice and amount on screen) becomes the header's component id, so
-    a Retry press can be matched to what its card showed."""
+    a Retry press can be matched to what its card showed. `subscription` names the failed
+    invoice's subscription when the customer has several."""
     if result is not None and result.kind == "unavailable":
         return unavailable_card(locale=locale, retry_id="retry_payment")
     if invoice is None or invoice.state in ("open", "closed"):
@@ -95,6 +98,7 @@ def recovery_card(
                 style="muted",
             )
         )
+    components += for_subscription(subscription, locale)
     components.append(Text(text=failure_line(invoice, locale)))
     if ambiguous:
         # Several Stripe customers match this contact: show, but offer nothing that moves money.

@@ -6,7 +6,7 @@ from billing.money import Money
 from billing.plan_switch import SWITCHABLE_STATUSES, PlanSwitchResult
 from billing.quotes import PlanChangeQuote
 from billing.savings import SavingsOption
-from billing.snapshot import BillingSnapshot
+from billing.snapshot import BillingSnapshot, SubscriptionSummary
 from canvas_kit.components import (
     Button,
     Component,
@@ -26,6 +26,7 @@ from messenger.cards.common import (
     muted,
     unavailable_card,
 )
+from messenger.cards.subscriptions import for_subscription, other_subscription_button
 
 
 # --- savings ---
@@ -43,9 +44,19 @@ def target_label(option: SavingsOption | PlanChangeQuote, locale: str) -> str:
 
 
 def savings_card(
-    snapshot: BillingSnapshot, option: SavingsOption | None, *, locale: str
+    snapshot: BillingSnapshot,
+    option: SavingsOption | None,
+    *,
+    locale: str,
+    subscription: SubscriptionSummary | None = None,
+    name: str | None = None,
+    choose_again: bool = False,
 ) -> list[Component]:
-    sub = snapshot.subscription
+    """`subscription`: the one the card is about (by default the primary one); `name` names it
+    when the customer has several; `choose_again`: others have a saving too (a way back)."""
+    sub = subscription or snapshot.subscription
+    named = for_subscription(name, locale)
+    again = [other_subscription_button(locale)] if choose_again else []
     if sub is not None and sub.live and sub.status not in SWITCHABLE_STATUSES:
         # past_due, unpaid, ...: the open payment comes first; no offer until it is settled.
         components: list[Component] = [
@@ -69,6 +80,7 @@ def savings_card(
             ]
         return [
             Text(text=t("**Your plan fits**", locale)),
+            *named,
             Text(
                 text=t(
                     "At your current usage, %(plan)s is already the best value for you. There is "
@@ -77,6 +89,7 @@ def savings_card(
                     plan=sub.plan.product_name,
                 )
             ),
+            *again,
         ]
     values = {
         "plan": option.current.product_name,
@@ -86,12 +99,14 @@ def savings_card(
     }
     return [
         Text(text=t("**Save %(per_year)s a year**", locale, per_year=values["per_year"])),
+        *named,
         Text(text=_saving_sentence(option.kind, locale, values)),
         Button(
             id="switch_plan",
             label=t("Switch to %(plan)s", locale, plan=target_label(option, locale)),
         ),
         Button(id="show_savings", label=t("Show me", locale), style="secondary"),
+        *again,
     ]
 
 
@@ -111,7 +126,9 @@ def _saving_sentence(kind: str, locale: str, values: dict[str, str]) -> str:
     )
 
 
-def savings_breakdown_card(option: SavingsOption, *, locale: str) -> list[Component]:
+def savings_breakdown_card(
+    option: SavingsOption, *, locale: str, name: str | None = None
+) -> list[Component]:
     if option.kind == "yearly":
         current_amount = option.current.amount or option.current_per_month
         rows = [
@@ -173,6 +190,7 @@ def savings_breakdown_card(option: SavingsOption, *, locale: str) -> list[Compon
     )
     return [
         Text(text=t("**How we calculated it**", locale)),
+        *for_subscription(name, locale),
         DataTable(items=rows),
         muted(
             t(
@@ -190,11 +208,13 @@ def savings_breakdown_card(option: SavingsOption, *, locale: str) -> list[Compon
 
 
 def quote_card(
-    quote: PlanChangeQuote, *, locale: str, notice: str | None = None
+    quote: PlanChangeQuote, *, locale: str, notice: str | None = None, name: str | None = None
 ) -> list[Component]:
+    """The confirm step; `name` names the subscription that changes, when there are several."""
     interval = interval_word(quote.target.interval, locale)
     components: list[Component] = [
-        Text(text=t("**Switch to %(plan)s**", locale, plan=target_label(quote, locale)))
+        Text(text=t("**Switch to %(plan)s**", locale, plan=target_label(quote, locale))),
+        *for_subscription(name, locale),
     ]
     if notice:
         components.append(Text(text=notice, style="muted"))

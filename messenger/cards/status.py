@@ -21,6 +21,7 @@ from canvas_kit.labels import (
     plain_reason,
     plan_line,
     status_rows,
+    subscription_line,
 )
 from kernel.i18n import N_, t
 from messenger.cards.common import (
@@ -82,9 +83,15 @@ def billing_status_card(
 ) -> list[Component]:
     sub = snapshot.subscription
     rows = status_rows(snapshot, locale, next_label=t("Next payment", locale))
+    # Several live subscriptions: one line each (product · price · status), the primary first.
+    plans = (
+        [Text(text=subscription_line(s, locale)) for s in snapshot.live_subscriptions]
+        if snapshot.several_subscriptions
+        else [Text(text=plan_line(sub.plan if sub else None, locale))]
+    )
     components: list[Component] = [
         Text(text=t("**Your billing**", locale)),
-        Text(text=plan_line(sub.plan if sub else None, locale)),
+        *plans,
         DataTable(items=rows),
     ]
     actions = [

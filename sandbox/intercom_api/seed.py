@@ -81,6 +81,14 @@ DEMO_CONTACTS: list[tuple[str, str | None, str, str | None, int, str]] = [
         "Können Sie mir alle Rechnungen des letzten Jahres schicken?",
     ),
     (
+        "multi",
+        "Weber Design Studio GmbH",
+        "klara@weber-design.example",
+        "usr_klara",
+        95,
+        "We have two subscriptions with you, Pro and Priority support. Which one is billed when?",
+    ),
+    (
         "nobody",
         None,
         "nobody@example.com",

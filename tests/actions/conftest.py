@@ -25,6 +25,7 @@ CUSTOMERS: dict[str, dict[str, str]] = {
     "vip": {"email": "lena@fischer-digital.example", "user_id": "usr_lena"},
     "usage": {"email": "paul@wagner-cloud.example", "user_id": "usr_paul"},
     "shared_b": {"email": "shared@agency.example", "user_id": "usr_beta"},
+    "multi": {"email": "klara@weber-design.example", "user_id": "usr_klara"},
     "nobody": {"email": "nobody@example.com", "user_id": "usr_nobody"},
 }
 

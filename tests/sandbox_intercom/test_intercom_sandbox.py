@@ -84,7 +84,7 @@ async def test_search_pagination_with_starting_after(intercom: AsyncIntercom) ->
     first = await intercom.contacts.search(
         query=single("role", "=", "user"), pagination=StartingAfterPaging(per_page=3)
     )
-    assert len(first.items) == 3 and first.response.total_count == 9
+    assert len(first.items) == 3 and first.response.total_count == 10
     cursor = first.response.pages.next.starting_after
     second = await intercom.contacts.search(
         query=single("role", "=", "user"),
@@ -436,6 +436,6 @@ async def test_reset_reseeds(intercom: AsyncIntercom, control: httpx.AsyncClient
         request={"name": "temp_attr", "model": "contact", "data_type": "string"}
     )
     response = await control.post("/_sandbox/reset")
-    assert response.json() == {"reset": True, "contacts": 9}
+    assert response.json() == {"reset": True, "contacts": 10}
     listed = await intercom.data_attributes.list(model="contact")
     assert [a.name for a in listed.data if a.custom] == ["stripe_id"]

@@ -33,6 +33,7 @@ def test_the_page_lists_one_conversation_per_demo_contact(
         "contact_shared_a",
         "contact_shared_b",
         "contact_loyal",
+        "contact_multi",
         "contact_nobody",
     ]
     assert listed[1]["conversation_id"] == "conv_sepa"
@@ -86,7 +87,7 @@ def test_the_messenger_can_be_opened_by_a_lead_claiming_a_customers_email(
 
 def test_without_a_sandbox_intercom_the_seeded_contacts_are_used(gallery, start_simulator):
     url = start_simulator(gallery.url)
-    assert len(HTTP.get(f"{url}/api/conversations").json()["data"]) == 9
+    assert len(HTTP.get(f"{url}/api/conversations").json()["data"]) == 10
     result = post(url, "/api/inbox/initialize", {"contact_id": "contact_healthy"})
     assert result["request"]["contact"]["custom_attributes"] == {"stripe_id": "cus_DemoHealthy"}
 
@@ -205,7 +206,7 @@ def test_an_unreachable_sandbox_intercom_falls_back_to_the_seed_with_a_warning(
     url = start_simulator(gallery.url, intercom_url="http://127.0.0.1:9", intercom_token="t")
     page = HTTP.get(url).text
     assert "sandbox Intercom unreachable" in page
-    assert page.count('class="sim-conversation"') == 9
+    assert page.count('class="sim-conversation"') == 10
 
 
 def test_contact_ids_cannot_reach_other_sandbox_paths(intercom_sandbox, gallery, start_simulator):

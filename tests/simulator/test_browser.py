@@ -55,9 +55,9 @@ def test_every_demo_conversation_opens_in_the_sidebar_within_the_contract(
     url = start_simulator(our_app.url, intercom=intercom_sandbox, stripe=stripe_sandbox)
     page.goto(url)
     conversations = page.locator(".sim-conversation")
-    expect(conversations).to_have_count(9)
+    expect(conversations).to_have_count(10)
     too_tall = {}
-    for index in range(9):
+    for index in range(10):
         conversations.nth(index).click()
         expect(page.locator("#inbox-frame .ck-canvas")).to_be_visible()
         expect(page.locator("#inbox-frame")).not_to_have_attribute("aria-busy", "true")
@@ -67,8 +67,8 @@ def test_every_demo_conversation_opens_in_the_sidebar_within_the_contract(
         if height > 400:
             too_tall[conversations.nth(index).get_attribute("data-contact-id")] = height
     assert not too_tall, f"first canvas taller than 400 px: {too_tall}"
-    expect(page.locator('.sim-exchange[data-flow="inbox initialize"]')).to_have_count(9)
-    expect(page.locator('.sim-exchange[data-contract="ok"]')).to_have_count(9)
+    expect(page.locator('.sim-exchange[data-flow="inbox initialize"]')).to_have_count(10)
+    expect(page.locator('.sim-exchange[data-contract="ok"]')).to_have_count(10)
 
 
 def test_details_view_and_activity_panel_for_the_healthy_customer(
