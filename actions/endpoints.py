@@ -1,4 +1,4 @@
-"""The Fin edge: the five data-connector endpoints (PRODUCT.md §1.4) and their OpenAPI document.
+"""The Fin edge: the data-connector endpoints (PRODUCT.md §1.4) and their OpenAPI document.
 
 Every endpoint runs the same way: bearer token → JSON body → request model → the customer
 (§1.3) → the billing domain → a response model whose `message` Fin can say. Domain errors become
@@ -17,8 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from actions import answers
+from actions import answers, cancellation
 from actions.auth import Unauthorized, require_bearer
+from actions.cancellation_schemas import (
+    CancellationPreviewRequest,
+    CancellationPreviewResponse,
+    CancellationRequest,
+    CancellationResponse,
+)
 from actions.messages import say
 from actions.openapi import openapi_document
 from actions.schemas import (
@@ -34,6 +40,12 @@ from actions.schemas import (
     UpgradeQuoteRequest,
     UpgradeQuoteResponse,
 )
+from billing.cancellation import (
+    CancellationInProgress,
+    OfferNotAvailable,
+    SubscriptionNotFound,
+    SubscriptionRequired,
+)
 from billing.errors import (
     AmbiguousCustomer,
     BillingError,
@@ -43,6 +55,7 @@ from billing.errors import (
     StripeUnavailable,
 )
 from billing.previews import NoQuote, next_invoice, quote_upgrade
+from billing.quotes import NoSubscription
 from billing.refund_policy import RefundRefused
 from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.refunds import RefundInProgress
@@ -131,11 +144,16 @@ class FinEndpoint:
             except TimeoutError:
                 raise StripeUnavailable("Stripe did not answer in time.") from None
         except Exception as exc:
-            return _error_response(exc, locale, refund=self.path == "/fin/refunds")
+            return _error_response(
+                exc,
+                locale,
+                refund=self.path == "/fin/refunds",
+                cancel_flow=self.path.startswith("/fin/cancellation"),
+            )
         return JSONResponse(answer.model_dump(mode="json"))
 
 
-# --- the five endpoints ---
+# --- the endpoints ---
 async def _billing_status(call: FinCall) -> BillingStatusResponse:
     customer = await call.customer(for_money=False)
     snapshot = await call.services.billing.snapshot(customer)
@@ -261,6 +279,38 @@ ENDPOINTS = (
         _refund,
         errors=MONEY_ERRORS,
     ),
+    FinEndpoint(
+        "/fin/cancellation/preview",
+        CancellationPreviewRequest,
+        CancellationPreviewResponse,
+        "What cancelling means, and the offers to stay, each with a confirmation token",
+        "Call this first when the customer wants to cancel (or downgrade, or stop paying for a "
+        "while): 'I want to cancel', 'Please end my subscription', 'It's too expensive'. It "
+        "changes nothing. It says when the subscription would end (access until then) and "
+        "lists the options with their exact amounts: pause payments for 1 to 3 months, the "
+        "retention discount (the new price from Stripe's preview), the closest cheaper plan, "
+        "and cancelling at the end of the period, each with its own confirmation_token. Relay "
+        "`message`, let the customer choose, then call /fin/cancellation with that option's "
+        "token. A customer with several subscriptions: pass `subscription_id` (without it, 409 "
+        "`subscription_required` lists them in `details`). Needs `user_id` or `stripe_id`; an "
+        "email alone is refused with 403 `verified_identity_required`.",
+        cancellation.cancellation_preview,
+        errors=MONEY_ERRORS,
+    ),
+    FinEndpoint(
+        "/fin/cancellation",
+        CancellationRequest,
+        CancellationResponse,
+        "Apply the option the customer chose: pause, discount, cheaper plan or cancel (changes "
+        "the subscription)",
+        "Call this only after /fin/cancellation/preview AND the customer explicitly chose one "
+        "option in this conversation (for example 'Yes, pause it for two months' or 'Cancel "
+        "it at the end of the period'). Pass that option's confirmation_token unchanged. "
+        "Sending the same token again never changes the subscription twice: it returns the "
+        "first result (replayed=true). Like the preview it needs `user_id` or `stripe_id`.",
+        cancellation.cancellation,
+        errors=MONEY_ERRORS,
+    ),
 )
 
 
@@ -289,7 +339,9 @@ def _invalid(exc: ValidationError) -> ClientError:
     )
 
 
-def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
+def _error_response(
+    exc: Exception, locale: str, *, refund: bool, cancel_flow: bool = False
+) -> Response:
     if isinstance(exc, Unauthorized):
         response = error_response(exc.status, exc.code, exc.message)
         response.headers["WWW-Authenticate"] = 'Bearer realm="fin"'
@@ -306,17 +358,24 @@ def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
         response = error_response(503, "stripe_unavailable", text)
         response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return response
+    if isinstance(exc, SubscriptionRequired):
+        return cancellation.subscription_required_response(exc, locale)
     if isinstance(exc, RefundRefused):
         return error_response(409, exc.code, answers.refusal_message(exc, locale))
     if isinstance(exc, InvalidConfirmationToken | ConfirmationTokenExpired):
         # 403: the body is well-formed (the schema can't tell a token we signed from another
-        # string), but this token grants no refund: preview again.
-        return error_response(403, exc.code, say(f"codes/{exc.code}", locale))
+        # string), but this token grants no refund (or change): preview again.
+        text = say(f"codes/{exc.code}", locale, cancellation=cancel_flow)
+        return error_response(403, exc.code, text)
     status, code = {
         VerifiedIdentityRequired: (403, "verified_identity_required"),
         CustomerNotFound: (404, "customer_not_found"),
         AmbiguousCustomer: (409, "ambiguous_customer"),
         RefundInProgress: (409, "refund_in_progress"),
+        CancellationInProgress: (409, "cancellation_in_progress"),
+        OfferNotAvailable: (409, "offer_not_available"),
+        SubscriptionNotFound: (404, "subscription_not_found"),
+        NoSubscription: (409, "no_subscription"),
         NotFound: (404, "not_found"),
         # The request was well-formed; Stripe refused what it led to (a read or a refund).
         StripeRejected: (409, "stripe_rejected"),
