@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from billing.cancellation_changes import change_subscription, standing_of
 from billing.cancellation_offers import (
     OPTIONS,
-    PAUSE_BEHAVIOR,
     Offer,
     Option,
     available_options,
@@ -40,7 +40,7 @@ from billing.cancellation_tokens import (
 )
 from billing.catalogue import PriceCatalogue
 from billing.errors import BillingError, NotFound, StripeRejected, StripeUnavailable
-from billing.quotes import NoSubscription, apply_plan_change
+from billing.quotes import NoSubscription
 from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.snapshot import BillingSnapshot, SubscriptionSummary
 from gateways.stripe import StripeGateway
@@ -274,7 +274,7 @@ class CancellationService:
         if owner != customer_id:
             await self.store.release(key)
             raise InvalidConfirmationToken("The subscription is another customer's.")
-        standing = _standing(current, offer)
+        standing = standing_of(current, offer)
         if standing == "already":
             result = CancellationResult(offer, customer_id, already=True)
             await self.store.complete(key, result.as_record())
@@ -285,7 +285,7 @@ class CancellationService:
             raise OfferNotAvailable()
         slot = await self.store.begin(attempt)
         try:
-            stripe_id = await self._change(offer, idempotency_key=key)
+            stripe_id = await change_subscription(self.gateway, offer, idempotency_key=key)
         except StripeRejected as exc:
             await self.store.settle(
                 key,
@@ -314,69 +314,6 @@ class CancellationService:
             grant.actor.label,
         )
         return result
-
-    async def _change(self, offer: Offer, *, idempotency_key: str) -> str:
-        """The one Stripe call of the option; the id of what it changed."""
-        sub_id = offer.subscription_id
-        gateway = self.gateway
-        if offer.option == "cancel_now":
-            ended = await gateway.cancel_subscription(sub_id, {}, idempotency_key=idempotency_key)
-            return ended.id
-        if offer.option == "plan_switch" and offer.quote is not None:
-            updated = await apply_plan_change(gateway, offer.quote, idempotency_key=idempotency_key)
-            if getattr(updated, "pending_update", None):
-                raise StripeRejected(
-                    "The payment for the plan change failed.", code="payment_failed"
-                )
-            return updated.id
-        updated = await gateway.update_subscription(
-            sub_id, _update_params(offer), idempotency_key=idempotency_key
-        )
-        return updated.id
-
-
-def _update_params(offer: Offer) -> dict[str, Any]:
-    if offer.option == "cancel_at_period_end":
-        return {"cancel_at_period_end": True}
-    if offer.option == "pause" and offer.resumes_at is not None:
-        resumes_at = int(offer.resumes_at.timestamp())
-        return {"pause_collection": {"behavior": PAUSE_BEHAVIOR, "resumes_at": resumes_at}}
-    if offer.option == "coupon" and offer.coupon is not None:
-        return {"discounts": [{"coupon": offer.coupon.id}]}
-    if offer.option == "resume":
-        # Stripe: an empty pause_collection resumes collection now.
-        return {"cancel_at_period_end": False, "pause_collection": ""}
-    raise OfferNotAvailable()
-
-
-def _standing(sub: Any, offer: Offer) -> str | None:
-    """What the subscription as it is now says about executing `offer`: None (go ahead),
-    "already" (it is so already: nothing to send), or why the offer no longer applies."""
-    if sub.status not in ("trialing", "active", "past_due", "unpaid", "incomplete", "paused"):
-        return "ended"
-    option = offer.option
-    pending = bool(sub.cancel_at_period_end)
-    paused = sub.pause_collection is not None
-    if option == "cancel_at_period_end":
-        return "already" if pending else None
-    if option == "resume":
-        return None if pending or paused else "already"
-    if option == "cancel_now":
-        return None
-    if pending:
-        return "cancellation_pending"
-    if option == "pause":
-        return "paused" if paused else None
-    if option == "coupon":
-        return "discounted" if sub.discounts else None
-    if option == "plan_switch" and offer.quote is not None:
-        item = next((i for i in sub["items"].data if i.id == offer.quote.item_id), None)
-        if item is not None and item.price.id == offer.quote.target.price_id:
-            return "already"
-        if item is None or item.price.id != offer.quote.current.price_id:
-            return "plan_changed"
-        return None
-    return "unknown_option"
 
 
 def _replay(record: dict[str, Any]) -> CancellationResult:

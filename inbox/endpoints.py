@@ -20,7 +20,7 @@ from canvas_kit.components import canvas_response
 from canvas_kit.request import CanvasRequest
 from canvas_kit.signing import verified_json
 from gateways.stripe_budget import time_budget
-from inbox import cards, refunds, send_cards
+from inbox import cancellation, cards, refunds, send_cards
 from inbox.sidebar import (
     RENDER_BUDGET_SECONDS,
     ActionHandler,
@@ -40,8 +40,14 @@ ACTIONS: dict[str, ActionHandler] = {
     "retry_invoice": send_cards.ask_retry,
     "confirm_retry_invoice": send_cards.confirm_retry,
     "refund": refunds.refund_step,
+    "cancel": cancellation.cancel_step,
+    "resume": cancellation.resume_step,
 }
-SUMMARY_BUTTONS: tuple[ButtonSource, ...] = (send_cards.summary_buttons, refunds.refund_button)
+SUMMARY_BUTTONS: tuple[ButtonSource, ...] = (
+    send_cards.summary_buttons,
+    refunds.refund_button,
+    cancellation.cancellation_buttons,
+)
 
 
 async def initialize(request: Request) -> JSONResponse:

@@ -10,6 +10,7 @@ from billing.recovery import load_invoice
 from billing.snapshot import BillingSnapshot
 from canvas_kit.components import Component
 from messenger import cards
+from messenger.cancel import cancel_home
 from messenger.context import Customer, MessengerContext, find_customer, pay_link
 from messenger.recovery import recovery_screen
 
@@ -21,6 +22,8 @@ async def home(ctx: MessengerContext, *, fresh: bool = False) -> list[Component]
     if ctx.card == "savings":
         option = savings.best_for(snapshot, await ctx.services.savings_catalogue())
         return cards.savings_card(snapshot, option, locale=ctx.locale)
+    if ctx.card == "cancel":
+        return await cancel_home(ctx, customer, snapshot)
     if ctx.card == "payment_recovery":
         failed = snapshot.failed_invoice
         invoice = await load_invoice(ctx.services.stripe, failed.id) if failed else None

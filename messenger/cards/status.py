@@ -27,7 +27,7 @@ from messenger.cards.common import (
     add_payment_method_button,
 )
 
-CARD_TYPES = ("billing_status", "savings", "payment_recovery", "trial")
+CARD_TYPES = ("billing_status", "savings", "payment_recovery", "trial", "cancel")
 # Each card as the admin picks it: its name and what it shows.
 CARD_WORDS = {
     "billing_status": (N_("Billing status"), N_("Plan, next payment, payment method")),
@@ -37,6 +37,10 @@ CARD_WORDS = {
         N_("Retry a failed payment or pay by card instead"),
     ),
     "trial": (N_("Trial ending"), N_("Days left, and a link to add a payment method")),
+    "cancel": (
+        N_("Cancel or pause"),
+        N_("What cancelling means, offers to stay, cancel at period end"),
+    ),
 }
 
 
