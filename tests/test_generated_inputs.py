@@ -39,7 +39,7 @@ DEMO_CUSTOMERS = [
     "cus_DemoUsage",
     "cus_DemoVip",
 ]
-CARD_TYPES = ["billing_status", "savings", "payment_recovery", "trial"]
+CARD_TYPES = ["billing_status", "savings", "payment_recovery", "trial", "cancel"]
 
 
 @dataclass

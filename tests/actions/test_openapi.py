@@ -17,6 +17,8 @@ PATHS = {
     "/fin/upgrade-quote",
     "/fin/refunds/preview",
     "/fin/refunds",
+    "/fin/cancellation/preview",
+    "/fin/cancellation",
 }
 
 
@@ -47,7 +49,7 @@ def test_it_is_openapi_3_1_with_the_five_endpoints_behind_bearer_auth(
         assert operation["security"] == [{"bearerAuth": []}], path
         assert operation["requestBody"]["required"] is True
         expected = {"200", "400", "401", "404", "409", "422", "503"}
-        if path.startswith("/fin/refunds"):
+        if path.startswith(("/fin/refunds", "/fin/cancellation")):
             expected.add("403")  # money needs a verified identity (user_id or stripe_id)
         assert set(operation["responses"]) == expected, path
         assert len(operation["description"]) > 150, f"{path} needs a 'when to call' description"
@@ -97,6 +99,7 @@ def test_real_answers_match_the_documented_response_schemas(
     document: dict[str, Any], fin: AppClient
 ) -> None:
     preview = fin.fin("/fin/refunds/preview", who("healthy", amount=500)).json()
+    offers = fin.fin("/fin/cancellation/preview", who("vip")).json()["offers"]
     answers = {
         "/fin/billing-status": fin.fin("/fin/billing-status", who("sepa")),
         "/fin/next-invoice": fin.fin("/fin/next-invoice", who("usage")),
@@ -104,6 +107,10 @@ def test_real_answers_match_the_documented_response_schemas(
         "/fin/refunds/preview": fin.fin("/fin/refunds/preview", who("vip")),
         "/fin/refunds": fin.fin(
             "/fin/refunds", who("healthy", confirmation_token=preview["confirmation_token"])
+        ),
+        "/fin/cancellation/preview": fin.fin("/fin/cancellation/preview", who("usage")),
+        "/fin/cancellation": fin.fin(
+            "/fin/cancellation", who("vip", confirmation_token=offers[0]["confirmation_token"])
         ),
     }
     for path, response in answers.items():
