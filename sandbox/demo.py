@@ -98,6 +98,7 @@ def app_settings(config: DemoConfig):
         secret_key=config.secret_key,
         public_url=config.app_url,
         database_url="sqlite+aiosqlite:///./var/demo.sqlite3",
+        retention_coupon="RETENTION20",
     )
 
 
@@ -186,7 +187,8 @@ def welcome(config: DemoConfig) -> str:
 
   6. Billing conversations (cancel or save, invoice copies, billing details): Anna's invoices
      have numbers and PDFs (GET /v1/invoices?customer=cus_DemoHealthy → invoice_pdf), the
-     coupon RETENTION20 gives 20 % off for 3 months, "Weber Design Studio GmbH"
+     coupon RETENTION20 gives 20 % off for 3 months (RETENTION_COUPON: the Messenger card
+     "Cancel or pause" and Fin's /fin/cancellation/preview offer it), "Weber Design Studio GmbH"
      (cus_DemoMulti) has two subscriptions and a verified DE VAT id, and time moves with
        curl -X POST {config.stripe_url}/_sandbox/clock/advance -d '{{"seconds": 2678400}}'
 
