@@ -11,7 +11,7 @@ from sandbox.canvas_requests import demo_contact, messenger_content, messenger_i
 from tests.messenger.driver import Messenger, button_ids, components, visible
 
 
-def test_configure_offers_the_four_cards(messenger: Messenger):
+def test_configure_offers_the_five_cards(messenger: Messenger):
     body = messenger.configure()
     items = [c for c in components(body) if c["type"] == "list"][0]["items"]
     assert [i["id"] for i in items] == [
@@ -19,6 +19,7 @@ def test_configure_offers_the_four_cards(messenger: Messenger):
         "card:savings",
         "card:payment_recovery",
         "card:trial",
+        "card:cancel",
     ]
     assert "Payment recovery | Retry a failed payment or pay by card instead" in visible(body)
 
