@@ -43,7 +43,7 @@ from billing.errors import BillingError, NotFound, StripeRejected, StripeUnavail
 from billing.quotes import NoSubscription
 from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.snapshot import BillingSnapshot, SubscriptionSummary
-from gateways.stripe import StripeGateway
+from gateways.stripe import StripeGateway, gather_all
 from storage.actions import ActionStore, Actor, Attempt
 
 log = logging.getLogger(__name__)
@@ -193,13 +193,13 @@ class CancellationService:
         now = datetime.now(UTC)
         wanted = [o for o in available_options(sub) if o in options]
         offers: list[Offer] = []
+        prices = await self.catalogue.prices() if "plan_switch" in wanted else []
         pending: list[Any] = []
         if "coupon" in wanted and self.retention_coupon:
             pending.append(coupon_offer(self.gateway, sub, self.retention_coupon))
         if "plan_switch" in wanted:
-            prices = await self.catalogue.prices()
             pending.append(plan_offer(self.gateway, customer_id, sub, prices))
-        priced = await asyncio.gather(*pending)
+        priced = await gather_all(*pending)
         if "pause" in wanted:
             offers += pause_offers(sub, self.pause_months, now)
         offers += [o for o in priced if o is not None]

@@ -82,7 +82,8 @@ class Offer:
 
 
 def is_add_on(plan: Plan) -> bool:
-    return plan.metadata.get(ADD_ON_KEY, "").lower() == "true"
+    """Bought beside a plan (product or price metadata `add_on=true`): never "a cheaper plan"."""
+    return _flag(plan.metadata)
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -192,8 +193,8 @@ def cheaper_plan(prices: list[Any], current: Plan) -> TargetPrice | None:
             or price.currency != current.amount.currency
             or recurring.interval != current.interval
             or (recurring.interval_count or 1) != current.interval_count
-            or _flag(metadata_of(product)) is True
-            or _flag(metadata_of(price)) is True
+            or _flag(metadata_of(product))
+            or _flag(metadata_of(price))
         ):
             continue
         target = TargetPrice(
