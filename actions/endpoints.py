@@ -7,7 +7,6 @@ JSON errors in one place, `_error_response`; a client mistake is never a 500.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,15 +16,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from actions import answers, documents
-from actions.auth import Unauthorized, require_bearer
+from actions import answers, cancellation, documents
+from actions.auth import require_bearer
+from actions.cancellation_schemas import (
+    CancellationPreviewRequest,
+    CancellationPreviewResponse,
+    CancellationRequest,
+    CancellationResponse,
+)
 from actions.document_schemas import (
     BillingDetailsRequest,
     BillingDetailsResponse,
     InvoicesRequest,
     InvoicesResponse,
 )
-from actions.messages import say
+from actions.errors import error_answer, invalid_request
 from actions.openapi import openapi_document
 from actions.schemas import (
     BillingStatusRequest,
@@ -40,33 +45,18 @@ from actions.schemas import (
     UpgradeQuoteRequest,
     UpgradeQuoteResponse,
 )
-from actions.subscription_answers import subscription_choices
 from billing.errors import (
-    AmbiguousCustomer,
-    BillingError,
-    CustomerNotFound,
-    NotFound,
-    StripeRejected,
     StripeUnavailable,
 )
-from billing.invoices import InvoiceNotFound
 from billing.previews import NoQuote, next_invoice, quote_upgrade
-from billing.refund_policy import RefundRefused
-from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
-from billing.refunds import RefundInProgress
 from billing.resolution import ContactIdentity
-from billing.subscription_choice import SubscriptionNotFound, SubscriptionRequired
 from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
 from gateways.stripe_budget import time_budget
-from kernel.http import ClientError, error_response, parse_json_object, read_body
+from kernel.http import parse_json_object, read_body
 from kernel.i18n import pick_locale
-from kernel.logs import bind_customer, frames_only
+from kernel.logs import bind_customer
 from kernel.services import Services
 from storage.actions import Actor
-
-log = logging.getLogger(__name__)
-
-RETRY_AFTER_SECONDS = "5"
 
 
 @dataclass
@@ -128,7 +118,7 @@ class FinEndpoint:
             try:
                 body = self.request.model_validate(data)
             except ValidationError as exc:
-                raise _invalid(exc) from None
+                raise invalid_request(exc) from None
             locale = pick_locale(
                 body.locale,
                 services.settings.customer_locale,
@@ -140,11 +130,16 @@ class FinEndpoint:
             except TimeoutError:
                 raise StripeUnavailable("Stripe did not answer in time.") from None
         except Exception as exc:
-            return _error_response(exc, locale, refund=self.path == "/fin/refunds")
+            return error_answer(
+                exc,
+                locale,
+                refund=self.path == "/fin/refunds",
+                cancel_flow=self.path.startswith("/fin/cancellation"),
+            )
         return JSONResponse(answer.model_dump(mode="json"))
 
 
-# --- the five endpoints ---
+# --- the endpoints ---
 async def _billing_status(call: FinCall) -> BillingStatusResponse:
     customer = await call.customer(for_money=False)
     snapshot = await call.services.billing.snapshot(customer)
@@ -290,6 +285,38 @@ ENDPOINTS = (
         documents.billing_details,
         errors=MONEY_ERRORS,
     ),
+    FinEndpoint(
+        "/fin/cancellation/preview",
+        CancellationPreviewRequest,
+        CancellationPreviewResponse,
+        "What cancelling means, and the offers to stay, each with a confirmation token",
+        "Call this first when the customer wants to cancel (or downgrade, or stop paying for a "
+        "while): 'I want to cancel', 'Please end my subscription', 'It's too expensive'. It "
+        "changes nothing. It says when the subscription would end (access until then) and "
+        "lists the options with their exact amounts: pause payments for 1 to 3 months, the "
+        "retention discount (the new price from Stripe's preview), the closest cheaper plan, "
+        "and cancelling at the end of the period, each with its own confirmation_token. Relay "
+        "`message`, let the customer choose, then call /fin/cancellation with that option's "
+        "token. A customer with several subscriptions: pass `subscription_id` (without it, 409 "
+        "`subscription_required` lists them in `error.subscriptions`). Needs `user_id` or `stripe_id`; an "
+        "email alone is refused with 403 `verified_identity_required`.",
+        cancellation.cancellation_preview,
+        errors=MONEY_ERRORS,
+    ),
+    FinEndpoint(
+        "/fin/cancellation",
+        CancellationRequest,
+        CancellationResponse,
+        "Apply the option the customer chose: pause, discount, cheaper plan or cancel (changes "
+        "the subscription)",
+        "Call this only after /fin/cancellation/preview AND the customer explicitly chose one "
+        "option in this conversation (for example 'Yes, pause it for two months' or 'Cancel "
+        "it at the end of the period'). Pass that option's confirmation_token unchanged. "
+        "Sending the same token again never changes the subscription twice: it returns the "
+        "first result (replayed=true). Like the preview it needs `user_id` or `stripe_id`.",
+        cancellation.cancellation,
+        errors=MONEY_ERRORS,
+    ),
 )
 
 
@@ -301,63 +328,3 @@ async def openapi_json(request: Request) -> JSONResponse:
 routes = [Route(e.path, e.handle, methods=["POST"]) for e in ENDPOINTS] + [
     Route("/fin/openapi.json", openapi_json, methods=["GET"])
 ]
-
-
-# --- errors, mapped in one place ---
-def _invalid(exc: ValidationError) -> ClientError:
-    details = []
-    for error in exc.errors(include_url=False, include_input=False, include_context=False):
-        field = ".".join(str(part) for part in error["loc"]) or "body"
-        details.append({"field": field, "message": error["msg"]})
-    fields = ", ".join(sorted({d["field"] for d in details}))
-    return ClientError(
-        422,
-        "invalid_request",
-        f"The request has missing or invalid fields: {fields}.",
-        details=details,
-    )
-
-
-def _error_response(exc: Exception, locale: str, *, refund: bool) -> Response:
-    if isinstance(exc, Unauthorized):
-        response = error_response(exc.status, exc.code, exc.message)
-        response.headers["WWW-Authenticate"] = 'Bearer realm="fin"'
-        return response
-    if isinstance(exc, ClientError):
-        return error_response(exc.status, exc.code, exc.message, details=exc.details)
-    if not isinstance(exc, BillingError):
-        log.error("Fin request failed with %s\n%s", type(exc).__name__, frames_only(exc))
-        return error_response(500, "internal_error", "Something went wrong on our side.")
-    if isinstance(exc, StripeUnavailable):
-        log.warning("Fin request without Stripe: %s", exc.message)
-        # A refund that timed out may have happened: say so, and that a retry is safe.
-        text = say("codes/refund_unconfirmed" if refund else "codes/stripe_unavailable", locale)
-        response = error_response(503, "stripe_unavailable", text)
-        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
-        return response
-    if isinstance(exc, SubscriptionRequired):
-        # Several live subscriptions and none named: the question to ask, and the choices.
-        message, choices = subscription_choices(exc.choices, locale)
-        error: dict[str, Any] = {"code": exc.code, "message": message}
-        error["subscriptions"] = [c.model_dump(mode="json") for c in choices]
-        return JSONResponse({"error": error}, status_code=409)
-    if isinstance(exc, RefundRefused):
-        return error_response(409, exc.code, answers.refusal_message(exc, locale))
-    if isinstance(exc, InvalidConfirmationToken | ConfirmationTokenExpired):
-        # 403: the body is well-formed (the schema can't tell a token we signed from another
-        # string), but this token grants no refund: preview again.
-        return error_response(403, exc.code, say(f"codes/{exc.code}", locale))
-    status, code = {
-        VerifiedIdentityRequired: (403, "verified_identity_required"),
-        CustomerNotFound: (404, "customer_not_found"),
-        SubscriptionNotFound: (404, "subscription_not_found"),
-        AmbiguousCustomer: (409, "ambiguous_customer"),
-        RefundInProgress: (409, "refund_in_progress"),
-        NotFound: (404, "not_found"),
-        InvoiceNotFound: (404, "invoice_not_found"),
-        # The request was well-formed; Stripe refused what it led to (a read or a refund).
-        StripeRejected: (409, "stripe_rejected"),
-    }.get(type(exc), (409, "stripe_rejected"))
-    if isinstance(exc, StripeRejected):
-        log.warning("Stripe rejected a Fin request: %s", exc.code)
-    return error_response(status, code, say(f"codes/{code}", locale))

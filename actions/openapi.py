@@ -17,8 +17,8 @@ ERROR_DESCRIPTIONS = {
     401: "Missing or wrong bearer token (`unauthorized`).",
     403: "Money needs a verified contact: the request names the customer by email only, or its "
     "`user_id` / `stripe_id` matched nobody (`verified_identity_required`); relay `message` "
-    "(the customer should sign in) and move no money. For /fin/refunds also a confirmation "
-    "token that grants no refund: not one we signed, for another customer "
+    "(the customer should sign in) and move no money. For /fin/refunds and /fin/cancellation "
+    "also a confirmation token that grants nothing: not one we signed, for another customer "
     "(`invalid_confirmation_token`) or expired (`confirmation_token_expired`); relay `message` "
     "and preview again.",
     404: "No Stripe customer matches the contact (`customer_not_found`), the `subscription_id` "
@@ -29,10 +29,12 @@ ERROR_DESCRIPTIONS = {
     "ask which of `subscriptions` is meant, call again with its `subscription_id`), or "
     "the refund is refused now (`refund_*`, `refunded_already`) or already running "
     "(`refund_in_progress`), or Stripe refused the request it led to (`stripe_rejected`); "
-    "relay `message`.",
+    "for the cancel flow: several subscriptions and none named (`subscription_required`, "
+    "listed in `details`), the subscription changed since the preview (`offer_not_available`) "
+    "or the change is running (`cancellation_in_progress`); relay `message`.",
     422: "Missing or invalid fields (`invalid_request`, with `details`).",
     503: "Stripe is unavailable (`stripe_unavailable`); relay `message`, retry later. For "
-    "/fin/refunds, retrying with the same confirmation_token is safe.",
+    "/fin/refunds and /fin/cancellation, retrying with the same confirmation_token is safe.",
 }
 
 
@@ -101,9 +103,11 @@ def openapi_document(endpoints: Iterable[Endpoint], *, server_url: str) -> dict[
             "title": "Stripe billing for Fin",
             "version": "1.0.0",
             "description": "Data connectors for Intercom's Fin: billing status, next invoice, "
-            "upgrade quotes and refunds with guardrails, answered from Stripe. Identify the "
+            "upgrade quotes, refunds with guardrails and cancel-or-save (pause, a retention "
+            "discount, a cheaper plan, or cancel at period end), answered from Stripe. Identify the "
             "customer with the contact's `email`, `user_id` and `stripe_id` as Intercom knows them "
-            "(reads may use the email alone; refunds need `user_id` or `stripe_id`); every "
+            "(reads may use the email alone; refunds and cancellations need `user_id` or "
+            "`stripe_id`); every "
             "answer carries a `message` to say in the customer's language (`locale`). A refund "
             "is two calls: preview, then — only after the customer explicitly confirmed the "
             "previewed amount — execute with the preview's confirmation_token.",

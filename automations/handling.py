@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from automations.cancellations import WATCHED_EVENT_TYPES, cancellation_watch
 from automations.contacts import ContactMatch, customer_ref, find_contact
 from automations.effects import Applied, apply_effects
 from automations.facts import Decision, InvoiceFacts, PaymentFailure, SepaReturn
@@ -187,7 +188,10 @@ class Automations:
             return usage_threshold(
                 snapshot, reading, event.created, policy, alerted=True, once_key=once
             )
-        return attribute_sync(snapshot, policy)
+        decision = attribute_sync(snapshot, policy)
+        if event.type in WATCHED_EVENT_TYPES:
+            decision.effects += cancellation_watch(snapshot, event.created)
+        return decision
 
     # --- shared with the sweep ---
     async def customer_state(self, customer: Customer) -> CustomerState:

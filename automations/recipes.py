@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from automations.cancellations import CANCELLATION_PENDING_TAG
 from automations.facts import (
     AddTag,
     Decision,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 BILLING_ISSUE_TAG = "Billing-Issue"
 BILLING_ESCALATED_TAG = "Billing-Escalated"
-TAGS = (BILLING_ISSUE_TAG, BILLING_ESCALATED_TAG)
+TAGS = (BILLING_ISSUE_TAG, BILLING_ESCALATED_TAG, CANCELLATION_PENDING_TAG)
 
 PAYMENT_FAILED_EVENT = "stripe-payment-failed"
 SEPA_RETURNED_EVENT = "stripe-sepa-debit-returned"

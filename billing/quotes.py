@@ -81,7 +81,7 @@ class PlanChangeQuote:
     new_recurring: Money
     effective_date: datetime
     lines: tuple[QuoteLine, ...]
-    kind: str  # "upgrade" | "interval_change"
+    kind: str  # "upgrade" | "interval_change" | "downgrade"
 
 
 def monthly_equivalent(plan: Plan) -> float | None:
@@ -166,13 +166,16 @@ async def quote_plan_change(
     target: TargetPrice,
     *,
     proration_date: int | None = None,
+    downgrade: bool = False,
 ) -> PlanChangeQuote:
+    """Stripe's quote for switching to `target`: an upgrade (or interval change), or with
+    `downgrade` a cheaper plan the caller chose (the cancel flow's offer), credited the same way."""
     if subscription is None or not subscription.live or subscription.plan is None:
         raise NoSubscription("There is no active subscription to change.")
     if subscription.add_on:
         raise NotAPlan(f"{subscription.plan.product_name} is an add-on, not a plan.")
     current = subscription.plan
-    kind = classify_change(current, target)
+    kind = "downgrade" if downgrade else classify_change(current, target)
     item_id = current.item_id
     if item_id is None:
         raise NoSubscription("The current plan is not on a subscription item.")

@@ -87,6 +87,10 @@ class SubscriptionSummary:
     cancel_at_period_end: bool
     cancel_at: datetime | None
     currency: str
+    canceled_at: datetime | None = None  # when cancelling was asked for
+    paused: bool = False  # payment collection is paused (`pause_collection`)
+    paused_until: datetime | None = None  # when collection resumes (None: until resumed)
+    discounted: bool = False  # a discount (coupon) applies to the subscription
 
     @property
     def plan(self) -> Plan | None:
@@ -323,6 +327,12 @@ def subscription_summary(
         cancel_at_period_end=bool(sub.cancel_at_period_end),
         cancel_at=to_datetime(sub.cancel_at),
         currency=sub.currency,
+        canceled_at=to_datetime(sub.canceled_at),
+        paused=sub.pause_collection is not None,
+        paused_until=to_datetime(sub.pause_collection.resumes_at)
+        if sub.pause_collection is not None
+        else None,
+        discounted=bool(sub.discounts),
     )
 
 

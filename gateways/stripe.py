@@ -20,6 +20,7 @@ from gateways.errors import BillingError, InvalidWebhook, StripeRejected, Stripe
 from gateways.stripe_connection import StripeConnection
 from gateways.stripe_models import (
     Charge,
+    Coupon,
     Customer,
     Invoice,
     InvoicePreview,
@@ -123,6 +124,21 @@ class StripeGateway(StripeConnection):
             params,
             _options(idempotency_key),
         )
+
+    async def cancel_subscription(
+        self, subscription_id: str, params: dict[str, Any], *, idempotency_key: str
+    ) -> stripe.Subscription:
+        """Ends the subscription now (`DELETE /v1/subscriptions/:id`)."""
+        return await self.call(
+            self.client.v1.subscriptions.cancel_async,
+            subscription_id,
+            params,
+            _options(idempotency_key),
+        )
+
+    # --- coupons ---
+    async def retrieve_coupon(self, coupon_id: str) -> Coupon:
+        return await self._read(Coupon, "get", f"/v1/coupons/{_id(coupon_id)}", {})
 
     # --- payment methods ---
     async def retrieve_payment_method(self, payment_method_id: str) -> PaymentMethod:

@@ -208,6 +208,7 @@ _SERVICES = {
     "payment_methods": "PaymentMethod",
     "charges": "Charge",
     "invoices": "Invoice",
+    "coupons": "Coupon",
 }
 
 

@@ -96,6 +96,15 @@ class SubscriptionItems(_Model, frozen=True):
     data: list[SubscriptionItem] = []
 
 
+class PauseCollection(_Model, frozen=True):
+    behavior: str | None = None
+    resumes_at: int | None = None
+
+
+class Discount(_Model, frozen=True):
+    id: str
+
+
 class Subscription(_Model, frozen=True):
     id: str
     status: str
@@ -105,6 +114,9 @@ class Subscription(_Model, frozen=True):
     trial_end: int | None = None
     cancel_at_period_end: bool = False
     cancel_at: int | None = None
+    canceled_at: int | None = None  # when cancelling was asked for (also for the period end)
+    pause_collection: PauseCollection | None = None
+    discounts: list[str | Discount] = []
     default_payment_method: str | PaymentMethod | None = None
 
 
@@ -142,6 +154,18 @@ class Customer(_Model, frozen=True):
     address: Address | None = None
     subscriptions: ListObject[Subscription] | None = None  # when expanded
     tax_ids: ListObject[TaxId] | None = None  # when expanded
+
+
+# --- coupons ---
+class Coupon(_Model, frozen=True):
+    id: str
+    name: str | None = None
+    valid: bool = True
+    percent_off: float | None = None
+    amount_off: int | None = None
+    currency: str | None = None
+    duration: str = "once"  # once | repeating | forever
+    duration_in_months: int | None = None
 
 
 # --- charges ---

@@ -20,7 +20,7 @@ from canvas_kit.components import canvas_response
 from canvas_kit.request import CanvasRequest
 from canvas_kit.signing import verified_json
 from gateways.stripe_budget import time_budget
-from inbox import cards, documents, refunds, send_cards
+from inbox import cancellation, cards, documents, refunds, send_cards
 from inbox.sidebar import (
     RENDER_BUDGET_SECONDS,
     ActionHandler,
@@ -42,10 +42,13 @@ ACTIONS: dict[str, ActionHandler] = {
     "confirm_retry_invoice": send_cards.confirm_retry,
     "refund": refunds.refund_step,
     "send_document": documents.send_document,
+    "cancel": cancellation.cancel_step,
+    "resume": cancellation.resume_step,
 }
 SUMMARY_BUTTONS: tuple[ButtonSource, ...] = (
     send_cards.summary_buttons,
     refunds.refund_button,
+    cancellation.cancellation_buttons,
     documents.document_buttons,
 )
 # The details view's sections beyond the snapshot, each loading its own (concurrently).

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from billing.billing_details import BillingDetailsPortal
+from billing.cancellation import CancellationService
+from billing.cancellation_tokens import CancellationTokens
 from billing.catalogue import PriceCatalogue
 from billing.errors import BillingError
 from billing.lookup import BillingLookup
@@ -111,6 +113,24 @@ class Services:
                 max_per_customer=settings.refund_max_per_customer if channel == "fin" else None,
                 window_days=settings.refund_window_days,
             ),
+            token_seconds=settings.confirmation_token_seconds,
+            wait_seconds=min(stripe_budget + 2.0, 12.0 if channel == "fin" else 6.0),
+        )
+
+    def cancellations(self, channel: Literal["fin", "messenger", "inbox"]) -> CancellationService:
+        """Cancel or save as `channel` offers it, with its own confirmation tokens. A duplicate
+        confirmation waits for the one executing as long as the asker's patience allows."""
+        settings = self.settings
+        stripe_budget = settings.stripe_timeout_seconds * (settings.stripe_max_network_retries + 1)
+        return CancellationService(
+            gateway=self.stripe,
+            store=ActionStore(self.db),
+            catalogue=self.catalogue,
+            signer=CancellationTokens(
+                settings.secret_key.get_secret_value(), kind=f"{channel}-cancellation"
+            ),
+            retention_coupon=settings.retention_coupon.strip(),
+            pause_months=settings.cancel_pause_months,
             token_seconds=settings.confirmation_token_seconds,
             wait_seconds=min(stripe_budget + 2.0, 12.0 if channel == "fin" else 6.0),
         )

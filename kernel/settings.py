@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     refund_window_days: int = Field(default=30, ge=1)
     confirmation_token_seconds: int = Field(default=600, ge=30)
 
+    # --- cancel or save (Messenger `cancel` card, Fin, sidebar) ---
+    # A Stripe coupon id offered to a customer who wants to cancel; empty: no coupon offer.
+    retention_coupon: str = ""
+    cancel_pause_months: int = Field(default=3, ge=1, le=3)
+
     # --- automations ---
     vip_threshold: int = Field(default=50_000, ge=0)
     vip_threshold_currency: str = Field(default="eur", pattern=r"^[a-zA-Z]{3}$")

@@ -12,7 +12,8 @@ visitor every flow — initialize, the live canvas, every submit — answers wit
 card before anything else happens (no Stripe call, no link, nothing in `stored_data` that names a
 customer). The customer is always the signed request's contact (§1.3). `stored_data` carries
 only the card type, the customer an agent picked (honoured only among the contact's own matches), while a
-switch is being confirmed the quote, on a recovery card the invoice and amount it shows —
+switch is being confirmed the quote, while a cancel-card choice is being confirmed its confirmation
+token (`billing.cancellation_tokens`), on a recovery card the invoice and amount it shows —
 the last two signed so that they cannot be edited on the way — and the subscription a customer
 with several picked on a card that asked which (looked up only among their own)."""
 
@@ -48,6 +49,7 @@ from canvas_kit.signing import verified_json
 from gateways.stripe_budget import time_budget, wait_budget
 from kernel.services import Services
 from messenger import cards
+from messenger.cancel import TOKEN_KEY, choose_offer, confirm_cancel, pick_subscription
 from messenger.context import MessengerContext
 from messenger.home import home
 from messenger.recovery import retry_payment, shown_by_request
@@ -97,11 +99,18 @@ SUBMIT_ACTIONS: dict[str, Callable[[MessengerContext], Awaitable[list[Component]
     "show_savings": show_savings,
     "switch_plan": switch_plan,
     "confirm_switch": confirm_switch,
+    "confirm_cancel": confirm_cancel,
+}
+# Buttons named `<prefix>:<argument>` (the cancel card's subscription and offer).
+PREFIX_ACTIONS: dict[str, Callable[[MessengerContext], Awaitable[list[Component]]]] = {
+    "cancel_pick": pick_subscription,
+    "cancel_offer": choose_offer,
 }
 # Actions that move money run to the end even when slow: cutting them off could leave the
 # customer told "nothing was charged" about a payment Stripe is still making.
-MONEY_ACTIONS = {"retry_payment", "confirm_switch"}
+MONEY_ACTIONS = {"retry_payment", "confirm_switch", "confirm_cancel"}
 QUOTE_ACTIONS = {"switch_plan", "confirm_switch"}  # the ones that show (or keep) a signed quote
+CANCEL_TOKEN_ACTIONS = {"cancel_offer", "confirm_cancel"}  # ... or a cancellation token
 
 
 async def submit(request: Request) -> JSONResponse:
@@ -112,7 +121,7 @@ async def submit(request: Request) -> JSONResponse:
     if component.startswith(cards.CHOOSE_SUBSCRIPTION):
         # A subscription picked on a card that asked which one ("" asks again).
         ctx.subscription = _subscription_id(component.removeprefix(cards.CHOOSE_SUBSCRIPTION))
-    action = SUBMIT_ACTIONS.get(component)
+    action = SUBMIT_ACTIONS.get(component) or PREFIX_ACTIONS.get(component.partition(":")[0])
     if action is None:
         # refresh, back, show:<card>, or a button of an older card: the card's current state.
         components = await _render(ctx, lambda c: home(c, fresh=True))
@@ -138,6 +147,8 @@ async def submit(request: Request) -> JSONResponse:
     stored = ctx.answer_stored
     if component in QUOTE_ACTIONS and "quote" in ctx.stored:
         stored["quote"] = ctx.stored["quote"]  # the quote on screen, for Confirm / Try again
+    if component.partition(":")[0] in CANCEL_TOKEN_ACTIONS and TOKEN_KEY in ctx.stored:
+        stored[TOKEN_KEY] = ctx.stored[TOKEN_KEY]  # the offer on screen, for Confirm
     return JSONResponse(canvas_response(canvas(*components, stored_data=stored)))
 
 

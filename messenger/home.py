@@ -10,6 +10,7 @@ from billing.recovery import load_invoice
 from billing.snapshot import BillingSnapshot, SubscriptionSummary, subscription_name
 from canvas_kit.components import Component
 from messenger import cards
+from messenger.cancel import cancel_home
 from messenger.context import Customer, MessengerContext, find_customer, pay_link
 from messenger.documents import DOCUMENT_CARDS, document_screen
 from messenger.recovery import recovery_screen
@@ -26,6 +27,8 @@ async def home(ctx: MessengerContext, *, fresh: bool = False) -> list[Component]
         return savings_screen(
             ctx, snapshot, savings.savings_choice(snapshot, catalogue, ctx.subscription)
         )
+    if ctx.card == "cancel":
+        return await cancel_home(ctx, customer, snapshot)
     if ctx.card == "payment_recovery":
         failed = snapshot.failed_invoice
         invoice = await load_invoice(ctx.services.stripe, failed.id) if failed else None

@@ -98,6 +98,7 @@ def app_settings(config: DemoConfig):
         secret_key=config.secret_key,
         public_url=config.app_url,
         database_url="sqlite+aiosqlite:///./var/demo.sqlite3",
+        retention_coupon="RETENTION20",
     )
 
 

@@ -105,6 +105,14 @@ SHOTS = [
         crop="#messenger-frame",
         margin=16,
     ),
+    Shot(
+        "messenger-cancel",
+        "contact_healthy",
+        "messenger",
+        "cancel",
+        crop="#messenger-frame",
+        margin=16,
+    ),
     # The simulator itself, mid-story: the SEPA customer's sidebar and the recovery card sent.
     Shot(
         "simulator",
@@ -158,6 +166,7 @@ def running_world() -> Iterator[World]:
             public_url=f"http://127.0.0.1:{app_port}",
             database_url=f"sqlite+aiosqlite:///{scratch}/screenshots.sqlite3",
             admin_tokens=ADMIN_TOKEN,
+            retention_coupon="RETENTION20",
         )
         seed_history(settings.database_url)
         servers.append(ThreadedServer(create_app(settings), port=app_port).start())

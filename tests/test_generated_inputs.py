@@ -46,6 +46,7 @@ CARD_TYPES = [
     "trial",
     "invoices",
     "billing_details",
+    "cancel",
 ]
 
 

@@ -35,6 +35,7 @@ CARD_TYPES = (
     "trial",
     "invoices",
     "billing_details",
+    "cancel",
 )
 # Each card as the admin picks it: its name and what it shows.
 CARD_WORDS = {
@@ -49,6 +50,10 @@ CARD_WORDS = {
     "billing_details": (
         N_("Billing details"),
         N_("Tax IDs and billing address, and a link to update them"),
+    ),
+    "cancel": (
+        N_("Cancel or pause"),
+        N_("What cancelling means, offers to stay, cancel at period end"),
     ),
 }
 

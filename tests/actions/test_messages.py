@@ -28,6 +28,9 @@ ERROR_CODES = [
     "not_found",
     "refund_refused",
     "verified_identity_required",
+    "subscription_not_found",
+    "offer_not_available",
+    "cancellation_in_progress",
 ]
 
 PAYMENT = Payment(

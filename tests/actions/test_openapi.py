@@ -19,9 +19,17 @@ PATHS = {
     "/fin/refunds",
     "/fin/invoices",
     "/fin/billing-details",
+    "/fin/cancellation/preview",
+    "/fin/cancellation",
 }
 # Endpoints that move money or change the customer: they need a verified identity (403).
-VERIFIED_ONLY = {"/fin/refunds/preview", "/fin/refunds", "/fin/billing-details"}
+VERIFIED_ONLY = {
+    "/fin/refunds/preview",
+    "/fin/refunds",
+    "/fin/billing-details",
+    "/fin/cancellation/preview",
+    "/fin/cancellation",
+}
 
 
 @pytest.fixture
@@ -101,6 +109,7 @@ def test_real_answers_match_the_documented_response_schemas(
     document: dict[str, Any], fin: AppClient
 ) -> None:
     preview = fin.fin("/fin/refunds/preview", who("healthy", amount=500)).json()
+    offers = fin.fin("/fin/cancellation/preview", who("vip")).json()["offers"]
     answers = {
         "/fin/billing-status": fin.fin("/fin/billing-status", who("sepa")),
         "/fin/next-invoice": fin.fin("/fin/next-invoice", who("usage")),
@@ -108,6 +117,10 @@ def test_real_answers_match_the_documented_response_schemas(
         "/fin/refunds/preview": fin.fin("/fin/refunds/preview", who("vip")),
         "/fin/refunds": fin.fin(
             "/fin/refunds", who("healthy", confirmation_token=preview["confirmation_token"])
+        ),
+        "/fin/cancellation/preview": fin.fin("/fin/cancellation/preview", who("usage")),
+        "/fin/cancellation": fin.fin(
+            "/fin/cancellation", who("vip", confirmation_token=offers[0]["confirmation_token"])
         ),
     }
     for path, response in answers.items():
@@ -133,3 +146,19 @@ def _refs(node: Any):
     elif isinstance(node, list):
         for value in node:
             yield from _refs(value)
+
+
+def test_no_two_response_models_share_a_schema_name() -> None:
+    # The document's components are keyed by model name: two models with one name would
+    # silently describe one endpoint with the other's schema.
+    from pydantic import BaseModel
+
+    import actions.cancellation_schemas
+    import actions.document_schemas
+    import actions.schemas
+
+    names: dict[str, type] = {}
+    for module in (actions.schemas, actions.document_schemas, actions.cancellation_schemas):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
+                assert names.setdefault(value.__name__, value) is value, value.__name__

@@ -123,7 +123,8 @@ def test_setup_creates_allowlisted_attributes_with_their_types_and_the_tags(make
     tags = HTTP.get(
         f"{loop.intercom.url}/tags", headers={"Authorization": f"Bearer {INTERCOM_TOKEN}"}
     ).json()["data"]
-    assert {"Billing-Issue", "Billing-Escalated"} <= {tag["name"] for tag in tags}
+    names = {tag["name"] for tag in tags}
+    assert {"Billing-Issue", "Billing-Escalated", "Cancellation-Pending"} <= names
     assert "stripe_plan_price" in output and "created" in output
     assert "Billing-Escalated" in output
 
@@ -137,7 +138,7 @@ def test_setup_twice_creates_nothing_the_second_time(make_loop) -> None:
     created = [r for r in loop.writes() if r["path"] in ("/data_attributes", "/tags")]
     assert created == []
     assert "created" not in output
-    assert output.count("exists") == 15 + 2  # the default allowlist, and both tags
+    assert output.count("exists") == 15 + 3  # the default allowlist, and the three tags
 
 
 def test_setup_reports_an_attribute_with_the_wrong_type(make_loop) -> None:

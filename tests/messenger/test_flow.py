@@ -21,6 +21,7 @@ def test_configure_offers_every_card(messenger: Messenger):
         "card:trial",
         "card:invoices",
         "card:billing_details",
+        "card:cancel",
     ]
     assert "Payment recovery | Retry a failed payment or pay by card instead" in visible(body)
 

@@ -214,3 +214,20 @@ def test_contact_ids_cannot_reach_other_sandbox_paths(intercom_sandbox, gallery,
     response = HTTP.post(f"{url}/api/inbox/initialize", json={"contact_id": "../_sandbox/reset"})
     assert response.status_code == 502
     assert gallery.received.requests == []
+
+
+def test_the_cancel_card_can_be_picked_and_shown_in_the_simulator(
+    our_app, stripe_sandbox, intercom_sandbox, start_simulator
+):
+    url = start_simulator(our_app.url, intercom=intercom_sandbox, stripe=stripe_sandbox)
+
+    configure = post(url, "/api/messenger/configure", {})
+    shown = post(
+        url,
+        "/api/messenger/initialize",
+        {"contact_id": "contact_healthy", "card_creation_options": {"card": "cancel"}},
+    )
+
+    assert 'data-component-id="card:cancel"' in configure["html"]
+    assert shown["contract_errors"] == []
+    assert "Cancel Pro?" in shown["html"] and "Cancel at period end" in shown["html"]
