@@ -39,7 +39,10 @@ MAX_LINES = 5
 
 
 # --- billing-status ---
-def billing_status(snapshot: BillingSnapshot, locale: str) -> BillingStatusResponse:
+def billing_status(
+    snapshot: BillingSnapshot, locale: str, *, links: bool = False
+) -> BillingStatusResponse:
+    """`links`: include the open invoices' hosted pages (a verified match only)."""
     sub = snapshot.subscription
     plan = sub.plan if sub else None
     upcoming = snapshot.next_invoice
@@ -98,7 +101,7 @@ def billing_status(snapshot: BillingSnapshot, locale: str) -> BillingStatusRespo
                 payment_failed=invoice.attempt_count > 0,
                 failure_reason=failure_reason if invoice is failed else None,
                 next_payment_attempt=invoice.next_payment_attempt,
-                hosted_invoice_url=invoice.hosted_invoice_url,
+                hosted_invoice_url=invoice.hosted_invoice_url if links else None,
             )
             for invoice in snapshot.open_invoices
         ],

@@ -49,8 +49,13 @@ from billing.errors import (
     StripeUnavailable,
 )
 from billing.previews import NoQuote, next_invoice, quote_upgrade
-from billing.resolution import ContactIdentity
-from billing.trust import VerifiedIdentityRequired, carries_verified_key, require_verified_match
+from billing.resolution import ContactIdentity, Resolution
+from billing.trust import (
+    VerifiedIdentityRequired,
+    carries_verified_key,
+    may_share_documents,
+    require_verified_match,
+)
 from gateways.stripe_budget import time_budget
 from kernel.http import parse_json_object, read_body
 from kernel.i18n import pick_locale
@@ -66,6 +71,7 @@ class FinCall:
     services: Services
     body: Any
     locale: str
+    resolution: Resolution | None = None  # how `customer()` found the customer
 
     @property
     def identity(self) -> ContactIdentity:
@@ -80,6 +86,7 @@ class FinCall:
         if for_money and not carries_verified_key(self.identity):
             raise VerifiedIdentityRequired()
         resolution = await self.services.billing.resolve(self.identity)
+        self.resolution = resolution
         customer = resolution.require_one(for_money=for_money)
         if for_money:
             require_verified_match(resolution)
@@ -143,7 +150,10 @@ class FinEndpoint:
 async def _billing_status(call: FinCall) -> BillingStatusResponse:
     customer = await call.customer(for_money=False)
     snapshot = await call.services.billing.snapshot(customer)
-    return answers.billing_status(snapshot, call.locale)
+    assert call.resolution is not None
+    # Open invoices' hosted pages open without a login: only for a verified match (billing.trust).
+    links = may_share_documents(call.identity, call.resolution)
+    return answers.billing_status(snapshot, call.locale, links=links)
 
 
 async def _next_invoice(call: FinCall) -> NextInvoiceResponse:

@@ -214,7 +214,7 @@ class OpenInvoiceOut(BaseModel):
         "for direct debits)."
     )
     next_payment_attempt: datetime | None
-    hosted_invoice_url: str | None
+    hosted_invoice_url: str | None = Field(description="null unless user_id/stripe_id found them")
 
 
 class PaymentOut(BaseModel):

@@ -76,6 +76,17 @@ def test_billing_status_explains_a_failed_sepa_debit_with_the_bank_reason(fin: A
     assert body["payment_method"]["type"] == "sepa_debit"
 
 
+def test_an_open_invoices_page_link_goes_only_to_a_verified_contact(fin: AppClient) -> None:
+    # Stripe's hosted invoice page opens without a login: like a PDF, not for an email alone.
+    by_email = fin.fin("/fin/billing-status", {"email": who("sepa")["email"]}).json()
+    verified = fin.fin("/fin/billing-status", who("sepa")).json()
+
+    assert [i["hosted_invoice_url"] for i in by_email["open_invoices"]] == [None]
+    [invoice] = verified["open_invoices"]
+    assert invoice["hosted_invoice_url"].startswith("http")
+    assert by_email["open_invoices"][0]["amount_remaining"] == invoice["amount_remaining"]
+
+
 def test_billing_status_asks_a_trial_without_payment_method_to_add_one(fin: AppClient) -> None:
     body = fin.fin("/fin/billing-status", who("trial")).json()
 
