@@ -32,7 +32,7 @@ from automations.handling import (
     customer_id_of,
 )
 from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
-from billing.recovery_facts import record_invoice_facts
+from billing.payment_failure_facts import record_invoice_facts
 from gateways.intercom import IntercomRejected, IntercomUnavailable
 from gateways.stripe_budget import wait_budget
 from kernel.http import error_response, read_body
@@ -187,7 +187,7 @@ def _is_event(event: stripe.Event) -> bool:
     elif event_type in HANDLED_EVENT_TYPES and obj_id is None:
         return False
     if event_type.startswith("invoice.") and event_type in HANDLED_EVENT_TYPES:
-        # The report records amounts from the payload (billing.recovery_facts), as Stripe sends them.
+        # The report records amounts from the payload (billing.payment_failure_facts), as Stripe sends them.
         amounts = [getattr(obj, key, None) for key in INVOICE_AMOUNTS]
         if any(not isinstance(a, int) or isinstance(a, bool) for a in amounts):
             return False

@@ -20,7 +20,7 @@ from billing.collection_pages import (
     portal_payment_method,
 )
 from billing.errors import NotFound
-from billing.recovery import RETRY_ACTION, InvoiceRecovery, attempt_keys, load_invoice
+from billing.failed_invoices import RETRY_ACTION, InvoiceRecovery, attempt_keys, load_invoice
 from billing.retry import collect
 from billing.snapshot import LIVE_STATUSES
 from gateways.stripe import StripeGateway, gather_all, id_of

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from billing.errors import BillingError, StripeRejected, StripeUnavailable
+from billing.failed_invoices import attempt_keys, load_invoice
 from billing.money import Money, to_datetime
 from billing.quotes import PlanChangeQuote, apply_plan_change
-from billing.recovery import attempt_keys, load_invoice
 from gateways.stripe import StripeGateway, id_of, in_flight_elsewhere
 from storage.actions import ActionStore, Actor, Attempt
 

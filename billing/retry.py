@@ -14,8 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from billing.errors import NotFound, StripeRejected, StripeUnavailable
-from billing.money import Money
-from billing.recovery import (
+from billing.failed_invoices import (
     RETRY_ACTION,
     InvoiceRecovery,
     attempt_keys,
@@ -23,6 +22,7 @@ from billing.recovery import (
     load_invoice,
     reload_invoice,
 )
+from billing.money import Money
 from gateways.stripe import StripeGateway
 from storage.actions import ActionStore, Actor, Attempt
 

@@ -8,8 +8,8 @@ import re
 from datetime import datetime
 
 from billing.alerts import Alert
+from billing.failed_invoices import InvoiceRecovery
 from billing.money import Money, format_day
-from billing.recovery import InvoiceRecovery
 from billing.sepa import SEPA_REASONS, sepa_reason
 from billing.snapshot import (
     BillingSnapshot,

@@ -19,8 +19,8 @@ from typing import Any
 
 from billing import savings
 from billing.errors import NotFound
+from billing.failed_invoices import load_invoice
 from billing.money import format_moment
-from billing.recovery import load_invoice
 from billing.retry import RetryResult, not_retryable, retry_invoice
 from billing.snapshot import BillingSnapshot, subscription_name
 from canvas_kit.components import Button, Component, Text, canvas, canvas_response

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from billing import savings
-from billing.recovery import load_invoice
+from billing.failed_invoices import load_invoice
 from billing.snapshot import BillingSnapshot, SubscriptionSummary, subscription_name
 from canvas_kit.components import Component
 from messenger import cards

@@ -40,13 +40,13 @@ from billing.collection_pages import (
     start_card_collection,
 )
 from billing.errors import BillingError, NotFound, StripeUnavailable
+from billing.failed_invoices import load_invoice
 from billing.payment_method import (
     CardSwitchResult,
     PortalOffer,
     pay_with_checkout_card,
     pay_with_portal_card,
 )
-from billing.recovery import load_invoice
 from canvas_kit.labels import plain_reason
 from kernel.http import ClientError, read_body
 from kernel.i18n import language, pick_locale, t, template_environment

@@ -16,8 +16,8 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from billing.failed_invoices import InvoiceRecovery
 from billing.money import Money
-from billing.recovery import InvoiceRecovery
 from billing.retry import RetryResult, ShownInvoice, retry_shown_invoice
 from canvas_kit.components import Component
 from canvas_kit.request import CanvasRequest

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from billing.failed_invoices import InvoiceRecovery
 from billing.money import format_moment
-from billing.recovery import InvoiceRecovery
 from billing.retry import RetryResult
 from canvas_kit.components import (
     Button,

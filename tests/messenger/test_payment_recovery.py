@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from billing.recovery import load_invoice
+from billing.failed_invoices import load_invoice
 from billing.retry import retry_invoice
 from gateways.stripe import StripeGateway
 from storage import Database
