@@ -14,6 +14,7 @@ from actions.auth import Unauthorized
 from actions.messages import say
 from actions.subscription_answers import subscription_choices
 from billing.cancellation import CancellationInProgress, OfferNotAvailable
+from billing.confirmation_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.errors import (
     AmbiguousCustomer,
     BillingError,
@@ -25,7 +26,6 @@ from billing.errors import (
 from billing.invoices import InvoiceNotFound
 from billing.quotes import NoSubscription
 from billing.refund_policy import RefundRefused
-from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.refunds import RefundInProgress
 from billing.subscription_choice import SubscriptionNotFound, SubscriptionRequired
 from billing.trust import VerifiedIdentityRequired

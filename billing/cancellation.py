@@ -39,9 +39,9 @@ from billing.cancellation_tokens import (
     offer_to_data,
 )
 from billing.catalogue import PriceCatalogue
+from billing.confirmation_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.errors import BillingError, NotFound, StripeRejected, StripeUnavailable
 from billing.quotes import NoSubscription
-from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.snapshot import BillingSnapshot, SubscriptionSummary
 from billing.subscription_choice import SubscriptionNotFound, SubscriptionRequired
 from gateways.stripe import StripeGateway, gather_all

@@ -9,13 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
 from billing.cancellation_offers import OPTIONS, CouponTerms, Offer
+from billing.confirmation_tokens import InvalidConfirmationToken, SignedGrants
 from billing.money import Money, to_datetime
 from billing.quotes import quote_from_data, quote_to_data
-from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
-from storage.actions import ACTOR_TYPES, Actor
+from storage.actions import Actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,44 +27,24 @@ class CancellationGrant:
     issued_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-class CancellationTokens:
-    def __init__(self, secret_key: str, *, kind: str) -> None:
-        self.kind = kind
-        self._serializer = URLSafeTimedSerializer(secret_key, salt=kind)
+class CancellationTokens(SignedGrants):
+    """Cancellation grants as confirmation tokens (`billing.confirmation_tokens`)."""
 
     def issue(self, grant: CancellationGrant) -> str:
-        payload = {
-            "t": grant.token_id,
-            "cus": grant.customer_id,
-            "act": grant.actor.type,
-            "aid": grant.actor.id,
-            "conv": grant.actor.conversation_id,
-            "offer": offer_to_data(grant.offer),
-        }
-        return self._serializer.dumps({k: v for k, v in payload.items() if v is not None})
+        return self.sign(
+            grant.token_id, grant.customer_id, grant.actor, offer=offer_to_data(grant.offer)
+        )
 
     def read(self, token: str, *, max_age_seconds: int | None = None) -> CancellationGrant:
         """The grant of a genuine token; `max_age_seconds` also refuses older ones."""
-        try:
-            payload, issued = self._serializer.loads(
-                token, max_age=max_age_seconds, return_timestamp=True
-            )
-        except SignatureExpired:
-            raise ConfirmationTokenExpired() from None
-        except BadSignature:
-            raise InvalidConfirmationToken() from None
-        if not isinstance(payload, dict):
-            raise InvalidConfirmationToken()
-        actor_type = next((a for a in ACTOR_TYPES if a == payload.get("act")), None)
-        if actor_type is None:
-            raise InvalidConfirmationToken()
+        payload, actor, issued = self.open(token, max_age_seconds=max_age_seconds)
         try:
             return CancellationGrant(
                 token_id=str(payload["t"]),
                 customer_id=str(payload["cus"]),
                 offer=offer_from_data(payload["offer"]),
-                actor=Actor(actor_type, payload.get("aid"), payload.get("conv")),
-                issued_at=issued.astimezone(UTC),
+                actor=actor,
+                issued_at=issued,
             )
         except (KeyError, TypeError, ValueError):
             raise InvalidConfirmationToken() from None

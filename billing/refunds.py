@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from billing.confirmation_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.errors import BillingError, NotFound, StripeRejected, StripeUnavailable
 from billing.money import Money
 from billing.refund_policy import (
@@ -27,12 +28,7 @@ from billing.refund_policy import (
     RefundPolicy,
     RefundRefused,
 )
-from billing.refund_tokens import (
-    ConfirmationTokenExpired,
-    InvalidConfirmationToken,
-    RefundGrant,
-    RefundTokens,
-)
+from billing.refund_tokens import RefundGrant, RefundTokens
 from billing.snapshot import Payment, payment_of
 from gateways.stripe import StripeGateway
 from storage.actions import ActionStore, Actor, Attempt

@@ -31,11 +31,11 @@ from billing.cancellation_refund import (
     last_subscription_payment,
     refund_amount,
 )
+from billing.confirmation_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.errors import StripeRejected
 from billing.money import format_day
 from billing.quotes import NoSubscription
 from billing.refund_policy import RefundRefused
-from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.refunds import RefundResult
 from billing.snapshot import BillingSnapshot, payment_of
 from canvas_kit.cancel_words import per

@@ -16,11 +16,11 @@ import asyncio
 import logging
 from typing import Any
 
+from billing.confirmation_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.errors import StripeRejected, StripeUnavailable
 from billing.money import Money, format_day
 from billing.paid_subscriptions import payment_subscriptions, subscription_of
 from billing.refund_policy import RefundRefused
-from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.refunds import RefundInProgress, RefundResult
 from billing.snapshot import BillingSnapshot
 from canvas_kit.components import Button, Component, Input, ListComponent, ListItem, Text, canvas

@@ -16,9 +16,9 @@ from billing.cancellation import (
     live_subscriptions,
 )
 from billing.cancellation_offers import Option
+from billing.confirmation_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.errors import StripeRejected
 from billing.quotes import NoSubscription
-from billing.refund_tokens import ConfirmationTokenExpired, InvalidConfirmationToken
 from billing.snapshot import BillingSnapshot
 from canvas_kit.components import Component
 from kernel.i18n import t
