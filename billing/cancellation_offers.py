@@ -26,7 +26,8 @@ from billing.quotes import (
     monthly_equivalent,
     quote_plan_change,
 )
-from billing.snapshot import Plan, SubscriptionSummary, metadata_of
+from billing.savings import catalogue_from_prices
+from billing.snapshot import Plan, SubscriptionSummary
 from gateways.stripe import StripeGateway, gather_all
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ OPTIONS: tuple[Option, ...] = (
 # settles that first); cancelling is always possible.
 SAVABLE_STATUSES = ("active", "trialing")
 PAUSE_BEHAVIOR = "void"  # the paused months' invoices are voided: nothing is owed for them
-ADD_ON_KEY = "add_on"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +79,6 @@ class Offer:
     @property
     def saves_customer(self) -> bool:
         return self.option in ("pause", "coupon", "plan_switch")
-
-
-def is_add_on(plan: Plan) -> bool:
-    """Bought beside a plan (product or price metadata `add_on=true`): never "a cheaper plan"."""
-    return _flag(plan.metadata)
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -175,40 +170,21 @@ async def coupon_offer(
 
 def cheaper_plan(prices: list[Any], current: Plan) -> TargetPrice | None:
     """The closest cheaper plan in the same interval and currency (never an add-on, never
-    another price of the same product), from the catalogue (`CATALOGUE_QUERY`)."""
-    if current.amount is None or is_add_on(current) or not current.interval:
+    another price of the same product), from the catalogue (`CATALOGUE_QUERY`) as the savings
+    card reads it (`billing.savings.catalogue_from_prices`)."""
+    if current.amount is None or current.add_on or not current.interval:
         return None
     current_monthly = monthly_equivalent(current) or 0
-    candidates = []
-    for price in prices:
-        recurring = price.recurring
-        product = price.product
-        if (
-            recurring is None
-            or getattr(recurring, "usage_type", "licensed") == "metered"
-            or price.unit_amount is None
-            or isinstance(product, str)
-            or not getattr(product, "active", True)
-            or product.id == current.product_id
-            or price.currency != current.amount.currency
-            or recurring.interval != current.interval
-            or (recurring.interval_count or 1) != current.interval_count
-            or _flag(metadata_of(product))
-            or _flag(metadata_of(price))
-        ):
-            continue
-        target = TargetPrice(
-            price_id=price.id,
-            product_id=product.id,
-            product_name=product.name or product.id,
-            amount=Money(price.unit_amount, price.currency),
-            interval=recurring.interval,
-            interval_count=recurring.interval_count or 1,
-            lookup_key=price.lookup_key,
-        )
-        if target.monthly < current_monthly:
-            candidates.append(target)
-    return max(candidates, key=lambda p: p.monthly, default=None)
+    cheaper = [
+        target
+        for price in catalogue_from_prices(prices)
+        if price.product_id != current.product_id
+        and price.amount.currency == current.amount.currency
+        and price.interval == current.interval
+        and price.interval_count == current.interval_count
+        and (target := price.as_target()).monthly < current_monthly
+    ]
+    return max(cheaper, key=lambda p: p.monthly, default=None)
 
 
 async def plan_offer(
@@ -238,10 +214,6 @@ async def plan_offer(
         quote=quote,
         credit=Money(-total, quote.amount_now.currency) if total < 0 else None,
     )
-
-
-def _flag(metadata: dict[str, str]) -> bool:
-    return metadata.get(ADD_ON_KEY, "").lower() == "true"
 
 
 def _plan_name(sub: SubscriptionSummary) -> str | None:
