@@ -216,16 +216,7 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
     token = ctx.stored.get("refund_token")
     customer_id = ctx.stored["customer_id"]
     if not isinstance(token, str):
-        return _card(
-            ctx,
-            Text(
-                text=t(
-                    "The confirmation has expired or is not valid. Review the refund again.",
-                    ctx.locale,
-                ),
-                style="error",
-            ),
-        )
+        return _token_refused(ctx)
     if await ctx.identity_missing():
         return _identity_required(ctx, token)
     # The identity check, if this press ticked it, stays ticked on a "Try again" card.
@@ -243,16 +234,7 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
     except RefundRefused as refusal:
         return _refused(ctx, refusal.code, refusal.values)
     except (InvalidConfirmationToken, ConfirmationTokenExpired):
-        return _card(
-            ctx,
-            Text(
-                text=t(
-                    "The confirmation has expired or is not valid. Review the refund again.",
-                    ctx.locale,
-                ),
-                style="error",
-            ),
-        )
+        return _token_refused(ctx)
     except RefundInProgress:
         return _card(
             ctx,
@@ -302,16 +284,7 @@ def _identity_required(ctx: InboxContext, token: str) -> dict[str, Any]:
             token, max_age_seconds=ctx.services.settings.confirmation_token_seconds
         )
     except (InvalidConfirmationToken, ConfirmationTokenExpired):
-        return _card(
-            ctx,
-            Text(
-                text=t(
-                    "The confirmation has expired or is not valid. Review the refund again.",
-                    ctx.locale,
-                ),
-                style="error",
-            ),
-        )
+        return _token_refused(ctx)
     amount = money(grant.money, ctx.locale)
     return _card(
         ctx,
@@ -348,6 +321,12 @@ def _done(ctx: InboxContext, result: RefundResult) -> dict[str, Any]:
             )
         )
     return _card(ctx, *parts)
+
+
+def _token_refused(ctx: InboxContext) -> dict[str, Any]:
+    """A confirm press without a token we signed, or with one too old: review again."""
+    text = t("The confirmation has expired or is not valid. Review the refund again.", ctx.locale)
+    return _card(ctx, Text(text=text, style="error"))
 
 
 def _refused(ctx: InboxContext, code: str, values: dict[str, Any]) -> dict[str, Any]:
