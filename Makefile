@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Python writes bytecode (__pycache__/, ignored by git) even where the environment says not to:
+# without it every test worker, CLI run and app process compiles the project from source again,
+# and pytest rewrites every test module's asserts again in each worker (~6 s of CPU apiece).
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: demo test test-fast bench lint format clean venv screenshots contracts messages catalogues
 
 $(STAMP): pyproject.toml

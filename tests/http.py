@@ -5,12 +5,13 @@ other client the tests build reuses one SSL context."""
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 
 import httpx
 
-SSL_CONTEXT = ssl.create_default_context()
+from sandbox.serving import tls_context
+
+SSL_CONTEXT = tls_context()
 
 
 def client(**options: Any) -> httpx.Client:

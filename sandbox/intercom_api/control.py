@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.serving import gc_paused
+
 from .errors import error_body
 from .render import render_applied_tag, render_contact, render_note
 from .state import Fault, IntercomState
@@ -107,7 +109,8 @@ async def activity(state: IntercomState, request: Request) -> Response:
 
 
 async def reset(state: IntercomState, request: Request) -> Response:
-    state.reset()
+    with gc_paused():
+        state.reset()
     return JSONResponse({"reset": True, "contacts": len(state.contacts)})
 
 

@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sandbox import canvas_requests
+from sandbox.serving import tls_context
 
 from .config import SimulatorConfig
 from .contract import CanvasContract
@@ -50,7 +51,7 @@ def create_simulator_app(config: SimulatorConfig) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(verify=tls_context()) as http:
             app.state.simulator = Simulator(
                 config=config,
                 directory=Directory(config, http),

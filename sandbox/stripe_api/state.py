@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import pickle
 import secrets
 import string
 import time
@@ -19,6 +20,8 @@ from .errors import ApiError, invalid, missing
 from .webhooks import WebhookDispatcher
 
 _ALNUM = string.ascii_letters + string.digits
+# Byte b ↦ _ALNUM[b % 62], so an id is one read of random bytes and one translate.
+_ALNUM_BY_BYTE = bytes(ord(_ALNUM[b % len(_ALNUM)]) for b in range(256))
 
 # (request id, idempotency key) of the API request being served; stamped on events.
 request_context: contextvars.ContextVar[tuple[str | None, str | None]] = contextvars.ContextVar(
@@ -143,6 +146,31 @@ class StripeState:
         self.clear()
 
     # ------------------------------------------------------------------ store
+    # What `clear()` forgets: the world a snapshot holds.
+    _WORLD = (
+        "objects",
+        "private",
+        "by_kind",
+        "_seq",
+        "_counter",
+        "events",
+        "meter_events",
+        "idempotency",
+        "clock_offset",
+        "quiet",
+        "trial_warned",
+    )
+
+    def snapshot(self) -> bytes:
+        """The world as it is (objects, events, idempotency keys, clock), to `restore` later.
+        Endpoints, knobs and the request log are not part of it."""
+        return pickle.dumps({name: getattr(self, name) for name in self._WORLD}, protocol=5)
+
+    def restore(self, snapshot: bytes) -> None:
+        """Put the world back as `snapshot` took it: a fresh copy, shared with nothing."""
+        for name, value in pickle.loads(snapshot).items():
+            setattr(self, name, value)
+
     def clear(self) -> None:
         """Forget all objects, events and idempotency keys (endpoints and knobs stay)."""
         self.objects: dict[str, dict[str, Any]] = {}
@@ -174,8 +202,9 @@ class StripeState:
 
     def new_id(self, prefix: str, length: int = 24) -> str:
         """``prefix_`` + random alphanumerics, like Stripe ids. One read of random bytes per id
-        (a `secrets.choice` per character made seeding the demo world cost ~0.1 s of CPU)."""
-        return prefix + "_" + "".join(_ALNUM[b % len(_ALNUM)] for b in secrets.token_bytes(length))
+        (a `secrets.choice` per character made seeding the demo world cost ~0.1 s of CPU; a
+        generator over the bytes, another 20 ms)."""
+        return prefix + "_" + secrets.token_bytes(length).translate(_ALNUM_BY_BYTE).decode()
 
     def put(self, obj: dict[str, Any], private: dict[str, Any] | None = None) -> dict[str, Any]:
         """Store (or replace) an object by id."""

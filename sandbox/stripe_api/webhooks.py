@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import stripe
 
+from sandbox.serving import tls_context
+
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
     """``Stripe-Signature`` header value, computed by the SDK's own helper."""
@@ -74,7 +76,7 @@ class WebhookDispatcher:
         """Start the delivery worker on the running loop (server lifespan)."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._client = httpx.AsyncClient(timeout=5.0)
+        self._client = httpx.AsyncClient(timeout=5.0, verify=tls_context())
         self._task = asyncio.create_task(self._run())
         if self._pending:
             self._wake.set()

@@ -14,6 +14,7 @@ import pytest
 
 from tests.actions.conftest import Stripe, audit_entries, who
 from tests.conftest import FIN_TOKEN, AppClient
+from tests.http import async_client
 
 SUB = "sub_DemoHealthy"
 
@@ -184,7 +185,7 @@ def test_five_concurrent_confirmations_make_one_change(fin: AppClient, stripe: S
     stripe.sandbox.control("POST", "/_sandbox/latency", {"ms": 300})
 
     async def confirm_five() -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=fin.url, timeout=30) as client:
+        async with async_client(base_url=fin.url, timeout=30) as client:
             body = who("healthy", confirmation_token=token)
             headers = {"Authorization": f"Bearer {FIN_TOKEN}"}
             return await asyncio.gather(

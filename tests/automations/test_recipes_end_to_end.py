@@ -31,7 +31,8 @@ def test_failed_sepa_renewal_tags_the_contact_and_tracks_both_events(loop: Loop)
         lambda: loop.events("contact_sepa", "stripe-sepa-debit-returned"), what="SEPA return"
     )
 
-    assert "Billing-Issue" in loop.tags("contact_sepa")
+    # The tag and the events are written concurrently: either may land first.
+    loop.wait_for(lambda: "Billing-Issue" in loop.tags("contact_sepa"), what="Billing-Issue")
     metadata = failed[0]["metadata"]
     assert metadata["amount"] == {"amount": 2900, "currency": "eur"}
     assert metadata["failure_code"] == "insufficient_funds"

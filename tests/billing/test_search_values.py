@@ -5,12 +5,12 @@ someone else."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from billing.resolution import ContactIdentity, resolve_customer
 from gateways.stripe import StripeGateway, quote_search_value
 from tests.conftest import STRIPE_KEY
+from tests.http import HTTP
 
 # Quotes, backslashes, keywords and operators that would change a query if pasted raw.
 HOSTILE = [
@@ -47,7 +47,7 @@ async def gateway(stripe_sandbox):
 
 
 def create_customer(sandbox, **fields: str) -> str:
-    response = httpx.post(
+    response = HTTP.post(
         f"{sandbox.url}/v1/customers",
         data=fields,
         headers={"Authorization": f"Bearer {STRIPE_KEY}"},

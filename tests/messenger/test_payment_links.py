@@ -421,7 +421,7 @@ def test_a_card_radar_blocks_reads_as_a_plain_decline_not_radars_verdict(messeng
 
 
 def hosted_page(link: str) -> str:
-    response = httpx.get(link)
+    response = HTTP.get(link)
     assert response.status_code == 303, response.text
     return response.headers["location"]
 
@@ -463,7 +463,7 @@ def test_a_link_opens_a_bounded_number_of_sessions(start_messenger):
         messenger.stripe_post(f"/v1/checkout/sessions/{session_id}/expire", {})
     messenger.forget_stripe_requests()
 
-    refused = httpx.get(link)
+    refused = HTTP.get(link)
 
     assert refused.status_code == 429
     assert "Dieser Link wurde zu oft geöffnet" in shown(refused)
