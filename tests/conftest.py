@@ -3,7 +3,9 @@ official contracts that travel with the repository (contracts/)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ from sandbox.contracts import CANVAS_KIT
 from sandbox.intercom_api import IntercomState, create_intercom_app, seed_demo_workspace
 from sandbox.serving import ThreadedServer
 from sandbox.stripe_api import StripeState, create_stripe_app, seed_demo_world
+from storage.database import Database
 from tests.http import HTTP, client
 
 STRIPE_KEY = "sk_test_sandbox"
@@ -101,11 +104,31 @@ def intercom_sandbox(intercom_server: Sandbox) -> Sandbox:
     return intercom_server
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database the app's migrations have run on, to copy: migrating one costs an app
+    start ~50 ms of CPU (DDL through aiosqlite's thread), copying it a fraction of a millisecond.
+    The app still runs its migrations on the copy at start, and finds them all applied.
+    (tests/storage/test_migrations.py migrates empty databases.)"""
+    path = tmp_path_factory.mktemp("template") / "app.sqlite3"
+
+    async def migrate() -> None:
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        await database.start()
+        await database.stop()
+
+    asyncio.run(migrate())
+    return path
+
+
 @pytest.fixture
 def make_settings(
-    stripe_sandbox: Sandbox, intercom_sandbox: Sandbox, tmp_path: Path
+    stripe_sandbox: Sandbox, intercom_sandbox: Sandbox, tmp_path: Path, migrated_sqlite: Path
 ) -> Callable[..., Settings]:
     def build(**overrides: Any) -> Settings:
+        database = tmp_path / "app.sqlite3"
+        if "database_url" not in overrides and not database.exists():
+            shutil.copyfile(migrated_sqlite, database)
         values: dict[str, Any] = {
             "stripe_api_key": STRIPE_KEY,
             "stripe_api_base": stripe_sandbox.url,
@@ -116,7 +139,7 @@ def make_settings(
             "intercom_admin_id": "admin_1",
             "fin_action_tokens": FIN_TOKEN,
             "secret_key": SECRET_KEY,
-            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}",
+            "database_url": f"sqlite+aiosqlite:///{database}",
             "stripe_timeout_seconds": 3,
             "stripe_max_network_retries": 0,
         }
@@ -185,7 +208,7 @@ def app_client(start_app: Callable[..., AppClient]) -> AppClient:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Long tests first: pytest-xdist hands the first tests out round robin, so the long ones
-    (marked `slow`: browsers, generated inputs, waits, other processes) start at once on every
-    worker instead of trailing the run on one."""
+    """Long tests first (marked `slow`: browsers, generated inputs, long waits, other
+    processes): with `--maxschedchunk 1` (Makefile) each worker takes the next test when it is
+    free, so the long ones spread over the workers at the start instead of trailing the run."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

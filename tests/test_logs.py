@@ -226,6 +226,7 @@ def forbidden_strings(stripe_sandbox: Sandbox, tokens: set[str]) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_logs_hold_no_emails_and_no_link_tokens(operator: Operator, stripe_sandbox: Sandbox):
     run_main_flows(operator, stripe_sandbox)
     operator.http.get("/healthz")

@@ -89,6 +89,7 @@ def start_server(tmp_path, **variables: str) -> subprocess.CompletedProcess[str]
     )
 
 
+@pytest.mark.slow
 def test_server_refuses_to_start_and_names_the_variable(tmp_path):
     result = start_server(tmp_path, SECRET_KEY="short")
     assert result.returncode == 2
@@ -97,6 +98,7 @@ def test_server_refuses_to_start_and_names_the_variable(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_short_fin_action_token_stops_start_up_naming_its_position_not_its_value(tmp_path):
     result = start_server(tmp_path, FIN_ACTION_TOKENS="a-long-enough-fin-token-0123, x7")
     assert result.returncode == 2

@@ -27,7 +27,7 @@ from kernel.settings import Settings
 from sandbox.canvas_requests import demo_contact, inbox_initialize, signed
 from sandbox.serving import free_port
 from sandbox.stripe_api import objects as stripe_objects
-from storage.invalidations import application_name
+from storage.invalidations import PING_SECONDS, application_name
 from tests.automations.conftest import settings_env
 from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET, Sandbox
 from tests.http import HTTP
@@ -235,7 +235,11 @@ def test_without_its_listener_an_instance_serves_nothing_staler_than_the_bound_a
     time.sleep(OFFLINE_SECONDS + 0.2)
     set_cancel_at_period_end(stripe_sandbox, True)
     assert kill_listener(b) == 1
-    assert CANCELS in b.sidebar()
+    # B learns of the loss from the connection itself, or at the latest from its next ping.
+    deadline = time.monotonic() + PING_SECONDS + 1.0
+    while CANCELS not in b.sidebar():
+        assert time.monotonic() < deadline, "B served a stale snapshot after losing its listener"
+        time.sleep(0.05)
 
     with ListenerKiller(b) as killer:
         # Each kill takes a connection of its own; on a busy machine B may be back for a moment

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-
-from sandbox.serving import gc_paused
 
 from . import billing
 from . import objects as ob
@@ -30,10 +27,6 @@ async def _body(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "Body must be a JSON object")
     return data
-
-
-# How long a seeded world may be restored by `/_sandbox/reset` before it is seeded afresh.
-RESEED_AFTER_SECONDS = 10.0
 
 
 def _wrap(fn: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[JSONResponse]]:
@@ -122,22 +115,10 @@ def routes(state: StripeState) -> list[Route]:
         ]
         return {"settled": settled}
 
-    seeded: list[tuple[float, bytes]] = []  # (when, snapshot) of the last seeding
-
     async def reset(request: Request) -> Any:
-        """The demo world, freshly seeded. Seeding it costs ~80 ms of CPU (500 invoices paid
-        one by one through the billing code); a snapshot of a world seeded moments ago
-        restores in a quarter of that. Its dates are as old as the snapshot, so it is kept for
-        `RESEED_AFTER_SECONDS` only, and a reset is never more than that behind a fresh seed."""
-        from .seed import seed_demo_world
+        from .seed import fresh_demo_world
 
-        with gc_paused():
-            if seeded and time.monotonic() - seeded[0][0] < RESEED_AFTER_SECONDS:
-                state.restore(seeded[0][1])
-            else:
-                state.clear()
-                seed_demo_world(state)
-                seeded[:] = [(time.monotonic(), state.snapshot())]
+        fresh_demo_world(state)
         return {"ok": True, "customers": len(state.all("customer"))}
 
     async def summary(request: Request) -> Any:

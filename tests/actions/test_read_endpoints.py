@@ -162,6 +162,7 @@ def test_next_invoice_of_a_subscription_ending_at_period_end_says_there_is_none(
     assert body["message"].startswith("There is no upcoming invoice: your subscription ends on")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [500, 503, 429])
 @pytest.mark.parametrize("path", ["/fin/billing-status", "/fin/next-invoice"])
 def test_stripe_failing_is_a_503_with_a_message_fin_can_relay(

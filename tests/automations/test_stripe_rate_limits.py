@@ -46,6 +46,7 @@ def test_a_rate_limited_webhook_answers_503_and_a_later_redelivery_is_handled(
     assert not [r for r in loop.stripe.requests() if r["status"] == 429]
 
 
+@pytest.mark.slow
 def test_the_sweep_slows_down_to_the_rate_limit_instead_of_failing(loop: Loop) -> None:
     # Reference: the sweep's work without a limit.
     loop.stripe.control("DELETE", "/_sandbox/requests")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from tests.inbox.test_inbox import initialize, texts
 
 UNAVAILABLE = "**Billing data temporarily unavailable**"
@@ -32,6 +34,7 @@ def test_a_short_rate_limit_is_waited_out_and_the_card_shows_billing(
     assert 1.0 <= elapsed < 4.0  # Retry-After was honoured, once
 
 
+@pytest.mark.slow
 def test_repeated_429s_without_retry_after_back_off_then_degrade_within_the_budget(
     app_client, stripe_sandbox, assert_canvas
 ):

@@ -144,6 +144,7 @@ def test_the_compiled_catalogue_is_current(name: str) -> None:
     assert compiled == po, "run `make catalogues`"
 
 
+@pytest.mark.slow
 def test_make_messages_on_a_clean_tree_changes_nothing(tmp_path: Path) -> None:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")

@@ -56,6 +56,7 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 15.0) -> An
     return result
 
 
+@pytest.mark.slow
 def test_a_returned_debit_paid_by_card_through_our_link_counts_as_recovered_by_the_link(
     connected: Messenger,
 ) -> None:

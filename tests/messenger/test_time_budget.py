@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
+
 from tests.messenger.driver import Messenger, button_ids, visible
 
 SLOW_MS = 7000  # per Stripe request: a retry makes ~7 sequential requests
@@ -29,6 +31,7 @@ def idle(messenger: Messenger) -> bool:
     return not pending and not messenger.app.services.background
 
 
+@pytest.mark.slow
 def test_a_slow_retry_answers_processing_in_time_and_debits_once(start_messenger):
     messenger = start_messenger(stripe_timeout_seconds=20)
     card = messenger.initialize("sepa", "payment_recovery")
@@ -55,6 +58,7 @@ def test_a_slow_retry_answers_processing_in_time_and_debits_once(start_messenger
     assert len(messenger.stripe_posts("/pay")) == 1
 
 
+@pytest.mark.slow
 def test_a_slow_plan_switch_answers_in_time_and_switches_once(start_messenger):
     messenger = start_messenger(stripe_timeout_seconds=20)
     card = messenger.initialize("healthy", "savings")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 import stripe
 
-from sandbox.stripe_api import StripeState, create_stripe_app, seed_demo_world, serve_in_thread
+from sandbox.stripe_api import StripeState, create_stripe_app, serve_in_thread
+from sandbox.stripe_api.seed import fresh_demo_world
 from tests.http import HTTP
 
 API_KEY = "sk_test_sandbox_abcd"
@@ -46,7 +47,7 @@ def is_proration(line: stripe.InvoiceLineItem) -> bool:
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     state = StripeState(webhook_retry_delays=(0.2, 0.4))
-    seed_demo_world(state)
+    fresh_demo_world(state)
     base, stop = serve_in_thread(create_stripe_app(state, api_key=API_KEY))
     state.public_base_url = base
     try:

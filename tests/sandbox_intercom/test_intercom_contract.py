@@ -40,6 +40,7 @@ def spec() -> dict[str, Any]:
     return load_spec(INTERCOM_API)
 
 
+@pytest.mark.slow
 async def test_sdk_request_bodies_match_spec(
     spec: dict[str, Any], intercom: AsyncIntercom, control: httpx.AsyncClient
 ) -> None:
