@@ -57,7 +57,15 @@ class Sandbox:
     """A running sandbox server and its control API."""
 
     url: str
-    state: Any
+    _state: Any
+
+    @property
+    def state(self) -> Any:
+        """The sandbox's state, to read or change in place: a sandbox Stripe world reached
+        into is reset at the next test even if no request changed it."""
+        if hasattr(self._state, "untouched"):
+            self._state.untouched = False
+        return self._state
 
     def control(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         response = HTTP.request(method, f"{self.url}{path}", json=payload, timeout=30)

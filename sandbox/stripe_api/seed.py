@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import time
 from decimal import Decimal
 from typing import Any
@@ -63,25 +65,58 @@ ADD_ONS = [
 RETENTION_COUPON = "RETENTION20"
 
 
-# How long a seeded world may be restored by `fresh_demo_world` before it is seeded afresh.
+# How long a seeded world may stand in for a fresh one before it is seeded afresh.
 RESEED_AFTER_SECONDS = 10.0
 _seeded: list[tuple[float, bytes]] = []  # (when, snapshot) of this process's last seeding
+# Set (to anything) to check, each time an untouched world is kept, that it is the snapshot.
+VERIFY_UNTOUCHED = "SANDBOX_VERIFY_UNTOUCHED"
 
 
 def fresh_demo_world(state: StripeState) -> None:
-    """Replace everything in ``state`` with the demo world, as `seed_demo_world` would make it.
+    """Make ``state`` the demo world, as `seed_demo_world` would make it.
 
     Seeding costs ~80 ms of CPU (500 invoices paid one by one through the billing code); a
-    snapshot of a world this process seeded moments ago restores in a quarter of that. Its
-    dates are as old as the snapshot, so it is reused for `RESEED_AFTER_SECONDS` only, and the
-    world is never more than that behind a fresh seed. (`/_sandbox/reset` and the tests.)"""
+    snapshot of a world this process seeded moments ago restores in a quarter of that, and a
+    world nothing has changed since (`StripeState.untouched`: only reads and knobs) is kept
+    as it is. Either one's dates are as old as its seeding, so it is used for
+    `RESEED_AFTER_SECONDS` only: the world is never more than that behind a fresh seed.
+    (`/_sandbox/reset` and the tests.)"""
+    now = time.monotonic()
+    if state.untouched and now - state.seeded_at < RESEED_AFTER_SECONDS:
+        state.idempotency.clear()  # keys the reads were sent with (the SDK adds one to a POST)
+        if os.environ.get(VERIFY_UNTOUCHED) and _seeded and _seeded[0][0] == state.seeded_at:
+            _verify_untouched(state, _seeded[0][1])
+        return
+
     with gc_paused():
-        if _seeded and time.monotonic() - _seeded[0][0] < RESEED_AFTER_SECONDS:
+        if _seeded and now - _seeded[0][0] < RESEED_AFTER_SECONDS:
             state.restore(_seeded[0][1])
         else:
             state.clear()
             seed_demo_world(state)
             _seeded[:] = [(time.monotonic(), state.snapshot())]
+    state.seeded_at, state.untouched = _seeded[0][0], True
+
+
+def _verify_untouched(state: StripeState, snapshot: bytes) -> None:
+    """Raise if a world kept as untouched is not the one `snapshot` took (names what differs)."""
+    seeded, now = pickle.loads(snapshot), pickle.loads(state.snapshot())
+    changed = sorted(
+        f"{part}/{key}"
+        for part in seeded
+        for key in (
+            # `or None`: an empty private record (`StripeState.priv` makes one when read) is none
+            {
+                k
+                for k in seeded[part] | now[part]
+                if (seeded[part].get(k) or None) != (now[part].get(k) or None)
+            }
+            if isinstance(seeded[part], dict)
+            else ([""] if seeded[part] != now[part] else [])
+        )
+    )
+    if changed:
+        raise AssertionError(f"an untouched sandbox Stripe world was changed: {changed[:5]}")
 
 
 def seed_demo_world(state: StripeState) -> None:

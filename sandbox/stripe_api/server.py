@@ -298,7 +298,37 @@ def create_stripe_app(
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: unrouted})
     app.state.stripe_state = state
+    app.add_middleware(_WorldWatch, state=state)
     return app
+
+
+# Requests that leave the world (objects, events, idempotency keys, clock) as it was: the API's
+# reads, `create_preview` (a read sent as POST), the control API's reads and its knobs.
+_WORLD_READS = {("POST", "/v1/invoices/create_preview")}
+_KNOBS = {
+    "/_sandbox/requests",
+    "/_sandbox/latency",
+    "/_sandbox/faults",
+    "/_sandbox/rate_limit",
+    "/_sandbox/webhook_endpoints",
+    "/_sandbox/reset",
+}
+
+
+class _WorldWatch:
+    """Marks the world touched (`StripeState.untouched`) before any request that may change
+    it is served, so that a reset of an untouched world can keep it (`seed.fresh_demo_world`)."""
+
+    def __init__(self, app: Any, state: StripeState) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.state.untouched:
+            method, path = scope["method"], scope["path"]
+            read = method in ("GET", "HEAD") and path.startswith(("/v1/", "/_sandbox/"))
+            if not (read or path in _KNOBS or (method, path) in _WORLD_READS):
+                self.state.untouched = False
+        await self.app(scope, receive, send)
 
 
 def _take_fault(state: StripeState, method: str, path: str) -> dict[str, Any] | None:

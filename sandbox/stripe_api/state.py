@@ -143,6 +143,10 @@ class StripeState:
         # Stripe's basic rate limiter (per account and second; test mode allows 25): None = off.
         self.rate_limit_per_second: float | None = None
         self.recent_requests: list[float] = []
+        # Whether the world is exactly as `seed.fresh_demo_world` left it at `seeded_at`
+        # (monotonic): the server clears it for every request that may change the world.
+        self.untouched = False
+        self.seeded_at = 0.0
         self.clear()
 
     # ------------------------------------------------------------------ store
