@@ -22,6 +22,7 @@ from itsdangerous import URLSafeTimedSerializer
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
+from messenger.cards.status import CARD_TYPES
 from sandbox.canvas_requests import demo_contact, signed
 from sandbox.intercom_api.seed import DEMO_CONTACTS
 from tests.conftest import FIN_TOKEN, SECRET_KEY, WEBHOOK_SECRET, AppClient
@@ -38,15 +39,6 @@ DEMO_CUSTOMERS = [
     "cus_DemoTrial",
     "cus_DemoUsage",
     "cus_DemoVip",
-]
-CARD_TYPES = [
-    "billing_status",
-    "savings",
-    "payment_recovery",
-    "trial",
-    "invoices",
-    "billing_details",
-    "cancel",
 ]
 
 
