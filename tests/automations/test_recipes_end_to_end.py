@@ -7,6 +7,7 @@ Intercom until the contact shows the effect.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.automations.conftest import Loop
@@ -163,5 +164,8 @@ def test_no_name_or_email_is_written_to_intercom(loop: Loop) -> None:
     loop.wait_for(lambda: loop.events("contact_sepa", "stripe-payment-failed"))
 
     bodies = " ".join(str(r["body"]) for r in loop.writes())
-    for personal in ("Müller Maschinenbau", "buchhaltung@mueller-maschinenbau.de", "2227"):
+    for personal in ("Müller Maschinenbau", "buchhaltung@mueller-maschinenbau.de"):
         assert personal not in bodies
+    # The IBAN's last four digits, as a number of their own: random ids and timestamps may
+    # contain the same four digits.
+    assert not re.search(r"(?<![0-9A-Za-z])2227(?![0-9A-Za-z])", bodies)
