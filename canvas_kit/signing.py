@@ -14,7 +14,7 @@ from kernel.http import ClientError, parse_json_object, read_body
 
 
 def body_signature(body: bytes, secret: str) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), body, hashlib.sha256).hex()
 
 
 def signature_matches(body: bytes, signature: str | None, secret: str) -> bool:

@@ -10,6 +10,7 @@ Labels are templates and names only (route templates, SDK operations), never ids
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -89,24 +90,35 @@ class Metrics:
             registry=registry,
         )
 
+        # Each labelled child once: `labels()` validates and locks on every call, and a cold
+        # sidebar feeds them a dozen times.
+        self._children: dict[tuple[object, ...], Any] = {}
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     # --- hooks handed to the middleware and the gateways ---
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.request_seconds.labels(method, route).observe(seconds)
+        self._child(self.requests, method, route, str(status)).inc()
+        self._child(self.request_seconds, method, route).observe(seconds)
 
     def observe_stripe(self, operation: str, status: str, seconds: float) -> None:
-        self.stripe_requests.labels(operation, status).inc()
-        self.stripe_seconds.labels(operation).observe(seconds)
+        self._child(self.stripe_requests, operation, status).inc()
+        self._child(self.stripe_seconds, operation).observe(seconds)
 
     def observe_intercom(self, operation: str, status: str) -> None:
         kind = "read" if operation.startswith("GET ") or operation.endswith("/search") else "write"
-        self.intercom_requests.labels(operation, kind, status).inc()
+        self._child(self.intercom_requests, operation, kind, status).inc()
 
     def observe_cache(self, cache: str, hit: bool) -> None:
-        self.cache_lookups.labels(cache, "hit" if hit else "miss").inc()
+        self._child(self.cache_lookups, cache, "hit" if hit else "miss").inc()
 
     def observe_webhook(self, event_type: str, outcome: str) -> None:
-        self.webhook_events.labels(event_type, outcome).inc()
+        self._child(self.webhook_events, event_type, outcome).inc()
 
 
 async def metrics_endpoint(request: Request) -> Response:
