@@ -37,8 +37,7 @@ from gateways.stripe_models import Customer
 from storage.automation_marks import OnceMarks
 
 if TYPE_CHECKING:
-    import stripe
-
+    from gateways.stripe_events import StripeEvent
     from kernel.services import Services
 
 log = logging.getLogger(__name__)
@@ -126,7 +125,7 @@ class Automations:
         )
 
     # --- webhooks ---
-    async def handle(self, event: stripe.Event) -> HandlingResult:
+    async def handle(self, event: StripeEvent) -> HandlingResult:
         customer_id = customer_id_of(event)
         if customer_id is None:
             return HandlingResult("no_customer", reason="the event names no customer")
@@ -150,7 +149,7 @@ class Automations:
         applied = await self.apply(state.match.contact, decision)
         return HandlingResult("handled", state.match.contact.id, decision.reason, applied.writes)
 
-    async def _subject(self, event: stripe.Event) -> Any:
+    async def _subject(self, event: StripeEvent) -> Any:
         """Round one, beside the customer: the current version of what the event is about."""
         obj = event.data.object
         if event.type == "invoice.payment_failed":
@@ -163,7 +162,7 @@ class Automations:
         # Everything else (subscriptions, paid invoices, balances) comes with the snapshot.
         return None
 
-    def _decide(self, event: stripe.Event, snapshot: BillingSnapshot, subject: Any) -> Decision:
+    def _decide(self, event: StripeEvent, snapshot: BillingSnapshot, subject: Any) -> Decision:
         policy = self.policy
         if event.type == "invoice.payment_failed":
             invoice, payments = subject
@@ -219,7 +218,7 @@ class Automations:
         return applied
 
 
-def customer_id_of(event: stripe.Event) -> str | None:
+def customer_id_of(event: StripeEvent) -> str | None:
     obj = event.data.object
     if getattr(obj, "object", None) == "customer":
         return obj.id

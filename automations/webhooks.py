@@ -17,12 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from stripe import StripeObject
 
 from automations.handling import (
     CACHE_EVENT_TYPES,
@@ -35,13 +33,11 @@ from billing.errors import BillingError, InvalidWebhook, StripeUnavailable
 from billing.payment_failure_facts import record_invoice_facts
 from gateways.intercom import IntercomRejected, IntercomUnavailable
 from gateways.stripe_budget import wait_budget
+from gateways.stripe_events import StripeEvent, StripeObject
 from kernel.http import error_response, read_body
 from kernel.logs import bind_customer, frames_only
 from kernel.services import Services
 from storage.webhook_events import EventLedger
-
-if TYPE_CHECKING:
-    import stripe
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +115,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
 
 
 async def _handling_failed(
-    ledger: EventLedger, event: stripe.Event, exc: BaseException
+    ledger: EventLedger, event: StripeEvent, exc: BaseException
 ) -> JSONResponse:
     if isinstance(exc, IntercomUnavailable | StripeUnavailable):
         return await _failed(ledger, event, exc, status=503)
@@ -133,7 +129,7 @@ async def _handling_failed(
     return await _failed(ledger, event, exc, status=500, detail=False)
 
 
-def _count(request: Request, event: stripe.Event, outcome: str) -> None:
+def _count(request: Request, event: StripeEvent, outcome: str) -> None:
     metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:
         metrics.observe_webhook(event.type, outcome)
@@ -141,7 +137,7 @@ def _count(request: Request, event: stripe.Event, outcome: str) -> None:
 
 async def _failed(
     ledger: EventLedger,
-    event: stripe.Event,
+    event: StripeEvent,
     exc: BaseException,
     *,
     status: int,
@@ -160,7 +156,7 @@ async def _failed(
 INVOICE_AMOUNTS = ("amount_due", "amount_paid", "amount_remaining")
 
 
-def _is_event(event: stripe.Event) -> bool:
+def _is_event(event: StripeEvent) -> bool:
     """An event as Stripe sends it: string id and type, integer `created`, `data.object` an
     object, its `customer` (when present) a string or an expanded object with a string id; for
     the types we handle, what handling reads: the object's string `id` (a billing alert has

@@ -7,7 +7,10 @@ import ast
 import io
 import re
 import tokenize
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EDGES = {"inbox", "messenger", "actions", "automations", "reporting"}
@@ -34,8 +37,20 @@ GERMAN_INPUT_ALLOWED = {"actions/schemas.py"}
 MAX_LINES = 400
 
 
-def _modules() -> list[Path]:
-    return sorted(p for package in ALLOWED for p in (ROOT / package).rglob("*.py"))
+# The SDKs at the boundary: only the gateways talk to Stripe and Intercom.
+SDKS = {"stripe", "intercom"}
+# Beside the product: the sandboxes, the tests and the scripts may import the product, never
+# the other way round.
+NOT_PRODUCT = {"sandbox", "tests", "scripts"}
+
+
+def _modules(root: Path = ROOT) -> list[Path]:
+    return sorted(
+        p
+        for package in ALLOWED
+        if (root / package).is_dir()
+        for p in (root / package).rglob("*.py")
+    )
 
 
 def _imports(path: Path, root: Path = ROOT) -> set[str]:
@@ -59,48 +74,58 @@ def _imports(path: Path, root: Path = ROOT) -> set[str]:
     return names
 
 
-def _package(path: Path) -> str:
-    return path.relative_to(ROOT).parts[0]
+def _breaches(root: Path, forbidden: Callable[[str, str], bool]) -> list[str]:
+    """`module imports name` for every import of a product module that `forbidden(package,
+    name)` refuses."""
+    return [
+        f"{path.relative_to(root)} imports {name}"
+        for path in _modules(root)
+        for name in sorted(_imports(path, root))
+        if forbidden(path.relative_to(root).parts[0], name)
+    ]
+
+
+# Each rule: (package, imported top-level name) → refused?
+RULES: dict[str, Callable[[str, str], bool]] = {
+    "layering": lambda package, name: (
+        name in ALLOWED and name != package and name not in ALLOWED[package]
+    ),
+    "edges apart": lambda package, name: package in EDGES and name in EDGES - {package},
+    "no web in the domain": lambda package, name: package in NO_WEB and name in WEB,
+    "sql in storage": lambda package, name: package != "storage" and name in DATABASE,
+    "sdks in gateways": lambda package, name: package != "gateways" and name in SDKS,
+    "no sandbox or tests": lambda package, name: name in NOT_PRODUCT,
+}
 
 
 def test_every_product_package_imports_only_what_the_layering_allows() -> None:
-    breaches = []
-    for path in _modules():
-        package = _package(path)
-        for name in sorted(_imports(path) & set(ALLOWED)):
-            if name != package and name not in ALLOWED[package]:
-                breaches.append(f"{path.relative_to(ROOT)} imports {name}")
-    assert breaches == []
+    assert _breaches(ROOT, RULES["layering"]) == []
 
 
 def test_edges_never_import_each_other() -> None:
-    breaches = [
-        f"{path.relative_to(ROOT)} imports {name}"
-        for path in _modules()
-        if _package(path) in EDGES
-        for name in sorted(_imports(path) & (EDGES - {_package(path)}))
-    ]
-    assert breaches == []
+    assert _breaches(ROOT, RULES["edges apart"]) == []
 
 
 def test_the_domain_and_its_gateways_import_no_web_framework() -> None:
-    breaches = [
-        f"{path.relative_to(ROOT)} imports {name}"
-        for path in _modules()
-        if _package(path) in NO_WEB
-        for name in sorted(_imports(path) & WEB)
-    ]
-    assert breaches == []
+    assert _breaches(ROOT, RULES["no web in the domain"]) == []
 
 
 def test_only_storage_speaks_sql() -> None:
-    breaches = [
-        f"{path.relative_to(ROOT)} imports {name}"
-        for path in _modules()
-        if _package(path) != "storage"
-        for name in sorted(_imports(path) & DATABASE)
-    ]
-    assert breaches == []
+    assert _breaches(ROOT, RULES["sql in storage"]) == []
+
+
+def test_only_the_gateways_import_the_stripe_and_intercom_sdks() -> None:
+    assert _breaches(ROOT, RULES["sdks in gateways"]) == []
+
+
+def test_the_product_imports_neither_the_sandboxes_nor_the_tests() -> None:
+    assert _breaches(ROOT, RULES["no sandbox or tests"]) == []
+
+
+def test_every_top_level_package_has_a_place_in_the_rules() -> None:
+    # A new package must be placed in ALLOWED (product) or NOT_PRODUCT before it is imported.
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")}
+    assert packages - set(ALLOWED) - NOT_PRODUCT == set()
 
 
 def _strings(path: Path) -> list[tuple[int, str]]:
@@ -154,3 +179,30 @@ def test_the_rules_catch_a_breach(tmp_path: Path) -> None:
     nested.write_text("from ..messenger import cards\nfrom . import sidebar\n")
     assert {"messenger", "inbox"} <= _imports(nested, tmp_path)
     assert GERMAN.search('"Ihre Rechnung"') and not GERMAN.search('"Size of your invoice"')
+
+
+@pytest.mark.parametrize(
+    ("rule", "module", "source"),
+    [
+        ("layering", "billing/m.py", "from inbox import sidebar\n"),
+        ("edges apart", "messenger/m.py", "def f():\n    from actions import answers\n"),
+        ("no web in the domain", "gateways/m.py", "from starlette.requests import Request\n"),
+        ("sql in storage", "inbox/m.py", "import sqlalchemy\n"),
+        ("sdks in gateways", "automations/m.py", "if TYPE_CHECKING:\n    import stripe\n"),
+        ("sdks in gateways", "kernel/m.py", "from intercom import AsyncIntercom\n"),
+        ("no sandbox or tests", "billing/m.py", "from sandbox.stripe_api import seed\n"),
+    ],
+)
+def test_each_rule_refuses_a_planted_breach(
+    tmp_path: Path, rule: str, module: str, source: str
+) -> None:
+    allowed = {  # what the rules allow stays allowed beside the breach
+        "gateways/ok.py": "import stripe\nfrom intercom import AsyncIntercom\n",
+        "canvas_app/ok.py": "from inbox import sidebar\nfrom messenger import cards\n",
+        "storage/ok.py": "import sqlalchemy\n",
+    }
+    for name, text in {**allowed, module: source}.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (imported,) = _imports(tmp_path / module, tmp_path) - {"typing"}
+    assert _breaches(tmp_path, RULES[rule]) == [f"{module} imports {imported}"]
