@@ -1,8 +1,8 @@
 """The recovery and refund report: what the app earned, from our own records.
 
 Sources: `payment_failures` (every invoice whose payment failed, from the webhooks, and how it
-ended) and the audit trail (`audit_log`: our retries, pay-by-card payments, refunds, and — once
-the cancel flow exists — cancellations). Stripe is not asked: everything needed was recorded
+ended) and the audit trail (`audit_log`: our retries, pay-by-card payments, refunds and the
+cancel-or-save flow's choices). Stripe is not asked: everything needed was recorded
 when it happened.
 
 - Failed payments are grouped by the month of their first failure (a cohort): of what failed in
@@ -13,7 +13,7 @@ when it happened.
   (smart retries, or the customer paying Stripe's hosted invoice page).
 - Cancellations: audit rows of action `cancellation`, `reason` naming the chosen option
   (`cancel…` = cancelled; anything else, e.g. `pause`, `coupon`, `plan_switch` = saved by that
-  offer). No such rows (no cancel flow yet) → the section says "not available yet".
+  offer). No such rows yet → the section says "not available yet".
 """
 
 from __future__ import annotations
