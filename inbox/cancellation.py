@@ -36,7 +36,7 @@ from billing.errors import StripeRejected
 from billing.money import format_day
 from billing.quotes import NoSubscription
 from billing.refund_policy import RefundRefused
-from billing.refunds import RefundResult
+from billing.refunds import RefundInProgress, RefundResult
 from billing.snapshot import BillingSnapshot, payment_of
 from canvas_kit.cancel_words import per
 from canvas_kit.components import (
@@ -319,7 +319,8 @@ async def _confirm(ctx: InboxContext) -> dict[str, Any]:
     except OfferNotAvailable:
         text = t("The subscription changed in the meantime; nothing was changed.", ctx.locale)
         return _card(ctx, Text(text=text, style="error"))
-    except CancellationInProgress:
+    except (CancellationInProgress, RefundInProgress):
+        # The change, or its refund, is being made by another press: pressing again replays it.
         text = t("This change is being made right now. Check again in a moment.", ctx.locale)
         return _card(ctx, Text(text=text), tokens=tokens)
     except StripeRejected as exc:

@@ -1,18 +1,21 @@
 """The sidebar's "Cancel subscription" (at the period end or now, with no refund, the last
-payment or its unused part) and "Resume subscription": review, then confirm; each change once,
-audited with the agent; an email-only match needs the identity tick. Every card is checked against
-the Canvas Kit contract."""
+payment or its unused part) and "Resume subscription" (of one set to cancel, or paused): review,
+then confirm; each change once, audited with the agent, a press that finds it done already says
+so; an email-only match needs the identity tick. Every card is checked against the Canvas Kit
+contract. (Presses at once: test_inbox_cancellation_concurrency.py.)"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from sandbox.canvas_requests import contact_payload, demo_contact
-from tests.conftest import AppClient, Sandbox
+from tests.conftest import STRIPE_KEY, AppClient, Sandbox
+from tests.http import HTTP
 from tests.inbox.sidebar import clickable
 from tests.inbox.test_inbox_refunds import audit
 from tests.inbox.test_inbox_trust import (
@@ -51,6 +54,22 @@ def agent_refunds(stripe: Sandbox) -> list[dict[str, Any]]:
     """Refunds an agent made (the demo world has one of its own)."""
     refunds = stripe_get(stripe, "/v1/refunds", limit=100)["data"]
     return [r for r in refunds if r["metadata"].get("requested_by", "").startswith("admin")]
+
+
+def stripe_post(stripe: Sandbox, path: str, form: dict[str, str]) -> None:
+    """A change made in Stripe behind the app's back (the dashboard, another system)."""
+    response = HTTP.post(
+        f"{stripe.url}{path}", data=form, headers={"Authorization": f"Bearer {STRIPE_KEY}"}
+    )
+    response.raise_for_status()
+
+
+def subscription_changes(stripe: Sandbox) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in stripe.requests()
+        if r["method"] in ("POST", "DELETE") and r["path"] == f"/v1/subscriptions/{SUB}"
+    ]
 
 
 def cancel_form(bar: Sidebar) -> dict[str, Any]:
@@ -200,3 +219,88 @@ def test_the_sidebar_speaks_german(sidebar) -> None:
     assert "**Pro kündigen**" in texts(form) and "Ungenutzte Zeit erstatten" in texts(form)
     assert "**Pro sofort kündigen?**" in texts(checked)
     assert "Ja, kündigen" in texts(checked)
+
+
+def set_to_cancel(bar: Sidebar, stripe: Sandbox) -> None:
+    bar.press(review(bar), "cancel:confirm")
+    assert stripe_get(stripe, f"/v1/subscriptions/{SUB}")["cancel_at_period_end"] is True
+    stripe.control("DELETE", "/_sandbox/requests")
+
+
+def test_resume_pressed_twice_resumes_once(sidebar, stripe_sandbox: Sandbox) -> None:
+    bar = sidebar(ANNA)
+    set_to_cancel(bar, stripe_sandbox)
+    details = bar.press(bar.open(), "details")
+    resume = bar.press(details, "resume")
+
+    resumed = bar.press(resume, "resume:confirm")
+    again = bar.press(resume, "resume:confirm")  # the same button a second time
+    stale = bar.press(details, "resume")  # "Resume subscription" on the card from before
+
+    assert "**Pro resumed**" in texts(resumed) and "nothing changed again" not in texts(resumed)
+    assert "This had been done already; nothing changed again." in texts(again)
+    assert "There is no subscription to change." in texts(stale)
+    assert "resume:confirm" not in clickable(stale)
+    assert len(subscription_changes(stripe_sandbox)) == 1
+    assert stripe_get(stripe_sandbox, f"/v1/subscriptions/{SUB}")["cancel_at_period_end"] is False
+    resumes = [e for e in audit(bar.app) if e.action == "subscription_update"]
+    assert [(e.reason, e.outcome) for e in resumes] == [("resume", "succeeded")]
+
+
+def test_a_second_review_confirmed_after_the_resume_changes_nothing(
+    sidebar, stripe_sandbox: Sandbox
+) -> None:
+    bar = sidebar(ANNA)
+    set_to_cancel(bar, stripe_sandbox)
+    first = bar.press(bar.press(bar.open(), "details"), "resume")
+    second = bar.press(bar.press(bar.open(), "details"), "resume")
+    bar.press(first, "resume:confirm")
+
+    late = bar.press(second, "resume:confirm")  # another agent's review, confirmed afterwards
+
+    assert "**Pro resumed**" in texts(late)
+    assert "This had been done already; nothing changed again." in texts(late)
+    assert len(subscription_changes(stripe_sandbox)) == 1
+    resumes = [e for e in audit(bar.app) if e.action == "subscription_update"]
+    assert [(e.reason, e.outcome) for e in resumes] == [("resume", "succeeded")]
+
+
+def test_resume_lifts_a_pause(sidebar, stripe_sandbox: Sandbox) -> None:
+    in_a_month = str(int(time.time()) + 30 * 86400)
+    pause = {"pause_collection[behavior]": "void", "pause_collection[resumes_at]": in_a_month}
+    stripe_post(stripe_sandbox, f"/v1/subscriptions/{SUB}", pause)
+    bar = sidebar(ANNA)
+    details = bar.press(bar.open(), "details")
+    assert "resume" in clickable(details)
+
+    checked = bar.press(details, "resume")
+    resumed = bar.press(checked, "resume:confirm")
+
+    assert "**Resume Pro?**" in texts(checked)
+    assert "**Pro resumed**" in texts(resumed)
+    sub = stripe_get(stripe_sandbox, f"/v1/subscriptions/{SUB}")
+    assert sub["pause_collection"] is None and sub["status"] == "active"
+    assert sub["cancel_at_period_end"] is False
+    assert [(e.action, e.reason, e.outcome, e.actor_id) for e in audit(bar.app)] == [
+        ("subscription_update", "resume", "succeeded", "admin_1")
+    ]
+    details = bar.press(bar.open(), "details")
+    assert "resume" not in clickable(details) and "cancel" in clickable(details)
+
+
+def test_the_outcomes_speak_german(sidebar, stripe_sandbox: Sandbox) -> None:
+    bar = sidebar(ANNA, agent_locale="de")
+    period_end = stripe_get(stripe_sandbox, f"/v1/subscriptions/{SUB}")["items"]["data"][0][
+        "current_period_end"
+    ]
+
+    at_period_end = bar.press(review(bar), "cancel:confirm")
+    resumed = bar.press(bar.press(bar.press(bar.open(), "details"), "resume"), "resume:confirm")
+    now = bar.press(review(bar, when="now", refund="last"), "cancel:confirm")
+
+    ends = datetime.fromtimestamp(period_end, UTC).strftime("%d.%m.%Y")
+    assert f"**Pro gekündigt: endet am {ends}**" in texts(at_period_end)
+    assert "**Pro läuft weiter**" in texts(resumed)
+    [refund] = agent_refunds(stripe_sandbox)
+    assert "**Pro gekündigt: sofort beendet**" in texts(now)
+    assert f"79,00 € erstattet (Stripe-Erstattung {refund['id']})." in texts(now)
