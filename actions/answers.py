@@ -9,9 +9,9 @@ from actions.messages import say
 from actions.outputs import money_out
 from actions.outputs import plan_out as _plan_out
 from actions.outputs import price_text as _price
+from actions.refund_schemas import ChargeOut, RefundPreviewResponse, RefundResponse
 from actions.schemas import (
     BillingStatusResponse,
-    ChargeOut,
     InvoiceLineOut,
     NextInvoiceResponse,
     NextPaymentOut,
@@ -19,11 +19,10 @@ from actions.schemas import (
     PaymentMethodOut,
     PaymentOut,
     QuotePlanOut,
-    RefundPreviewResponse,
-    RefundResponse,
     UpgradeQuoteResponse,
 )
 from actions.subscription_answers import subscription_sentences, subscriptions_out
+from billing.invoices import InvoicedSubscription
 from billing.money import Money, format_day, format_money
 from billing.previews import NextInvoice, NoQuote, UpgradeQuote
 from billing.refund_policy import RefundRefused
@@ -240,9 +239,12 @@ def no_quote(answer: NoQuote, locale: str) -> UpgradeQuoteResponse:
 
 
 # --- refunds ---
-def refund_preview(preview: RefundPreview, locale: str) -> RefundPreviewResponse:
+def refund_preview(
+    preview: RefundPreview, locale: str, *, subscription: InvoicedSubscription | None = None
+) -> RefundPreviewResponse:
+    """`subscription`: the one the payment was for, named on the charge and in the message."""
     payment = preview.payment
-    charge = _charge_out(payment, locale) if payment else None
+    charge = _charge_out(payment, locale, subscription) if payment else None
     if preview.refusal is not None or preview.amount is None:
         refusal = preview.refusal or RefundRefused()
         return RefundPreviewResponse(
@@ -270,6 +272,7 @@ def refund_preview(preview: RefundPreview, locale: str) -> RefundPreviewResponse
             partial=payment is not None and preview.amount.amount < payment.amount.amount,
             paid=payment.amount.format(locale) if payment else None,
             paid_on=format_day(payment.created, locale) if payment else None,
+            subscription=subscription.name if subscription else None,
         ),
     )
 
@@ -359,7 +362,9 @@ def _payment_out(payment: Payment, locale: str) -> PaymentOut:
     )
 
 
-def _charge_out(payment: Payment, locale: str) -> ChargeOut:
+def _charge_out(
+    payment: Payment, locale: str, subscription: InvoicedSubscription | None
+) -> ChargeOut:
     return ChargeOut(
         id=payment.charge_id,
         amount=money_out(payment.amount, locale),
@@ -369,4 +374,6 @@ def _charge_out(payment: Payment, locale: str) -> ChargeOut:
         created=payment.created,
         payment_method_type=payment.method_type,
         payment_method_last4=payment.method_last4,
+        subscription_id=subscription.id if subscription else None,
+        subscription_name=subscription.name if subscription else None,
     )

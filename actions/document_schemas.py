@@ -27,7 +27,21 @@ class InvoicesRequest(FinRequest):
         "'my last invoice'.",
     )
 
-    _blank_fields = field_validator("number", "limit", mode="before")(_blank_to_none)
+    subscription_id: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^sub_[A-Za-z0-9]+$",
+        description="Only this subscription's invoices (an `id` of billing-status "
+        "`subscriptions`, or of a cancelled one), for a customer with several: 'my invoices "
+        "for the add-on'. It must be one of the customer's (else 404 "
+        "`subscription_not_found`). With `number`: that invoice only if it bills this "
+        "subscription.",
+        examples=["sub_DemoMultiPlan"],
+    )
+
+    _blank_fields = field_validator("number", "limit", "subscription_id", mode="before")(
+        _blank_to_none
+    )
 
 
 class BillingDetailsRequest(FinRequest):
@@ -56,6 +70,16 @@ class InvoiceOut(BaseModel):
 
 class InvoicesResponse(BaseModel):
     customer_id: str
+    subscription_id: str | None = Field(
+        default=None,
+        description="The subscription the list is limited to (the request's `subscription_id`).",
+    )
+    subscription_name: str | None = Field(
+        default=None,
+        description="Its plan (the product's name), which `message` names; null without "
+        "`subscription_id`.",
+        examples=["Priority support"],
+    )
     invoices: list[InvoiceOut] = Field(description="Newest first; drafts are never listed.")
     links_included: bool = Field(
         description="False when the request named the customer by email only: anyone with an "

@@ -12,6 +12,7 @@ details is a change: it needs that verified identity (403 `verified_identity_req
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -25,9 +26,17 @@ from actions.document_schemas import (
 )
 from actions.messages import say
 from billing.billing_details import BillingDetails, load_billing_details
-from billing.invoices import RECENT_INVOICES, InvoiceCopy, invoice_by_number, recent_invoices
+from billing.invoices import (
+    RECENT_INVOICES,
+    InvoiceCopy,
+    InvoicedSubscription,
+    invoice_by_number,
+    invoiced_subscription,
+    recent_invoices,
+)
 from billing.money import format_day
 from billing.trust import may_share_documents
+from gateways.stripe import gather_all
 from kernel.i18n import country_name
 from kernel.link_tokens import PaymentLink, link_expires_at, payment_link_url
 from kernel.logs import bind_customer
@@ -40,8 +49,10 @@ INVOICES_DESCRIPTION = (
     "Call this when the customer asks for an invoice or a copy of it: 'Could you send me my "
     "last invoice?', 'I need invoice ANNABECK-0006 again', 'Where can I download my "
     "invoices?'. Pass `number` when the customer names an invoice number, `limit`=1 for "
-    "'my last invoice'. The answer lists finalized invoices, newest first (number, date, "
-    "amounts, status) and a `message` to relay with the PDF link. Invoice links go only to a "
+    "'my last invoice', and `subscription_id` for the invoices of one of several "
+    "subscriptions ('the invoices for my add-on'; an unknown one is 404 "
+    "`subscription_not_found`). The answer lists finalized invoices, newest first (number, "
+    "date, amounts, status) and a `message` to relay with the PDF link. Invoice links go only to a "
     "verified contact: send `user_id` or `stripe_id`; with only an email the invoices are "
     "listed without links (`links_included`=false) and `message` asks the customer to sign in. "
     "An unknown number is answered with 404 `invoice_not_found`."
@@ -65,26 +76,66 @@ async def invoices(call: FinCall) -> InvoicesResponse:
     resolution = await call.services.billing.resolve(call.identity)
     customer = resolution.require_one(for_money=False)
     bind_customer(customer.id)
-    gateway = call.services.stripe
+    gateway, subscription_id = call.services.stripe, body.subscription_id
     if body.number:
-        found = [await invoice_by_number(gateway, customer.id, body.number)]
+        listing = _one(
+            invoice_by_number(gateway, customer.id, body.number, subscription_id=subscription_id)
+        )
     else:
-        found = await recent_invoices(gateway, customer.id, limit=body.limit or RECENT_INVOICES)
+        listing = recent_invoices(
+            gateway,
+            customer.id,
+            limit=body.limit or RECENT_INVOICES,
+            subscription_id=subscription_id,
+        )
+    subscription = None
+    if subscription_id is None:
+        found = await listing
+    else:
+        # Whose it is and what it is called, asked beside the list; "not theirs" comes first.
+        subscription, found = await gather_all(
+            invoiced_subscription(gateway, customer.id, subscription_id), _outcome(listing)
+        )
+        if isinstance(found, Exception):
+            raise found
     return invoices_answer(
-        customer.id, found, call.locale, links=may_share_documents(call.identity, resolution)
+        customer.id,
+        found,
+        call.locale,
+        links=may_share_documents(call.identity, resolution),
+        subscription=subscription,
     )
 
 
+async def _one(invoice: Awaitable[InvoiceCopy]) -> list[InvoiceCopy]:
+    return [await invoice]
+
+
+async def _outcome(listing: Awaitable[list[InvoiceCopy]]) -> list[InvoiceCopy] | Exception:
+    try:
+        return await listing
+    except Exception as exc:  # raised once the subscription is known to be theirs
+        return exc
+
+
 def invoices_answer(
-    customer_id: str, found: list[InvoiceCopy], locale: str, *, links: bool
+    customer_id: str,
+    found: list[InvoiceCopy],
+    locale: str,
+    *,
+    links: bool,
+    subscription: InvoicedSubscription | None = None,
 ) -> InvoicesResponse:
     return InvoicesResponse(
         customer_id=customer_id,
+        subscription_id=subscription.id if subscription else None,
+        subscription_name=subscription.name if subscription else None,
         invoices=[_invoice_out(invoice, locale, links=links) for invoice in found],
         links_included=links,
         message=say(
             "invoices",
             locale,
+            subscription=subscription.name if subscription else None,
             invoices=[
                 {
                     "number": invoice.label,

@@ -32,16 +32,18 @@ from actions.document_schemas import (
 )
 from actions.errors import error_answer, invalid_request
 from actions.openapi import openapi_document
+from actions.refund_schemas import (
+    RefundPreviewRequest,
+    RefundPreviewResponse,
+    RefundRequest,
+    RefundResponse,
+)
 from actions.schemas import (
     BillingStatusRequest,
     BillingStatusResponse,
     FinRequest,
     NextInvoiceRequest,
     NextInvoiceResponse,
-    RefundPreviewRequest,
-    RefundPreviewResponse,
-    RefundRequest,
-    RefundResponse,
     UpgradeQuoteRequest,
     UpgradeQuoteResponse,
 )
@@ -49,6 +51,7 @@ from billing.errors import (
     StripeUnavailable,
 )
 from billing.previews import NoQuote, next_invoice, quote_upgrade
+from billing.refund_subscription import subscription_paid_by
 from billing.resolution import ContactIdentity, Resolution
 from billing.trust import (
     VerifiedIdentityRequired,
@@ -189,7 +192,9 @@ async def _refund_preview(call: FinCall) -> RefundPreviewResponse:
         amount=body.amount,
         reason=body.reason,
     )
-    return answers.refund_preview(preview, call.locale)
+    # Which subscription the payment was for: the customer confirms knowing what is refunded.
+    paid_for = await subscription_paid_by(call.services.stripe, customer.id, preview.payment)
+    return answers.refund_preview(preview, call.locale, subscription=paid_for)
 
 
 async def _refund(call: FinCall) -> RefundResponse:
@@ -255,7 +260,10 @@ ENDPOINTS = (
         "Call this first when the customer asks for their money back: 'Can I get a refund?', "
         "'I was charged by mistake'. It moves no money. It checks the refund policy for the "
         "payment (by default the latest one) and answers eligible=true with the amount and a "
-        "confirmation_token, or eligible=false with a reason and a message to relay. Before "
+        "confirmation_token, or eligible=false with a reason and a message to relay. The "
+        "`charge` names the subscription the payment was for (`subscription_id`, "
+        "`subscription_name`; null for a payment of no subscription), and so does `message`: "
+        "with several subscriptions, make sure it is the one the customer means. Before "
         "calling /fin/refunds, tell the customer the exact amount and get their explicit "
         "confirmation. Money needs a verified contact: send `user_id` or `stripe_id` from the "
         "contact's attributes; a request with only an email is refused with 403 "

@@ -7,7 +7,8 @@ shown, as void. Lookup by number lists the customer's invoices and filters them 
 a page of 100 at a time, at most `NUMBER_PAGES` pages) rather than using `invoices.search`:
 search is eventually consistent, and the invoice a customer asks about is usually the one that
 was just finalized, which search may not know yet. A number is matched exactly, ignoring case
-and surrounding white space (people type "annabeck-0006").
+and surrounding white space (people type "annabeck-0006"). Either may be limited to one of the
+customer's subscriptions (Stripe's `subscription` filter), named by its plan.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from billing.errors import BillingError
+from billing.errors import BillingError, NotFound
 from billing.money import Money, to_datetime
+from billing.snapshot import subscription_summary
+from billing.subscription_choice import SubscriptionNotFound
 from gateways.stripe import StripeGateway
 from gateways.stripe_models import Invoice
 
@@ -58,22 +61,41 @@ class InvoiceCopy:
         return self.number or self.id
 
 
+@dataclass(frozen=True, slots=True)
+class InvoicedSubscription:
+    """A subscription as its invoices and payments name it: the id and its plan's product."""
+
+    id: str
+    name: str  # "Pro"; the id for a subscription without a plan
+
+
 async def recent_invoices(
-    gateway: StripeGateway, customer_id: str, *, limit: int = RECENT_INVOICES
+    gateway: StripeGateway,
+    customer_id: str,
+    *,
+    limit: int = RECENT_INVOICES,
+    subscription_id: str | None = None,
 ) -> list[InvoiceCopy]:
-    """The customer's latest `limit` finalized invoices, newest first."""
+    """The customer's latest `limit` finalized invoices (of `subscription_id` only, if named),
+    newest first."""
     limit = max(1, min(limit, MAX_INVOICES))
-    page = await gateway.invoices_page(customer_id, limit=limit + DRAFT_MARGIN)
+    page = await gateway.invoices_page(
+        customer_id, limit=limit + DRAFT_MARGIN, subscription=subscription_id
+    )
     return [invoice_copy(i) for i in page.data if shown(i)][:limit]
 
 
-async def invoice_by_number(gateway: StripeGateway, customer_id: str, number: str) -> InvoiceCopy:
-    """The customer's finalized invoice numbered `number`; `InvoiceNotFound` if there is none
-    among their latest `NUMBER_PAGES` × 100 invoices."""
+async def invoice_by_number(
+    gateway: StripeGateway, customer_id: str, number: str, *, subscription_id: str | None = None
+) -> InvoiceCopy:
+    """The customer's finalized invoice numbered `number` (of `subscription_id`, if named);
+    `InvoiceNotFound` if there is none among their latest `NUMBER_PAGES` × 100 invoices."""
     wanted = number.strip().casefold()
     starting_after: str | None = None
     for _ in range(NUMBER_PAGES):
-        page = await gateway.invoices_page(customer_id, starting_after=starting_after)
+        page = await gateway.invoices_page(
+            customer_id, starting_after=starting_after, subscription=subscription_id
+        )
         for invoice in page.data:
             if shown(invoice) and (invoice.number or "").casefold() == wanted:
                 return invoice_copy(invoice)
@@ -102,3 +124,19 @@ def invoice_copy(invoice: Invoice) -> InvoiceCopy:
         invoice_pdf=invoice.invoice_pdf,
         subscription_id=details.subscription if details else None,
     )
+
+
+async def invoiced_subscription(
+    gateway: StripeGateway, customer_id: str, subscription_id: str
+) -> InvoicedSubscription:
+    """The customer's subscription `subscription_id`, named by its plan. Any status: a cancelled
+    subscription keeps its invoices and payments. Another customer's, or one Stripe does not
+    know, is `SubscriptionNotFound`."""
+    try:
+        sub = await gateway.subscription_with_products(subscription_id)
+    except NotFound:
+        raise SubscriptionNotFound("No such subscription for this customer.") from None
+    if sub.customer != customer_id:
+        raise SubscriptionNotFound("No such subscription for this customer.")
+    plan = subscription_summary(sub, {}).plan
+    return InvoicedSubscription(sub.id, plan.product_name if plan else sub.id)

@@ -23,6 +23,7 @@ from gateways.stripe_models import (
     Coupon,
     Customer,
     Invoice,
+    InvoicePayment,
     InvoicePreview,
     ListObject,
     MeterEventSummary,
@@ -106,6 +107,11 @@ class StripeGateway(StripeConnection):
     async def retrieve_subscription(self, subscription_id: str) -> stripe.Subscription:
         return await self.call(self.client.v1.subscriptions.retrieve_async, subscription_id)
 
+    async def subscription_with_products(self, subscription_id: str) -> Subscription:
+        """A subscription (any status), its items' prices with their products (the names)."""
+        path, expand = f"/v1/subscriptions/{_id(subscription_id)}", ["items.data.price.product"]
+        return await self._read(Subscription, "get", path, {"expand": expand})
+
     async def list_subscriptions(self, customer_id: str, *, limit: int = 20) -> list[Subscription]:
         page = await self._read(
             ListObject[Subscription],
@@ -187,13 +193,24 @@ class StripeGateway(StripeConnection):
         return page.data
 
     async def invoices_page(
-        self, customer_id: str, *, limit: int = 100, starting_after: str | None = None
+        self,
+        customer_id: str,
+        *,
+        limit: int = 100,
+        starting_after: str | None = None,
+        subscription: str | None = None,
     ) -> ListObject[Invoice]:
-        """A page of the customer's invoices, any status, newest first."""
-        params: dict[str, Any] = {"customer": customer_id, "limit": limit}
-        if starting_after:
-            params["starting_after"] = starting_after
+        """A page of the customer's (or one `subscription`'s) invoices, any status, newest first."""
+        wanted = {"starting_after": starting_after, "subscription": subscription}
+        params = {"customer": customer_id, "limit": limit, **{k: v for k, v in wanted.items() if v}}
         return await self._read(ListObject[Invoice], "get", "/v1/invoices", params)
+
+    async def invoices_paid_by(self, payment_intent_id: str) -> list[Invoice]:
+        """The invoices a payment intent paid (or tries to pay), by their invoice payments."""
+        wanted = {"type": "payment_intent", "payment_intent": payment_intent_id}
+        params = {"payment": wanted, "expand": ["data.invoice"]}
+        page = await self._read(ListObject[InvoicePayment], "get", "/v1/invoice_payments", params)
+        return [p.invoice for p in page.data if isinstance(p.invoice, Invoice)]
 
     async def invoices_with_payments(self, customer_id: str, *, limit: int = 10) -> list[Invoice]:
         """The customer's latest invoices with their payments (which payment intent paid which

@@ -226,9 +226,11 @@ class InvoicePaymentRef(_Model, frozen=True):
 
 
 class InvoicePayment(_Model, frozen=True):
-    """An invoice's payment (`payments`, included on request): which payment intent paid it."""
+    """An invoice's payment (`payments`, included on request): which payment intent paid it;
+    listed by payment intent (`/v1/invoice_payments`), the invoice it paid (expanded there)."""
 
     payment: InvoicePaymentRef = InvoicePaymentRef()
+    invoice: str | Invoice | None = None
 
 
 class _InvoiceFields(_Model, frozen=True):

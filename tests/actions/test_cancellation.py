@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from billing.money import format_day
 from tests.actions.conftest import Stripe, audit_entries, who
 from tests.conftest import FIN_TOKEN, AppClient
 from tests.http import async_client
@@ -292,3 +294,59 @@ def _iso(timestamp: int) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def german_day(iso: str) -> str:
+    return format_day(datetime.fromisoformat(iso.replace("Z", "+00:00")), "de")
+
+
+# What each option says once done, in formal German: (option, months, expected given the offer).
+DONE_IN_GERMAN: list[tuple[str, int | None, Callable[[dict[str, Any]], str]]] = [
+    (
+        "pause",
+        2,
+        lambda o: (
+            f"Erledigt: Ihre Zahlungen sind bis zum {german_day(o['resumes_at'])} "
+            "pausiert. Ihr Abonnement bleibt aktiv."
+        ),
+    ),
+    (
+        "coupon",
+        None,
+        lambda o: (
+            "Erledigt: 20\xa0% Rabatt für 3 Monate ist eingerichtet. Ihre nächsten "
+            "Rechnungen betragen 63,20\xa0€ / Monat."
+        ),
+    ),
+    (
+        "cancel_at_period_end",
+        None,
+        lambda o: (
+            f"Erledigt: Ihr Abonnement Pro endet am {german_day(o['ends_at'])}. Bis dahin "
+            "behalten Sie den Zugang, und es wird nichts mehr abgebucht."
+        ),
+    ),
+    (
+        "plan_switch",
+        None,
+        lambda o: "Erledigt: Sie sind jetzt im Tarif Starter für 29,00\xa0€ / Monat.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("option", "months", "expected"), DONE_IN_GERMAN, ids=[d[0] for d in DONE_IN_GERMAN]
+)
+def test_what_was_done_is_said_in_formal_german(
+    fin: AppClient, option: str, months: int | None, expected: Callable[[dict[str, Any]], str]
+) -> None:
+    chosen = offer(preview(fin, locale="de"), option, months=months)
+
+    response = fin.fin(
+        "/fin/cancellation",
+        who("healthy", confirmation_token=chosen["confirmation_token"], locale="de"),
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["option"] == option
+    assert response.json()["message"] == expected(chosen)

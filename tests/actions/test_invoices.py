@@ -1,7 +1,8 @@
 """`/fin/invoices`: "Could you send me a copy of my last invoice?" answered from Stripe — the
 finalized invoices, newest first, with the hosted page and the PDF (both reachable), one by its
-number, and a message in the customer's language. Invoice links are personal: an email alone
-lists the invoices without them."""
+number, and a message in the customer's language; `subscription_id` lists one subscription's
+only, named by its plan. Invoice links are personal: an email alone lists the invoices without
+them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS31Validator
 
+from actions.messages import say
 from billing.money import format_day
 from sandbox.stripe_api import billing as sandbox_billing
 from tests.actions.conftest import Stripe, who
@@ -262,3 +264,165 @@ def test_the_answers_match_the_openapi_document(fin: AppClient) -> None:
             assert response.status_code == 404
     assert "send me my last invoice" in operation["description"]
     assert "invoice_not_found" in operation["responses"]["404"]["description"]
+
+
+# --- one subscription's invoices (`subscription_id`) ---
+KLARA = "cus_DemoMulti"
+ADDON = "sub_DemoMultiAddon"
+
+
+def subscription_invoices(stripe: Stripe, subscription: str) -> list[dict[str, Any]]:
+    """Stripe's own `subscription` filter, newest first."""
+    return stripe.get("/v1/invoices", customer=KLARA, subscription=subscription, limit=100)["data"]
+
+
+def test_the_invoices_of_one_subscription_only_named_by_its_plan(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    addon = subscription_invoices(stripe, ADDON)
+    everything = stripe_invoices(stripe, KLARA)
+    assert 0 < len(addon) < len(everything)
+
+    body = fin.fin("/fin/invoices", who("multi", subscription_id=ADDON)).json()
+
+    assert [i["id"] for i in body["invoices"]] == [i["id"] for i in addon]
+    assert {i["subscription_id"] for i in body["invoices"]} == {ADDON}
+    assert (body["subscription_id"], body["subscription_name"]) == (ADDON, "Priority support")
+    entries = [
+        f"{i['number']} of {day(i['created'])}, €15.00, paid (PDF: {i['invoice_pdf']})"
+        for i in addon
+    ]
+    assert body["message"] == (
+        f"Your latest {len(addon)} invoices for Priority support: " + "; ".join(entries)
+    )
+
+
+def test_one_subscriptions_invoices_in_formal_and_informal_german(
+    fin: AppClient, start_app: Callable[..., AppClient], stripe: Stripe
+) -> None:
+    addon = subscription_invoices(stripe, ADDON)
+    latest = addon[0]
+    fields = {"subscription_id": ADDON, "locale": "de"}
+
+    several = fin.fin("/fin/invoices", who("multi", **fields)).json()
+    one = fin.fin("/fin/invoices", who("multi", limit=1, **fields)).json()
+    informal = start_app(german_address="du")
+    du_several = informal.fin("/fin/invoices", who("multi", **fields)).json()
+    du_one = informal.fin("/fin/invoices", who("multi", limit=1, **fields)).json()
+
+    assert several["message"].startswith(
+        f"Ihre letzten {len(addon)} Rechnungen für Priority support: {latest['number']} vom "
+        f"{day(latest['created'], 'de')} über 15,00\xa0€, bezahlt"
+    )
+    expected = (
+        f"Rechnung {latest['number']} für Priority support vom {day(latest['created'], 'de')} "
+        f"über 15,00\xa0€ — PDF: {latest['invoice_pdf']}"
+    )
+    assert one["message"] == f"Ihre {expected}"
+    assert du_several["message"].startswith(
+        f"Deine letzten {len(addon)} Rechnungen für Priority support: "
+    )
+    assert du_one["message"] == f"Deine {expected}"
+
+
+def test_a_number_is_looked_for_among_that_subscriptions_invoices(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    theirs = subscription_invoices(stripe, ADDON)[-1]
+    plans = subscription_invoices(stripe, "sub_DemoMultiPlan")[0]
+
+    found = fin.fin(
+        "/fin/invoices", who("multi", number=theirs["number"], subscription_id=ADDON)
+    ).json()
+    other = fin.fin("/fin/invoices", who("multi", number=plans["number"], subscription_id=ADDON))
+
+    assert [i["id"] for i in found["invoices"]] == [theirs["id"]]
+    assert found["message"].startswith(
+        f"Your Priority support invoice {theirs['number']} of {day(theirs['created'])} for "
+        "€15.00 — PDF: "
+    )
+    assert other.status_code == 404
+    assert other.json()["error"]["code"] == "invoice_not_found"
+
+
+@pytest.mark.parametrize(
+    "subscription", ["sub_DemoHealthy", "sub_DoesNotExist"], ids=["another customers", "unknown"]
+)
+def test_a_subscription_not_the_customers_is_a_404(
+    fin: AppClient, stripe: Stripe, subscription: str
+) -> None:
+    listed = fin.fin("/fin/invoices", who("multi", subscription_id=subscription))
+    numbered = fin.fin(
+        "/fin/invoices",
+        who("multi", subscription_id=subscription, number=stripe_invoices(stripe)[0]["number"]),
+    )
+    german = fin.fin("/fin/invoices", who("multi", subscription_id=subscription, locale="de"))
+
+    for response in (listed, numbered, german):
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "subscription_not_found"
+        assert "ANNABECK" not in response.text  # nothing of Anna's invoices leaks
+    assert german.json()["error"]["message"] != listed.json()["error"]["message"]
+
+
+def test_a_cancelled_subscriptions_invoices_are_still_listed(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    # Team Beta cancelled months ago; its invoices stay theirs to download.
+    beta = {"stripe_id": "cus_DemoSharedB", "subscription_id": "sub_DemoSharedB", "limit": 2}
+    listed = stripe.get(
+        "/v1/invoices", customer="cus_DemoSharedB", subscription="sub_DemoSharedB", limit=2
+    )["data"]
+
+    body = fin.fin("/fin/invoices", beta).json()
+
+    assert [i["id"] for i in body["invoices"]] == [i["id"] for i in listed]
+    assert body["subscription_name"] == "Starter"
+    assert body["message"].startswith("Your latest 2 invoices for Starter: ")
+
+
+def test_an_email_alone_lists_one_subscriptions_invoices_without_links(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    latest = subscription_invoices(stripe, ADDON)[0]
+    email = {"email": "klara@weber-design.example", "subscription_id": ADDON, "limit": 1}
+
+    body = fin.fin("/fin/invoices", email).json()
+
+    assert [i["id"] for i in body["invoices"]] == [latest["id"]]
+    assert body["links_included"] is False
+    assert body["invoices"][0]["invoice_pdf"] is None
+    assert body["message"] == (
+        f"Your Priority support invoice {latest['number']} of {day(latest['created'])} is for "
+        "€15.00. I can only send links to your invoices to a signed-in account: please log in "
+        "and ask me again, or a member of our team will send you a copy."
+    )
+
+
+def test_a_subscription_without_invoices_is_said_so() -> None:
+    assert say("invoices", "en", invoices=[], links=True, subscription="Pro") == (
+        "There are no invoices for your Pro subscription yet."
+    )
+    assert say("invoices", "de", invoices=[], links=True, subscription="Pro") == (
+        "Für Ihr Abonnement Pro gibt es noch keine Rechnungen."
+    )
+    assert say("invoices", "de@informal", invoices=[], links=True, subscription="Pro") == (
+        "Für dein Abonnement Pro gibt es noch keine Rechnungen."
+    )
+
+
+@pytest.mark.parametrize("subscription", ["cus_DemoMulti", "../sub_DemoMultiAddon", 7])
+def test_a_malformed_subscription_id_is_a_422(fin: AppClient, subscription: object) -> None:
+    response = fin.fin("/fin/invoices", who("multi", subscription_id=subscription))
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "subscription_id"
+
+
+def test_a_blank_subscription_id_lists_every_invoice(fin: AppClient, stripe: Stripe) -> None:
+    body = fin.fin("/fin/invoices", who("multi", subscription_id="")).json()
+
+    assert [i["id"] for i in body["invoices"]] == [
+        i["id"] for i in stripe_invoices(stripe, KLARA)[:5]
+    ]
+    assert body["subscription_id"] is None and body["subscription_name"] is None

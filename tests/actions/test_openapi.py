@@ -1,5 +1,5 @@
-"""`/fin/openapi.json` describes the five endpoints from their models, tells Fin when to call
-each, and matches what the endpoints really answer."""
+"""`/fin/openapi.json` describes every Fin endpoint (`PATHS`) from its models, tells Fin when to
+call each, and matches what each endpoint really answers."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def validator(document: dict[str, Any], ref: str) -> OAS31Validator:
     return OAS31Validator({"$ref": ref, "components": document["components"]})
 
 
-def test_it_is_openapi_3_1_with_the_five_endpoints_behind_bearer_auth(
+def test_it_is_openapi_3_1_with_every_endpoint_behind_bearer_auth(
     document: dict[str, Any], fin: AppClient
 ) -> None:
     assert document["openapi"] == "3.1.0"
@@ -105,32 +105,68 @@ def test_the_request_schemas_require_an_identity_and_the_actions_fields(
     assert not refund.is_valid({"email": "anna@example.com", "confirmation_token": 5})
 
 
+def test_the_subscription_a_payment_or_an_invoice_list_is_for_is_documented(
+    document: dict[str, Any],
+) -> None:
+    schemas = document["components"]["schemas"]
+    charge = schemas["ChargeOut"]["properties"]
+    invoices = validator(document, "#/components/schemas/InvoicesRequest")
+
+    assert {"subscription_id", "subscription_name"} <= set(charge)
+    assert "null when the payment was for no" in charge["subscription_id"]["description"]
+    assert {"subscription_id", "subscription_name"} <= set(
+        schemas["InvoicesResponse"]["properties"]
+    )
+    assert invoices.is_valid(who("multi", subscription_id="sub_DemoMultiAddon"))
+    assert not invoices.is_valid(who("multi", subscription_id="cus_DemoMulti"))
+    invoices_call = document["paths"]["/fin/invoices"]["post"]
+    assert "subscription_not_found" in invoices_call["description"]
+    assert "subscription_not_found" in invoices_call["responses"]["404"]["description"]
+    assert "subscription_name" in document["paths"]["/fin/refunds/preview"]["post"]["description"]
+
+
 def test_real_answers_match_the_documented_response_schemas(
     document: dict[str, Any], fin: AppClient
 ) -> None:
     preview = fin.fin("/fin/refunds/preview", who("healthy", amount=500)).json()
     offers = fin.fin("/fin/cancellation/preview", who("vip")).json()["offers"]
     answers = {
-        "/fin/billing-status": fin.fin("/fin/billing-status", who("sepa")),
-        "/fin/next-invoice": fin.fin("/fin/next-invoice", who("usage")),
-        "/fin/upgrade-quote": fin.fin("/fin/upgrade-quote", who("trial", target_plan="Business")),
-        "/fin/refunds/preview": fin.fin("/fin/refunds/preview", who("vip")),
-        "/fin/refunds": fin.fin(
-            "/fin/refunds", who("healthy", confirmation_token=preview["confirmation_token"])
-        ),
-        "/fin/cancellation/preview": fin.fin("/fin/cancellation/preview", who("usage")),
-        "/fin/cancellation": fin.fin(
-            "/fin/cancellation", who("vip", confirmation_token=offers[0]["confirmation_token"])
-        ),
+        "/fin/billing-status": [fin.fin("/fin/billing-status", who("sepa"))],
+        "/fin/next-invoice": [fin.fin("/fin/next-invoice", who("usage"))],
+        "/fin/upgrade-quote": [fin.fin("/fin/upgrade-quote", who("trial", target_plan="Business"))],
+        "/fin/refunds/preview": [
+            fin.fin("/fin/refunds/preview", who("vip")),  # refused, for a subscription
+            fin.fin("/fin/refunds/preview", who("multi")),  # eligible, names the add-on
+            fin.fin("/fin/refunds/preview", {"stripe_id": "cus_DemoLoyal"}),  # no subscription
+        ],
+        "/fin/refunds": [
+            fin.fin(
+                "/fin/refunds", who("healthy", confirmation_token=preview["confirmation_token"])
+            )
+        ],
+        "/fin/invoices": [
+            fin.fin("/fin/invoices", who("healthy")),
+            fin.fin("/fin/invoices", who("multi", subscription_id="sub_DemoMultiAddon")),
+            fin.fin("/fin/invoices", {"email": "anna@example.com", "limit": 1}),  # no links
+        ],
+        "/fin/billing-details": [fin.fin("/fin/billing-details", who("multi"))],
+        "/fin/cancellation/preview": [fin.fin("/fin/cancellation/preview", who("usage"))],
+        "/fin/cancellation": [
+            fin.fin(
+                "/fin/cancellation", who("vip", confirmation_token=offers[0]["confirmation_token"])
+            )
+        ],
     }
-    for path, response in answers.items():
-        assert response.status_code == 200, path
+    assert set(answers) == PATHS  # every endpoint is checked
+    for path, responses in answers.items():
         ref = document["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]
-        errors = [
-            e.message
-            for e in validator(document, ref["schema"]["$ref"]).iter_errors(response.json())
-        ]
-        assert errors == [], path
+        for response in responses:
+            assert response.status_code == 200, (path, response.text)
+            errors = [
+                e.message
+                for e in validator(document, ref["schema"]["$ref"]).iter_errors(response.json())
+            ]
+            assert errors == [], path
 
     error = fin.fin("/fin/billing-status", who("nobody")).json()
     assert validator(document, "#/components/schemas/ErrorResponse").is_valid(error)
@@ -155,10 +191,17 @@ def test_no_two_response_models_share_a_schema_name() -> None:
 
     import actions.cancellation_schemas
     import actions.document_schemas
+    import actions.refund_schemas
     import actions.schemas
 
     names: dict[str, type] = {}
-    for module in (actions.schemas, actions.document_schemas, actions.cancellation_schemas):
+    modules = (
+        actions.schemas,
+        actions.refund_schemas,
+        actions.document_schemas,
+        actions.cancellation_schemas,
+    )
+    for module in modules:
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
                 assert names.setdefault(value.__name__, value) is value, value.__name__

@@ -1,15 +1,18 @@
 """`refunds/preview` applies the refund policy and moves no money: an eligible payment gets the
 amount and a confirmation token; every rule that refuses answers with its reason and a message
-Fin can say (200, eligible=false), never with an error page."""
+Fin can say (200, eligible=false), never with an error page. The payment names the subscription
+it paid for (the invoice it paid says which), and so does the sentence."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from tests.actions.conftest import Stripe, who
+from billing.money import format_day
+from tests.actions.conftest import CUSTOMERS, Stripe, who
 from tests.conftest import AppClient
 
 
@@ -198,3 +201,147 @@ def test_stripe_unavailable_during_a_preview_is_a_503(fin: AppClient, stripe: St
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "stripe_unavailable"
+
+
+# --- which subscription a payment was for (the invoice it paid says so) ---
+def subscription_paid_by(stripe: Stripe, charge: dict[str, Any]) -> str | None:
+    """What Stripe says: the invoice the charge's payment intent paid, and that invoice's
+    subscription."""
+    paid = stripe.get(
+        "/v1/invoice_payments",
+        **{"payment[type]": "payment_intent", "payment[payment_intent]": charge["payment_intent"]},
+    )["data"]
+    if not paid:
+        return None
+    invoice = stripe.get(f"/v1/invoices/{paid[0]['invoice']}")
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return details.get("subscription")
+
+
+def paid_on(charge: dict[str, Any], locale: str = "en") -> str:
+    return format_day(datetime.fromtimestamp(charge["created"], UTC), locale)
+
+
+def test_the_payment_previewed_names_the_subscription_it_paid_for(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    latest = stripe.latest_charge("cus_DemoMulti")  # Klara's add-on renewed last
+    assert subscription_paid_by(stripe, latest) == "sub_DemoMultiAddon"
+
+    body = preview(fin, "multi")
+
+    assert body["eligible"] is True and body["charge"]["id"] == latest["id"]
+    assert body["charge"]["subscription_id"] == "sub_DemoMultiAddon"
+    assert body["charge"]["subscription_name"] == "Priority support"
+    assert body["message"] == (
+        f"I can refund your payment of €15.00 from {paid_on(latest)} for your Priority support "
+        "subscription in full. Shall I go ahead with the refund of €15.00?"
+    )
+
+
+def test_a_chosen_payment_of_another_subscription_names_that_one(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    plan_payment = next(c for c in stripe.charges("cus_DemoMulti") if c["amount"] == 7900)
+    assert subscription_paid_by(stripe, plan_payment) == "sub_DemoMultiPlan"
+
+    body = preview(fin, "multi", charge_id=plan_payment["id"], amount=1000)
+
+    assert body["charge"]["subscription_id"] == "sub_DemoMultiPlan"
+    assert body["charge"]["subscription_name"] == "Pro"
+    assert body["message"] == (
+        f"I can refund €10.00 of your payment of €79.00 from {paid_on(plan_payment)} for your "
+        "Pro subscription. Shall I go ahead with the refund of €10.00?"
+    )
+
+
+def test_the_subscription_is_named_in_formal_and_informal_german(
+    fin: AppClient, start_app: Callable[..., AppClient], stripe: Stripe
+) -> None:
+    latest = stripe.latest_charge("cus_DemoMulti")
+    plan_payment = next(c for c in stripe.charges("cus_DemoMulti") if c["amount"] == 7900)
+    informal = start_app(german_address="du")
+
+    full = preview(fin, "multi", locale="de")["message"]
+    partial = preview(fin, "multi", charge_id=plan_payment["id"], amount=1000, locale="de")
+    du_full = preview(informal, "multi", locale="de")["message"]
+    du_partial = preview(informal, "multi", charge_id=plan_payment["id"], amount=1000, locale="de")[
+        "message"
+    ]
+
+    day, plan_day = paid_on(latest, "de"), paid_on(plan_payment, "de")
+    assert full == (
+        f"Ich kann Ihre Zahlung über 15,00\xa0€ vom {day} für Ihr Abonnement Priority support "
+        "vollständig erstatten. Soll ich die Erstattung von 15,00\xa0€ veranlassen?"
+    )
+    assert partial["message"] == (
+        f"Ich kann 10,00\xa0€ Ihrer Zahlung über 79,00\xa0€ vom {plan_day} für Ihr Abonnement "
+        "Pro erstatten. Soll ich die Erstattung von 10,00\xa0€ veranlassen?"
+    )
+    assert du_full.startswith(
+        f"Ich kann deine Zahlung über 15,00\xa0€ vom {day} für dein Abonnement Priority support "
+        "vollständig erstatten."
+    )
+    assert du_partial.startswith(
+        f"Ich kann 10,00\xa0€ deiner Zahlung über 79,00\xa0€ vom {plan_day} für dein Abonnement "
+        "Pro erstatten."
+    )
+
+
+def test_a_customer_with_one_subscription_hears_its_name_too(fin: AppClient) -> None:
+    body = preview(fin)
+
+    assert (body["charge"]["subscription_id"], body["charge"]["subscription_name"]) == (
+        "sub_DemoHealthy",
+        "Pro",
+    )
+    assert "for your Pro subscription in full." in body["message"]
+
+
+def test_a_payment_for_no_subscription_says_nothing_about_one(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    # Schulz Logistik's latest payment is a label pack: a one-off invoice, no subscription.
+    latest = stripe.latest_charge("cus_DemoLoyal")
+    assert subscription_paid_by(stripe, latest) is None
+
+    english = fin.fin("/fin/refunds/preview", {"stripe_id": "cus_DemoLoyal"}).json()
+    german = fin.fin("/fin/refunds/preview", {"stripe_id": "cus_DemoLoyal", "locale": "de"}).json()
+
+    assert english["eligible"] is True and english["charge"]["id"] == latest["id"]
+    assert english["charge"]["subscription_id"] is None
+    assert english["charge"]["subscription_name"] is None
+    assert english["message"] == (
+        f"I can refund your payment of €9.90 from {paid_on(latest)} in full. "
+        "Shall I go ahead with the refund of €9.90?"
+    )
+    assert german["message"] == (
+        f"Ich kann Ihre Zahlung über 9,90\xa0€ vom {paid_on(latest, 'de')} vollständig "
+        "erstatten. Soll ich die Erstattung von 9,90\xa0€ veranlassen?"
+    )
+
+
+def test_a_refused_payment_still_names_its_subscription_even_a_cancelled_one(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    # Team Beta's subscription was cancelled months ago; its last payment is too old to refund.
+    assert stripe.get("/v1/subscriptions/sub_DemoSharedB")["status"] == "canceled"
+
+    body = preview(fin, "shared_b", stripe_id="cus_DemoSharedB")
+
+    assert body["reason"] == "refund_charge_too_old"
+    assert body["charge"]["subscription_id"] == "sub_DemoSharedB"
+    assert body["charge"]["subscription_name"] == "Starter"
+
+
+def test_an_email_alone_is_refused_before_any_subscription_is_looked_up(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    stripe.forget_requests()
+
+    response = fin.fin("/fin/refunds/preview", {"email": CUSTOMERS["multi"]["email"]})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "verified_identity_required"
+    assert "sub_" not in response.text and "Priority support" not in response.text
+    assert stripe.requests() == []

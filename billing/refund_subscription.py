@@ -1,0 +1,30 @@
+"""Which subscription a payment offered for a refund was for, so that Fin can name it: a charge
+names only its payment intent; the invoice that payment intent paid names the subscription
+(`parent.subscription_details`). Two Stripe requests, whatever the customer's history: the
+invoice by its payment (`invoice_payments`), then the subscription with its plan's product.
+A payment no subscription invoice asked for (a one-off invoice, a charge of its own) names none.
+"""
+
+from __future__ import annotations
+
+from billing.invoices import InvoicedSubscription, invoiced_subscription
+from billing.snapshot import Payment
+from billing.subscription_choice import SubscriptionNotFound
+from gateways.stripe import StripeGateway
+
+
+async def subscription_paid_by(
+    gateway: StripeGateway, customer_id: str, payment: Payment | None
+) -> InvoicedSubscription | None:
+    """The subscription `payment` (one of `customer_id`'s) paid an invoice of, if any."""
+    if payment is None or payment.payment_intent_id is None:
+        return None
+    invoices = await gateway.invoices_paid_by(payment.payment_intent_id)
+    details = (i.parent.subscription_details for i in invoices if i.parent)
+    subscription_id = next((d.subscription for d in details if d and d.subscription), None)
+    if subscription_id is None:
+        return None
+    try:
+        return await invoiced_subscription(gateway, customer_id, subscription_id)
+    except SubscriptionNotFound:
+        return None  # deleted since: nothing to name
