@@ -8,8 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from sandbox.canvas_requests import contact_payload
+from tests.conftest import SECRET_KEY
 from tests.messenger.driver import Messenger, button_ids, visible
 
 SUB = "sub_DemoHealthy"
@@ -25,6 +27,36 @@ def messenger(start_messenger) -> Messenger:
 
 def subscription_changes(messenger: Messenger, sub: str = SUB) -> list[dict[str, Any]]:
     return messenger.stripe_posts(f"/v1/subscriptions/{sub}")
+
+
+def plan_quote_in(body: dict[str, Any]) -> dict[str, Any]:
+    """The plan-change quote a confirm step signed into `stored_data` (readable, not secret)."""
+    token = body["canvas"]["stored_data"]["cancel_token"]
+    grant = URLSafeTimedSerializer(SECRET_KEY, salt="messenger-cancellation").loads(token)
+    return grant["offer"]["quote"]
+
+
+def stripe_preview_of(messenger: Messenger, quote: dict[str, Any]) -> dict[str, Any]:
+    """What Stripe's invoice preview says switching costs at the quote's proration date."""
+    return messenger.stripe_post(
+        "/v1/invoices/create_preview",
+        {
+            "customer": "cus_DemoHealthy",
+            "subscription": SUB,
+            "subscription_details[items][0][id]": quote["item"],
+            "subscription_details[items][0][price]": quote["target"]["price"],
+            "subscription_details[proration_date]": str(quote["proration_date"]),
+            "subscription_details[proration_behavior]": "always_invoice",
+        },
+    )
+
+
+def euros(cents: int) -> str:
+    return f"€{cents / 100:,.2f}"
+
+
+def subscribed_price(messenger: Messenger) -> str:
+    return messenger.stripe_get(f"/v1/subscriptions/{SUB}")["items"]["data"][0]["price"]["id"]
 
 
 def test_the_admin_can_pick_the_cancel_card(messenger: Messenger) -> None:
@@ -179,3 +211,90 @@ def test_a_subscription_of_someone_else_is_not_offered(messenger: Messenger) -> 
 
     assert "**No active subscription**" in visible(pressed)
     assert "cancel_token" not in pressed["canvas"]["stored_data"]
+
+
+def test_the_cheaper_plan_is_quoted_as_stripe_previews_it(messenger: Messenger) -> None:
+    card = messenger.initialize("healthy", "cancel")
+    messenger.forget_stripe_requests()
+
+    confirm = messenger.press("healthy", card, f"cancel_offer:plan_switch:{SUB}")
+
+    # Nothing changed yet: only reads and previews reached Stripe.
+    assert {r["path"] for r in messenger.stripe_posts()} == {"/v1/invoices/create_preview"}
+    quote = plan_quote_in(confirm)
+    stripe_says = stripe_preview_of(messenger, quote)
+    assert stripe_says["total"] < 0 and stripe_says["amount_due"] == 0  # a credit, no charge
+    assert visible(confirm).splitlines() == [
+        "**Switch to Starter?**",
+        "Switch to Starter for €29.00 / month instead of €79.00 / month. The unused time on "
+        f"Pro is credited to your account: {euros(-stripe_says['total'])}.",
+        "[Confirm]",
+        "[Back]",
+    ]
+    assert (quote["current"]["price"], quote["target"]["price"]) == (
+        "price_ProMonthly",
+        "price_StarterMonthly",
+    )
+    assert subscribed_price(messenger) == "price_ProMonthly"
+
+
+def test_confirming_the_cheaper_plan_switches_once_and_credits_the_quote(
+    messenger: Messenger,
+) -> None:
+    balance = messenger.stripe_get("/v1/customers/cus_DemoHealthy")["balance"]
+    card = messenger.initialize("healthy", "cancel")
+    confirm = messenger.press("healthy", card, f"cancel_offer:plan_switch:{SUB}")
+    quote = plan_quote_in(confirm)
+    credit = -stripe_preview_of(messenger, quote)["total"]
+
+    done = messenger.press("healthy", confirm, "confirm_cancel")
+    again = messenger.press("healthy", confirm, "confirm_cancel")  # a double click
+
+    assert visible(done).splitlines() == [
+        "**You're now on Starter: €29.00 / month**",
+        f"The unused time on Pro is credited to your account: {euros(credit)}.",
+    ]
+    assert visible(again) == visible(done)
+    assert subscribed_price(messenger) == "price_StarterMonthly"
+    assert len(subscription_changes(messenger)) == 1
+    assert messenger.stripe_get("/v1/customers/cus_DemoHealthy")["balance"] == balance - credit
+    invoice = messenger.stripe_get("/v1/invoices?customer=cus_DemoHealthy&limit=1")["data"][0]
+    assert (invoice["billing_reason"], invoice["total"], invoice["amount_due"]) == (
+        "subscription_update",
+        -credit,
+        0,
+    )
+    assert {line["period"]["start"] for line in invoice["lines"]["data"]} == {
+        quote["proration_date"]
+    }
+    [entry] = messenger.audit("cus_DemoHealthy")
+    assert (entry["action"], entry["reason"], entry["outcome"], entry["actor_id"]) == (
+        "cancellation",
+        "plan_switch",
+        "succeeded",
+        "contact_healthy",
+    )
+    # The card, opened again, is about the new plan; there is no cheaper one left.
+    live = visible(messenger.content("healthy", card["canvas"]))
+    assert "**Cancel Starter?**" in live and "Switch to" not in live
+
+
+def test_concurrent_confirmations_of_the_cheaper_plan_switch_once(messenger: Messenger) -> None:
+    balance = messenger.stripe_get("/v1/customers/cus_DemoHealthy")["balance"]
+    card = messenger.initialize("healthy", "cancel")
+    confirm = messenger.press("healthy", card, f"cancel_offer:plan_switch:{SUB}")
+    credit = -stripe_preview_of(messenger, plan_quote_in(confirm))["total"]
+    messenger.forget_stripe_requests()
+    messenger.stripe.control("POST", "/_sandbox/latency", {"ms": 300})
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(
+            pool.map(lambda _: messenger.press("healthy", confirm, "confirm_cancel"), range(5))
+        )
+
+    messenger.stripe.control("POST", "/_sandbox/latency", {"ms": 0})
+    assert all("**You're now on Starter: €29.00 / month**" in visible(a) for a in answers)
+    assert len(subscription_changes(messenger)) == 1
+    assert subscribed_price(messenger) == "price_StarterMonthly"
+    assert messenger.stripe_get("/v1/customers/cus_DemoHealthy")["balance"] == balance - credit
+    assert [e["outcome"] for e in messenger.audit("cus_DemoHealthy")] == ["succeeded"]

@@ -51,6 +51,35 @@ def test_picking_a_card_ends_configuration_with_results(messenger: Messenger):
     assert body == {"results": {"card": "payment_recovery"}}
 
 
+@pytest.mark.parametrize(
+    ("card", "row", "title"),
+    [
+        (
+            "invoices",
+            "Invoices | Recent invoices with links to each one and its PDF",
+            "**Your invoices**",
+        ),
+        (
+            "billing_details",
+            "Billing details | Tax IDs and billing address, and a link to update them",
+            "**Your billing details**",
+        ),
+    ],
+)
+def test_the_admin_can_pick_the_document_cards(
+    messenger: Messenger, card: str, row: str, title: str
+):
+    screen = messenger.configure()
+    picked = messenger.configure(f"card:{card}", screen["canvas"])
+
+    assert row in visible(screen).splitlines()
+    assert picked == {"results": {"card": card}}
+    # Intercom creates the card with those results: it shows the card picked.
+    shown = messenger.initialize("healthy", **picked["results"])
+    assert visible(shown).startswith(title)
+    assert shown["canvas"]["stored_data"] == {"card": card}
+
+
 def test_an_unknown_pick_shows_the_picker_again(messenger: Messenger):
     first = messenger.configure()
     body = messenger.configure("card:lottery", first["canvas"], crafted=True)

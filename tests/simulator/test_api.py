@@ -231,3 +231,53 @@ def test_the_cancel_card_can_be_picked_and_shown_in_the_simulator(
     assert 'data-component-id="card:cancel"' in configure["html"]
     assert shown["contract_errors"] == []
     assert "Cancel Pro?" in shown["html"] and "Cancel at period end" in shown["html"]
+
+
+def pick_in_the_simulator(url: str, card: str) -> dict:
+    """The admin's configure screen, then their click on `card`: what the app answered."""
+    screen = post(url, "/api/messenger/configure", {})
+    assert f'data-component-id="card:{card}"' in screen["html"]
+    return post(
+        url,
+        "/api/messenger/configure",
+        {"component_id": f"card:{card}", "current_canvas": screen["canvas"]},
+    )
+
+
+def test_the_invoices_card_can_be_picked_and_shown_in_the_simulator(
+    our_app, stripe_sandbox, intercom_sandbox, start_simulator
+):
+    url = start_simulator(our_app.url, intercom=intercom_sandbox, stripe=stripe_sandbox)
+
+    picked = pick_in_the_simulator(url, "invoices")
+    shown = post(
+        url,
+        "/api/messenger/initialize",
+        {"contact_id": "contact_healthy", "card_creation_options": picked["results"]},
+    )
+
+    assert picked["results"] == {"card": "invoices"} and picked["contract_errors"] == []
+    assert shown["contract_errors"] == []
+    assert "<strong>Your invoices</strong>" in shown["html"]
+    assert shown["html"].count(" · €79.00 · Paid · ") == 5
+    assert shown["html"].count(f'<a href="{stripe_sandbox.url}/invoices/') == 10  # page + PDF
+
+
+def test_the_billing_details_card_can_be_picked_and_shown_in_the_simulator(
+    our_app, stripe_sandbox, intercom_sandbox, start_simulator
+):
+    url = start_simulator(our_app.url, intercom=intercom_sandbox, stripe=stripe_sandbox)
+
+    picked = pick_in_the_simulator(url, "billing_details")
+    shown = post(
+        url,
+        "/api/messenger/initialize",
+        {"contact_id": "contact_multi", "card_creation_options": picked["results"]},
+    )
+
+    assert picked["results"] == {"card": "billing_details"} and picked["contract_errors"] == []
+    assert shown["contract_errors"] == []
+    assert "<strong>Your billing details</strong>" in shown["html"]
+    assert "Tax ID: EU VAT number DE123456789 · verified" in shown["html"]
+    assert f'data-url="{our_app.url}/l/' in shown["html"]
+    assert "Update billing details" in shown["html"]
