@@ -100,6 +100,8 @@ def intercom_server() -> Iterator[Sandbox]:
 def stripe_sandbox(stripe_server: Sandbox) -> Sandbox:
     """The sandbox Stripe, freshly seeded, with no latency, faults or logged requests."""
     stripe_server.control("POST", "/_sandbox/reset")
+    # No endpoint, and no delivery, of an earlier test's app: its events are not this test's.
+    stripe_server.control("DELETE", "/_sandbox/webhook_endpoints")
     stripe_server.control("DELETE", "/_sandbox/faults")
     stripe_server.control("POST", "/_sandbox/latency", {"ms": 0})
     stripe_server.control("DELETE", "/_sandbox/requests")

@@ -143,6 +143,10 @@ def routes(state: StripeState) -> list[Route]:
             raise ApiError(400, "url and secret are required")
         return state.webhooks.add_endpoint(body["url"], body["secret"])
 
+    async def webhook_forget(request: Request) -> Any:
+        state.webhooks.forget()
+        return {"endpoints": []}
+
     async def webhook_list(request: Request) -> Any:
         return {"endpoints": state.webhooks.endpoints}
 
@@ -185,6 +189,7 @@ def routes(state: StripeState) -> list[Route]:
         ("/_sandbox/state/summary", "GET", summary),
         ("/_sandbox/webhook_endpoints", "POST", webhook_add),
         ("/_sandbox/webhook_endpoints", "GET", webhook_list),
+        ("/_sandbox/webhook_endpoints", "DELETE", webhook_forget),
         ("/_sandbox/deliveries", "GET", deliveries),
         ("/_sandbox/billing_alerts/trigger", "POST", alert_trigger),
         ("/_sandbox/demo/fail_payment", "POST", fail_payment),

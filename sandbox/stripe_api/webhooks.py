@@ -41,6 +41,15 @@ class WebhookDispatcher:
         self._task: asyncio.Task[None] | None = None
         self._retries: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+        self._generation = 0  # bumped by forget(): deliveries of an older one are dropped
+
+    def forget(self) -> None:
+        """Drop every endpoint and every delivery not made yet, queued or waiting to be retried
+        (callable from any thread): events of before reach no endpoint of after."""
+        with self._lock:
+            self.endpoints = []
+            self._pending.clear()
+            self._generation += 1
 
     def add_endpoint(self, url: str, secret: str) -> dict[str, str]:
         """Register a receiver; every later event is posted to it."""
@@ -55,7 +64,12 @@ class WebhookDispatcher:
         payload = json.dumps(event, indent=2)
         with self._lock:
             self._pending.append(
-                {"event": event, "payload": payload, "endpoints": list(self.endpoints)}
+                {
+                    "event": event,
+                    "payload": payload,
+                    "endpoints": list(self.endpoints),
+                    "generation": self._generation,
+                }
             )
         self._notify()
 
@@ -110,6 +124,8 @@ class WebhookDispatcher:
                     await self._deliver(ep, item, attempt=1)
 
     async def _deliver(self, ep: dict[str, str], item: dict[str, Any], attempt: int) -> None:
+        if item["generation"] != self._generation:
+            return  # forgotten since it was queued
         event = item["event"]
         payload = item["payload"]
         headers = {
