@@ -18,7 +18,7 @@ import msgspec
 import stripe
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from billing import stripe_models as sm
+from gateways import stripe_models as sm
 from sandbox.bench import STRIPE_KEY, process
 from sandbox.serving import free_port
 
