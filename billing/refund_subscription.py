@@ -7,10 +7,15 @@ A payment no subscription invoice asked for (a one-off invoice, a charge of its 
 
 from __future__ import annotations
 
+import logging
+
+from billing.errors import StripeRejected, StripeUnavailable
 from billing.invoices import InvoicedSubscription, invoiced_subscription
 from billing.snapshot import Payment
 from billing.subscription_choice import SubscriptionNotFound
 from gateways.stripe import StripeGateway
+
+log = logging.getLogger(__name__)
 
 
 async def subscription_paid_by(
@@ -19,12 +24,16 @@ async def subscription_paid_by(
     """The subscription `payment` (one of `customer_id`'s) paid an invoice of, if any."""
     if payment is None or payment.payment_intent_id is None:
         return None
-    invoices = await gateway.invoices_paid_by(payment.payment_intent_id)
-    details = (i.parent.subscription_details for i in invoices if i.parent)
-    subscription_id = next((d.subscription for d in details if d and d.subscription), None)
-    if subscription_id is None:
-        return None
     try:
+        invoices = await gateway.invoices_paid_by(payment.payment_intent_id)
+        details = (i.parent.subscription_details for i in invoices if i.parent)
+        subscription_id = next((d.subscription for d in details if d and d.subscription), None)
+        if subscription_id is None:
+            return None
         return await invoiced_subscription(gateway, customer_id, subscription_id)
     except SubscriptionNotFound:
         return None  # deleted since: nothing to name
+    except (StripeUnavailable, StripeRejected) as exc:
+        # The preview itself stands; only the plan's name is missing from it.
+        log.warning("subscription of charge %s unknown: %s", payment.charge_id, type(exc).__name__)
+        return None

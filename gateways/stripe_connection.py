@@ -25,7 +25,7 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import aiohttp
 import msgspec
@@ -93,9 +93,7 @@ class StripeConnection:
                 ),
                 max_network_retries=self.max_network_retries,
             )
-            requestor = getattr(self._client, "_requestor", None)
-            known = ("_args_for_request_with_retries", "_get_http_client", "_interpret_response")
-            self._requestor = requestor if all(hasattr(requestor, a) for a in known) else None
+            self._requestor = _sending_requestor(self._client)
         return self._client
 
     async def close(self) -> None:
@@ -185,6 +183,10 @@ class StripeConnection:
             raise StripeRejected(_safe_message(exc), code=exc.code or "invalid_request") from exc
         except stripe.StripeError as exc:
             raise StripeRejected(_safe_message(exc), code=exc.code or "stripe_error") from exc
+        except aiohttp.ClientError as exc:
+            # The answer broke off while its body was read (the SDK's transport turns only the
+            # request's own failures into APIConnectionError).
+            raise StripeUnavailable("Stripe did not answer in time.") from exc
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             log.error("Stripe answered in a shape we can't read: %s", exc)
             raise StripeUnavailable("Stripe answered unexpectedly.") from exc
@@ -201,33 +203,34 @@ class StripeConnection:
             return msgspec.json.decode(response.body, type=type_)
         # The steps of `raw_request_async` that build and send the request: the requestor's
         # arguments (auth, the pinned API version, idempotency keys, telemetry) and its HTTP
-        # client's retrying send, streamed. Skipped: its `json.loads` into OrderedDicts (that
-        # parse cost several times our decoding) and its four debug log lines, which it
-        # formats whether or not anything logs them (the whole answer body among them: a
-        # fifth of a cold sidebar's CPU). The stream is read here, once. An error answer goes
-        # through the SDK's own reading, so it raises the same `stripe.StripeError` as every
-        # other call.
+        # client's retrying send. Skipped: its `json.loads` into OrderedDicts (that parse cost
+        # several times our decoding) and its debug log lines, which it formats whether or not
+        # anything logs them, the whole answer body among them (~13 % of a cold sidebar's CPU,
+        # A/B measured). An error answer goes through the SDK's own reading, so it raises the
+        # same `stripe.StripeError` as every other call.
         method_, url, headers, post_data, retries, usage, *_ = (
             requestor._args_for_request_with_retries(
                 method, path, params, {}, base_address="api", api_mode="V1", usage=["async"]
             )
         )
-        send = requestor._get_http_client().request_stream_with_retries_async
-        stream, status, answer_headers = await send(
+        send = requestor._get_http_client().request_with_retries_async
+        body, status, answer_headers = await send(
             method_, url, headers, post_data, max_network_retries=retries, _usage=usage
         )
-        body = await _read_stream(stream)
         if not 200 <= status < 300:
             requestor._interpret_response(body, status, answer_headers, "V1")
         return msgspec.json.decode(body, type=type_)
 
 
-async def _read_stream(stream: Any) -> bytes:
-    """The whole body of a streamed answer: aiohttp's reader reads it in one call; any other
-    transport's async iterable chunk by chunk."""
-    if hasattr(stream, "read"):
-        return cast(bytes, await stream.read())
-    return b"".join([chunk async for chunk in stream])
+def _sending_requestor(client: stripe.StripeClient) -> Any:
+    """The client's requestor, if it has every step `StripeConnection._raw` uses; None with an
+    SDK whose steps differ (then reads go through the public `raw_request_async`)."""
+    requestor: Any = getattr(client, "_requestor", None)
+    steps = ("_args_for_request_with_retries", "_get_http_client", "_interpret_response")
+    if requestor is None or not all(callable(getattr(requestor, s, None)) for s in steps):
+        return None
+    http_client = requestor._get_http_client()
+    return requestor if callable(getattr(http_client, "request_with_retries_async", None)) else None
 
 
 _OUTCOMES: dict[type[BillingError], str] = {

@@ -78,9 +78,9 @@ def done_texts(
         )
     if refund_problem is not None:
         parts.append(Text(text=refund_problem, style="error"))
-    # `already`: the subscription was so before this press (another agent, the customer, the
-    # dashboard); unless this press refunded, nothing it asked for happened now.
-    if result.replayed or (result.already and refunded is None):
+    # The change was made before this press (an earlier press, another agent, the customer, the
+    # dashboard); unless this press made the refund, nothing it asked for happened now.
+    if (result.replayed or result.already) and (refunded is None or refunded.replayed):
         parts.append(
             Text(
                 text=t("This had been done already; nothing changed again.", locale), style="muted"

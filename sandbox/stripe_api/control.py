@@ -144,7 +144,7 @@ def routes(state: StripeState) -> list[Route]:
         return state.webhooks.add_endpoint(body["url"], body["secret"])
 
     async def webhook_forget(request: Request) -> Any:
-        state.webhooks.forget()
+        await state.webhooks.forget()
         return {"endpoints": []}
 
     async def webhook_list(request: Request) -> Any:

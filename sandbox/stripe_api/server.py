@@ -154,6 +154,7 @@ def create_stripe_app(
             "end": None,
             "status": None,
             "idempotency_key": idem_key,
+            "stripe_version": request.headers.get("stripe-version"),
         }
         st.request_log.append(entry)
         if st.public_base_url is None:

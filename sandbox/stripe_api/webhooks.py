@@ -42,14 +42,21 @@ class WebhookDispatcher:
         self._retries: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._generation = 0  # bumped by forget(): deliveries of an older one are dropped
+        self._posting = 0  # deliveries being posted right now (on the server's loop)
+        self._idle: asyncio.Event | None = None  # set while none is
 
-    def forget(self) -> None:
-        """Drop every endpoint and every delivery not made yet, queued or waiting to be retried
-        (callable from any thread): events of before reach no endpoint of after."""
+    async def forget(self, wait_seconds: float = 6.0) -> None:
+        """Drop every endpoint and every delivery not made yet, queued or waiting to be retried,
+        and wait (bounded) for those being posted right now: events of before reach no
+        endpoint of after, and what they caused is done before anything after starts.
+        Called on the server's loop (the control API)."""
         with self._lock:
             self.endpoints = []
             self._pending.clear()
             self._generation += 1
+        if self._idle is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), wait_seconds)
 
     def add_endpoint(self, url: str, secret: str) -> dict[str, str]:
         """Register a receiver; every later event is posted to it."""
@@ -90,6 +97,8 @@ class WebhookDispatcher:
         """Start the delivery worker on the running loop (server lifespan)."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._client = httpx.AsyncClient(timeout=5.0, verify=tls_context())
         self._task = asyncio.create_task(self._run())
         if self._pending:
@@ -108,6 +117,7 @@ class WebhookDispatcher:
         self._task = None
         self._loop = None
         self._wake = None
+        self._idle = None
 
     async def _run(self) -> None:
         assert self._wake is not None
@@ -136,11 +146,18 @@ class WebhookDispatcher:
         status: int | None = None
         error: str | None = None
         assert self._client is not None
+        self._posting += 1
+        if self._idle is not None:
+            self._idle.clear()
         try:
             resp = await self._client.post(ep["url"], content=payload.encode(), headers=headers)
             status = resp.status_code
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._posting -= 1
+            if not self._posting and self._idle is not None:
+                self._idle.set()
         self.deliveries.append(
             {
                 "event": event["id"],

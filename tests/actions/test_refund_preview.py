@@ -218,6 +218,23 @@ def subscription_paid_by(stripe: Stripe, charge: dict[str, Any]) -> str | None:
     return details.get("subscription")
 
 
+def test_stripe_failing_to_say_which_subscription_leaves_the_preview_standing(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    latest = stripe.latest_charge("cus_DemoMulti")
+    stripe.fault(status=500, count=5, path_prefix="/v1/invoice_payments")
+
+    body = preview(fin, "multi")
+
+    assert body["eligible"] is True and body["charge"]["id"] == latest["id"]
+    assert body["confirmation_token"]
+    assert (body["charge"]["subscription_id"], body["charge"]["subscription_name"]) == (None, None)
+    assert body["message"].startswith(
+        f"I can refund your payment of €15.00 from {paid_on(latest)} "
+    )
+    assert "subscription" not in body["message"]
+
+
 def paid_on(charge: dict[str, Any], locale: str = "en") -> str:
     return format_day(datetime.fromtimestamp(charge["created"], UTC), locale)
 
