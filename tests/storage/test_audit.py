@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from storage import Database
 from storage.actions import ActionStore, Actor, Attempt
 
@@ -45,6 +47,18 @@ async def test_an_attempt_is_pending_until_finished_with_stripes_id(database: Da
     )
     assert (done.amount, done.currency, done.reason) == (1000, "eur", "charged twice")
     assert done.created_at.tzinfo is not None and done.finished_at is not None
+
+
+async def test_an_amount_is_recorded_with_its_currency_or_not_at_all(database: Database) -> None:
+    audit = ActionStore(database)
+    for half in ({"currency": None}, {"amount": None}):
+        with pytest.raises(ValueError, match="amount and currency go together"):
+            refund_attempt(**half)
+
+    await audit.begin(refund_attempt(amount=None, currency=None, action="subscription_update"))
+    [entry] = await audit.entries()
+
+    assert (entry.amount, entry.currency) == (None, None)
 
 
 async def test_entries_are_listed_newest_first_and_filter_by_customer(database: Database) -> None:
