@@ -51,9 +51,10 @@ async def test_an_attempt_is_pending_until_finished_with_stripes_id(database: Da
 
 async def test_an_amount_is_recorded_with_its_currency_or_not_at_all(database: Database) -> None:
     audit = ActionStore(database)
-    for half in ({"currency": None}, {"amount": None}):
-        with pytest.raises(ValueError, match="amount and currency go together"):
-            refund_attempt(**half)
+    with pytest.raises(ValueError, match="amount and currency go together"):
+        refund_attempt(currency=None)
+    with pytest.raises(ValueError, match="amount and currency go together"):
+        refund_attempt(amount=None)
 
     await audit.begin(refund_attempt(amount=None, currency=None, action="subscription_update"))
     [entry] = await audit.entries()
