@@ -5,6 +5,7 @@ error. Checked against what the sandbox Stripe holds afterwards."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -109,3 +110,38 @@ def test_concurrent_resume_confirmations_resume_once(bar: Sidebar, stripe_sandbo
         ("cancellation", "cancel_at_period_end", "succeeded"),
         ("subscription_update", "resume", "succeeded"),
     ]
+
+
+@pytest.mark.slow
+def test_a_refund_still_being_made_by_another_press_is_said_so(
+    start_app: Callable[..., AppClient], assert_canvas, stripe_sandbox: Sandbox
+) -> None:
+    # Stripe takes 10 s over the refund: the first press is still making it when the second
+    # has waited its 6 s for it. The second says so, and pressing again later shows the outcome.
+    bar = Sidebar(start_app(stripe_timeout_seconds=20), assert_canvas, ANNA)
+    checked = review(bar, refund="last")
+    stripe_sandbox.control(
+        "POST",
+        "/_sandbox/faults",
+        {
+            "path_prefix": "/v1/refunds",
+            "method": "POST",
+            "status": "hang",
+            "delay_ms": 10_000,
+            "count": 1,
+        },
+    )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(bar.press, checked, "cancel:confirm")
+        time.sleep(0.5)  # the first press holds the refund by now
+        second = bar.press(checked, "cancel:confirm")
+        first.result()
+
+    assert "This change is being made right now. Check again in a moment." in texts(second)
+    assert errors(second) == []
+    again = bar.press(checked, "cancel:confirm")  # once the refund is made: its outcome
+    (made,) = agent_refunds(stripe_sandbox)
+    assert f"(Stripe refund {made['id']})." in texts(again) and REPLAYED in texts(again)
+    assert len(refund_requests(stripe_sandbox)) == 1
+    assert len(subscription_changes(stripe_sandbox)) == 1
