@@ -71,7 +71,10 @@ def test_concurrent_cancel_confirmations_cancel_and_refund_once(
 
     assert [errors(a) for a in answers] == [[]] * PRESSES
     assert all(outcome in texts(a) for a in answers), [texts(a) for a in answers]
-    assert sum(REPLAYED in texts(a) for a in answers) == PRESSES - 1
+    # "Done already" on every press but the one that changed the subscription and the one that
+    # made the refund: the same press, or (when another press got to the refund first) two.
+    makers = sum(REPLAYED not in texts(a) for a in answers)
+    assert makers == 1 if refund == "none" else makers in (1, 2)
     assert len(subscription_changes(stripe_sandbox)) == 1
     sub = stripe_get(stripe_sandbox, f"/v1/subscriptions/{SUB}")
     if when == "now":
