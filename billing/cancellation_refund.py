@@ -32,14 +32,7 @@ async def last_subscription_payment(
     """The subscription's latest paid invoice with money collected, and its charge."""
     invoices = await gateway.list_invoices(customer_id, status="paid", limit=20)
     invoice = next(
-        (
-            i
-            for i in invoices
-            if i.amount_paid > 0
-            and i.parent is not None
-            and i.parent.subscription_details is not None
-            and i.parent.subscription_details.subscription == subscription_id
-        ),
+        (i for i in invoices if i.amount_paid > 0 and i.subscription_id == subscription_id),
         None,
     )
     if invoice is None:

@@ -111,7 +111,6 @@ def shown(invoice: Invoice) -> bool:
 
 
 def invoice_copy(invoice: Invoice) -> InvoiceCopy:
-    details = invoice.parent.subscription_details if invoice.parent else None
     return InvoiceCopy(
         id=invoice.id,
         number=invoice.number,
@@ -122,7 +121,7 @@ def invoice_copy(invoice: Invoice) -> InvoiceCopy:
         amount_paid=Money(invoice.amount_paid, invoice.currency),
         hosted_invoice_url=invoice.hosted_invoice_url,
         invoice_pdf=invoice.invoice_pdf,
-        subscription_id=details.subscription if details else None,
+        subscription_id=invoice.subscription_id,
     )
 
 

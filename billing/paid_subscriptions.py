@@ -22,8 +22,7 @@ async def payment_subscriptions(
     invoices = await gateway.invoices_with_payments(snapshot.customer.id, limit=limit)
     names: dict[str, str] = {}
     for invoice in invoices:
-        details = invoice.parent.subscription_details if invoice.parent else None
-        sub_id = details.subscription if details else None
+        sub_id = invoice.subscription_id
         if sub_id is None:
             continue
         sub = snapshot.subscription_by_id(sub_id)

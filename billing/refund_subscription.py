@@ -26,8 +26,7 @@ async def subscription_paid_by(
         return None
     try:
         invoices = await gateway.invoices_paid_by(payment.payment_intent_id)
-        details = (i.parent.subscription_details for i in invoices if i.parent)
-        subscription_id = next((d.subscription for d in details if d and d.subscription), None)
+        subscription_id = next((i.subscription_id for i in invoices if i.subscription_id), None)
         if subscription_id is None:
             return None
         return await invoiced_subscription(gateway, customer_id, subscription_id)

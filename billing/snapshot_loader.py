@@ -273,7 +273,6 @@ def _payment_method_summary(pm: PaymentMethod | None) -> PaymentMethodSummary | 
 
 
 def _open_invoice(invoice: Invoice) -> OpenInvoice:
-    sub_details = invoice.parent.subscription_details if invoice.parent else None
     return OpenInvoice(
         id=invoice.id,
         number=invoice.number,
@@ -282,7 +281,7 @@ def _open_invoice(invoice: Invoice) -> OpenInvoice:
         attempt_count=invoice.attempt_count or 0,
         next_payment_attempt=to_datetime(invoice.next_payment_attempt),
         hosted_invoice_url=invoice.hosted_invoice_url,
-        subscription_id=sub_details.subscription if sub_details else None,
+        subscription_id=invoice.subscription_id,
     )
 
 
@@ -311,8 +310,7 @@ def _primary_invoice(
 def _preview_subscription(
     subscriptions: tuple[SubscriptionSummary, ...], preview: InvoicePreview
 ) -> SubscriptionSummary | None:
-    sub_details = preview.parent.subscription_details if preview.parent else None
-    sub_id = sub_details.subscription if sub_details else None
+    sub_id = preview.subscription_id
     return next((s for s in subscriptions if s.id == sub_id or sub_id is None), None)
 
 

@@ -251,6 +251,12 @@ class _InvoiceFields(_Model, frozen=True):
     lines: InvoiceLines = InvoiceLines()
     payments: ListObject[InvoicePayment] | None = None  # when included (`expand`)
 
+    @property
+    def subscription_id(self) -> str | None:
+        """The subscription that asked for this invoice (`parent.subscription_details`), if any."""
+        details = self.parent.subscription_details if self.parent else None
+        return details.subscription if details else None
+
 
 class Invoice(_InvoiceFields, frozen=True):
     id: str = ""  # always there in Stripe's answers (a default only for the field order)
