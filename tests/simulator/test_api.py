@@ -233,15 +233,22 @@ def test_the_cancel_card_can_be_picked_and_shown_in_the_simulator(
     assert "Cancel Pro?" in shown["html"] and "Cancel at period end" in shown["html"]
 
 
-def pick_in_the_simulator(url: str, card: str) -> dict:
-    """The admin's configure screen, then their click on `card`: what the app answered."""
+def pick_and_show(url: str, card: str, contact: str) -> tuple[dict, dict]:
+    """The admin's configure screen, their click on `card` (what the app answered), then the
+    card as `contact` sees it, started with the results of that click."""
     screen = post(url, "/api/messenger/configure", {})
     assert f'data-component-id="card:{card}"' in screen["html"]
-    return post(
+    picked = post(
         url,
         "/api/messenger/configure",
         {"component_id": f"card:{card}", "current_canvas": screen["canvas"]},
     )
+    shown = post(
+        url,
+        "/api/messenger/initialize",
+        {"contact_id": contact, "card_creation_options": picked["results"]},
+    )
+    return picked, shown
 
 
 def test_the_invoices_card_can_be_picked_and_shown_in_the_simulator(
@@ -249,12 +256,7 @@ def test_the_invoices_card_can_be_picked_and_shown_in_the_simulator(
 ):
     url = start_simulator(our_app.url, intercom=intercom_sandbox, stripe=stripe_sandbox)
 
-    picked = pick_in_the_simulator(url, "invoices")
-    shown = post(
-        url,
-        "/api/messenger/initialize",
-        {"contact_id": "contact_healthy", "card_creation_options": picked["results"]},
-    )
+    picked, shown = pick_and_show(url, "invoices", "contact_healthy")
 
     assert picked["results"] == {"card": "invoices"} and picked["contract_errors"] == []
     assert shown["contract_errors"] == []
@@ -268,12 +270,7 @@ def test_the_billing_details_card_can_be_picked_and_shown_in_the_simulator(
 ):
     url = start_simulator(our_app.url, intercom=intercom_sandbox, stripe=stripe_sandbox)
 
-    picked = pick_in_the_simulator(url, "billing_details")
-    shown = post(
-        url,
-        "/api/messenger/initialize",
-        {"contact_id": "contact_multi", "card_creation_options": picked["results"]},
-    )
+    picked, shown = pick_and_show(url, "billing_details", "contact_multi")
 
     assert picked["results"] == {"card": "billing_details"} and picked["contract_errors"] == []
     assert shown["contract_errors"] == []
