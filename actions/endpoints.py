@@ -88,7 +88,9 @@ class FinCall:
         request whose user id or stripe_id matched nobody may not fall back to its email."""
         if for_money and not carries_verified_key(self.identity):
             raise VerifiedIdentityRequired()
-        resolution = await self.services.billing.resolve(self.identity)
+        # Money resolves afresh: a second customer created since for the same contact must
+        # make the match ambiguous now, not once the remembered match expires.
+        resolution = await self.services.billing.resolve(self.identity, fresh=for_money)
         self.resolution = resolution
         customer = resolution.require_one(for_money=for_money)
         if for_money:

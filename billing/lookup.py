@@ -18,6 +18,12 @@ from there, or starts loading it beside round two and shows it only if it arrive
 long-lived customer's shows on a later render). The same `invalidate` drops it: the payment
 and refund webhooks (and our own refunds) are about the customer. Products change rarely and
 are shared by many customers: they are kept for `product_ttl`.
+
+Which customers a contact resolved to is remembered apart too, for `match_ttl`: a later
+resolution retrieves just those customers and checks that they still match
+(`billing.resolution.confirm_match`), one request instead of a list and a search. A customer
+created since, who would match as well, shows once the memory expires, or at once with
+`fresh=True` (the sidebar's Retry, and every path that moves money).
 """
 
 from __future__ import annotations
@@ -32,7 +38,13 @@ from typing import Any, Protocol
 
 from billing.errors import NotFound
 from billing.lifetime_value import LifetimeValueLoad
-from billing.resolution import ContactIdentity, Resolution, resolve_customer
+from billing.resolution import (
+    ContactIdentity,
+    RememberedMatch,
+    Resolution,
+    confirm_match,
+    resolve_customer,
+)
 from billing.snapshot import BillingSnapshot, LifetimeValue
 from billing.snapshot_loader import SnapshotOptions, load_snapshot
 from gateways.stripe import StripeGateway
@@ -87,6 +99,7 @@ class BillingLookup:
         ttl_seconds: float = 30.0,
         lifetime_value_ttl: float = 3600.0,
         product_ttl: float = 60.0,
+        match_ttl: float = 300.0,
         user_id_key: str = "user_id",
         options: SnapshotOptions | None = None,
         bus: InvalidationBus | None = None,
@@ -98,9 +111,11 @@ class BillingLookup:
         self.max_age_offline = max_age_offline
         self.lifetime_value_ttl = lifetime_value_ttl
         self.product_ttl = product_ttl
+        self.match_ttl = match_ttl
         self.user_id_key = user_id_key
         self.options = options or SnapshotOptions()
         self._resolutions: dict[tuple[str | None, ...], _Entry] = {}
+        self._matches: dict[tuple[str | None, ...], _Entry] = {}  # RememberedMatch
         self._snapshots: dict[str, _Entry] = {}
         self._lifetime_values: dict[str, _Entry] = {}
         self._lifetime_value_loads: dict[tuple[str, int], LifetimeValueLoad] = {}
@@ -116,12 +131,42 @@ class BillingLookup:
             return hit
         epoch = self._epoch
         resolution = await self._once(
-            ("resolve", key, epoch),
-            lambda: resolve_customer(self.gateway, identity, user_id_key=self.user_id_key),
+            ("resolve", key, epoch, fresh), lambda: self._resolve(identity, fresh=fresh)
         )
         if resolution.found and epoch == self._epoch:
             self._put(self._resolutions, key, resolution)
         return resolution
+
+    async def _resolve(self, identity: ContactIdentity, *, fresh: bool) -> Resolution:
+        """The remembered match confirmed, or a full resolution (then remembered)."""
+        key = identity.cache_key
+        entry = self._matches.get(key)
+        if entry is not None and not fresh and entry.expires >= time.monotonic():
+            confirmed = await confirm_match(
+                self.gateway,
+                identity,
+                entry.value,
+                user_id_key=self.user_id_key,
+                retrieve=self._customer,
+            )
+            if confirmed is not None:
+                return confirmed
+        self._matches.pop(key, None)
+        resolution = await resolve_customer(self.gateway, identity, user_id_key=self.user_id_key)
+        remembered = RememberedMatch.of(resolution)
+        if remembered is not None and self.match_ttl > 0:
+            now = time.monotonic()
+            self._matches[key] = _Entry(remembered, now + self.match_ttl, now)
+        return resolution
+
+    async def _customer(self, customer_id: str) -> Customer:
+        """One customer as resolution retrieves it, shared by concurrent callers."""
+        generation = self._generation[customer_id]
+        customer: Customer = await self._once(
+            ("customer", customer_id, generation),
+            lambda: self.gateway.retrieve_customer(customer_id),
+        )
+        return customer
 
     async def snapshot(
         self,
@@ -212,10 +257,7 @@ class BillingLookup:
         if not fresh and (hit := self._get(self._snapshots, customer_id)) is not None:
             return hit
         generation = self._generation[customer_id]
-        customer: Customer = await self._once(
-            ("customer", customer_id, generation),
-            lambda: self.gateway.retrieve_customer(customer_id),
-        )
+        customer = await self._customer(customer_id)
         if customer.deleted:
             raise NotFound("The Stripe customer was deleted.")
         return await self.snapshot(customer, fresh=True, generation=generation)
@@ -247,6 +289,7 @@ class BillingLookup:
     def clear(self) -> None:
         self._snapshots.clear()
         self._resolutions.clear()
+        self._matches.clear()
         self._lifetime_values.clear()
         self._products.clear()
 

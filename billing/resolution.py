@@ -7,10 +7,17 @@ An Intercom contact resolves to Stripe customers in this order:
 The first step that finds anyone wins. Steps 2 and 3 run concurrently (one search for both,
 one exact email list), so resolution is one Stripe round trip (two only when a stale
 `stripe_id` has to fall back).
+
+A match found by steps 2 and 3 can be confirmed later without searching again
+(`confirm_match`): the customers it found are retrieved by id and must still match the contact
+the same way. That costs one request instead of a list and a search (Stripe's Search API allows
+20 requests per second per account); what it can't see is a customer created since that would
+match too, so money paths resolve afresh.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from billing.errors import AmbiguousCustomer, CustomerNotFound, NotFound
@@ -122,6 +129,59 @@ async def resolve_customer(
         if customers:
             return Resolution(identity, tuple(_dedupe(customers)), matched_by)
     return Resolution(identity)
+
+
+@dataclass(frozen=True, slots=True)
+class RememberedMatch:
+    """Which customers a full resolution found for a contact, and how: enough to confirm it."""
+
+    matched_by: str  # "user_id" | "email" | "email_ci"
+    customer_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, resolution: Resolution) -> RememberedMatch | None:
+        """What to remember of a resolution (a `stripe_id` match is one retrieve already)."""
+        if not resolution.found or resolution.matched_by in (None, "stripe_id"):
+            return None
+        return cls(str(resolution.matched_by), tuple(c.id for c in resolution.customers))
+
+
+async def confirm_match(
+    gateway: StripeGateway,
+    identity: ContactIdentity,
+    remembered: RememberedMatch,
+    *,
+    user_id_key: str = "user_id",
+    retrieve: Callable[[str], Awaitable[Customer]] | None = None,
+) -> Resolution | None:
+    """The remembered customers, retrieved afresh, if each still matches `identity` the way
+    it did; None when any was deleted or no longer matches (then resolve again).
+
+    A contact whose `stripe_id` names a live customer is that customer, whatever was
+    remembered: that retrieve is the resolution itself."""
+    if identity.stripe_id:
+        return None
+    retrieve = retrieve or gateway.retrieve_customer
+    try:
+        customers = await gather_all(*(retrieve(cid) for cid in remembered.customer_ids))
+    except NotFound:
+        return None
+    if not customers or not all(
+        not c.deleted and _matches(c, identity, remembered.matched_by, user_id_key)
+        for c in customers
+    ):
+        return None
+    return Resolution(identity, tuple(customers), remembered.matched_by)
+
+
+def _matches(customer: Customer, identity: ContactIdentity, matched_by: str, key: str) -> bool:
+    if matched_by == "user_id":
+        return bool(identity.external_id) and customer.metadata.get(key) == identity.external_id
+    if matched_by == "email":
+        return bool(identity.email) and customer.email == identity.email
+    if matched_by == "email_ci":
+        return bool(_same_email([customer], identity.email))
+    return False
 
 
 def _same_email(customers: list[Customer], email: str | None) -> list[Customer]:

@@ -68,6 +68,7 @@ class Services:
             max_age_offline=settings.snapshot_cache_offline_seconds,
             ttl_seconds=settings.snapshot_cache_seconds,
             lifetime_value_ttl=settings.lifetime_value_cache_seconds,
+            match_ttl=settings.match_cache_seconds,
             user_id_key=settings.user_id_metadata_key,
             options=SnapshotOptions(
                 usage_limit_key=settings.usage_limit_metadata_key,

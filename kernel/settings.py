@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     snapshot_cache_seconds: float = Field(default=30.0, ge=0)
     snapshot_cache_offline_seconds: float = Field(default=3.0, ge=0)
     lifetime_value_cache_seconds: float = Field(default=3600.0, ge=0)
+    match_cache_seconds: float = Field(default=300.0, ge=0)
     user_id_metadata_key: str = "user_id"
     usage_limit_metadata_key: str = "usage_limit"
     usage_meter_metadata_key: str = "usage_meter"

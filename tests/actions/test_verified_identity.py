@@ -86,3 +86,19 @@ def test_reads_by_email_alone_still_answer(fin: AppClient) -> None:
     for response in (status, upcoming, quote):
         assert response.status_code == 200, response.text
         assert response.json()["customer_id"] == "cus_DemoHealthy"
+
+
+def test_money_sees_a_customer_created_since_the_contact_was_last_resolved(
+    fin: AppClient, stripe: Stripe
+) -> None:
+    # Fin read Anna's billing a moment ago: her match (by user id) is remembered ...
+    assert fin.fin("/fin/billing-status", who("healthy")).status_code == 200
+    # ... then a second Stripe customer is given her user id (a duplicate signup).
+    stripe.post("/v1/customers", {"email": "anna@example.org", "metadata[user_id]": "usr_anna"})
+
+    response = fin.fin("/fin/refunds/preview", who("healthy", amount=2500))
+
+    # A refund resolves afresh: two customers match, so no money moves and no token is made.
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "ambiguous_customer"
+    assert "confirmation_token" not in response.text

@@ -1,4 +1,5 @@
-"""The snapshot cache in front of Stripe: coalescing, invalidation, callers that give up."""
+"""The snapshot cache in front of Stripe: coalescing, invalidation, callers that give up, and
+the remembered match of a contact."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import asyncio
 
 import pytest
 
+from billing.errors import AmbiguousCustomer
 from billing.lookup import BillingLookup
 from billing.resolution import ContactIdentity
 from gateways.stripe import StripeGateway
 from tests.conftest import STRIPE_KEY
+from tests.http import HTTP
 
 ANNA = ContactIdentity(stripe_id="cus_DemoHealthy")
 
@@ -86,3 +89,114 @@ async def test_resolution_is_cached_and_dropped_with_the_customer(lookup, stripe
     lookup.invalidate("cus_DemoHealthy")
     await lookup.resolve(ANNA)
     assert stripe_calls(stripe_sandbox) == 1
+
+
+# --- the remembered match: which customers a contact resolved to, confirmed by one retrieve ---
+
+MUELLER = ContactIdentity(email="buchhaltung@mueller-maschinenbau.de", external_id="usr_mueller")
+LENA_BY_EMAIL = ContactIdentity(email="LENA@fischer-digital.example")  # case differs: email_ci
+
+
+@pytest.fixture
+async def uncached(stripe_sandbox):
+    """A lookup with the snapshot (and full resolution) cache off, as the bench's cold app."""
+    gateway = StripeGateway(STRIPE_KEY, api_base=stripe_sandbox.url, max_network_retries=0)
+    yield BillingLookup(gateway, ttl_seconds=0)
+    await gateway.close()
+
+
+def stripe_paths(sandbox) -> list[str]:
+    return [r["path"] for r in sandbox.requests() if r["path"].startswith("/v1/")]
+
+
+def stripe_write(sandbox, path: str, data: dict[str, str]) -> dict:
+    response = HTTP.post(
+        f"{sandbox.url}{path}",
+        data=data,
+        headers={"Authorization": f"Bearer {STRIPE_KEY}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("identity", "matched_by"), [(MUELLER, "user_id"), (LENA_BY_EMAIL, "email_ci")]
+)
+async def test_a_remembered_match_costs_one_retrieve_instead_of_a_list_and_a_search(
+    uncached, stripe_sandbox, identity, matched_by
+):
+    first = await uncached.resolve(identity)
+    assert first.matched_by == matched_by and len(first.customers) == 1
+    assert sorted(stripe_paths(stripe_sandbox)) == ["/v1/customers", "/v1/customers/search"]
+    stripe_sandbox.control("DELETE", "/_sandbox/requests")
+
+    again = await uncached.resolve(identity)
+    customer_id = first.customers[0].id
+    assert stripe_paths(stripe_sandbox) == [f"/v1/customers/{customer_id}"]
+    assert again.matched_by == matched_by
+    assert [c.id for c in again.customers] == [customer_id]
+    # Retrieved afresh, expanded as a full resolution's: the snapshot needs its subscriptions.
+    assert again.customers[0].subscriptions is not None
+
+
+async def test_a_remembered_customer_that_no_longer_matches_is_resolved_again(
+    uncached, stripe_sandbox
+):
+    first = await uncached.resolve(MUELLER)
+    customer_id = first.customers[0].id
+    # Someone moves the user id to another customer in Stripe.
+    stripe_write(stripe_sandbox, f"/v1/customers/{customer_id}", {"metadata[user_id]": "usr_other"})
+    other = stripe_write(
+        stripe_sandbox,
+        "/v1/customers",
+        {"email": "einkauf@mueller.example", "metadata[user_id]": "usr_mueller"},
+    )["id"]
+    stripe_sandbox.control("DELETE", "/_sandbox/requests")
+
+    again = await uncached.resolve(MUELLER)
+    assert [c.id for c in again.customers] == [other]
+    assert again.matched_by == "user_id"
+    paths = stripe_paths(stripe_sandbox)
+    assert paths[0] == f"/v1/customers/{customer_id}"  # the remembered one, checked first
+    assert sorted(paths[1:]) == ["/v1/customers", "/v1/customers/search"]
+
+
+async def test_fresh_resolves_in_full_and_sees_a_customer_created_since(uncached, stripe_sandbox):
+    email = "anna@example.com"
+    first = await uncached.resolve(ContactIdentity(email=email))
+    assert first.matched_by == "email" and len(first.customers) == 1
+    stripe_write(stripe_sandbox, "/v1/customers", {"email": email, "name": "Anna (2nd account)"})
+    # Remembered: still the one customer (until the memory expires) ...
+    assert len((await uncached.resolve(ContactIdentity(email=email))).customers) == 1
+    # ... but a fresh resolution (Retry, money) finds both, and money refuses to move.
+    fresh = await uncached.resolve(ContactIdentity(email=email), fresh=True)
+    assert len(fresh.customers) == 2
+    with pytest.raises(AmbiguousCustomer):
+        fresh.require_one(for_money=True)
+
+
+async def test_the_memory_expires(stripe_sandbox):
+    gateway = StripeGateway(STRIPE_KEY, api_base=stripe_sandbox.url, max_network_retries=0)
+    try:
+        lookup = BillingLookup(gateway, ttl_seconds=0, match_ttl=0.2)
+        await lookup.resolve(MUELLER)
+        await asyncio.sleep(0.3)
+        stripe_sandbox.control("DELETE", "/_sandbox/requests")
+        await lookup.resolve(MUELLER)
+        assert sorted(stripe_paths(stripe_sandbox)) == ["/v1/customers", "/v1/customers/search"]
+    finally:
+        await gateway.close()
+
+
+async def test_a_contact_with_a_stripe_id_is_that_customer_whatever_was_remembered(
+    uncached, stripe_sandbox
+):
+    await uncached.resolve(MUELLER)
+    linked = ContactIdentity(
+        email=MUELLER.email, external_id=MUELLER.external_id, stripe_id="cus_DemoHealthy"
+    )
+    stripe_sandbox.control("DELETE", "/_sandbox/requests")
+    resolution = await uncached.resolve(linked)
+    assert resolution.matched_by == "stripe_id"
+    assert [c.id for c in resolution.customers] == ["cus_DemoHealthy"]
