@@ -89,8 +89,10 @@ class FinCall:
         if for_money and not carries_verified_key(self.identity):
             raise VerifiedIdentityRequired()
         # Money resolves afresh: a second customer created since for the same contact must
-        # make the match ambiguous now, not once the remembered match expires.
-        resolution = await self.services.billing.resolve(self.identity, fresh=for_money)
+        # make the match ambiguous now. A read may take a remembered match (billing.lookup).
+        resolution = await self.services.billing.resolve(
+            self.identity, fresh=for_money, remembered=not for_money
+        )
         self.resolution = resolution
         customer = resolution.require_one(for_money=for_money)
         if for_money:

@@ -19,11 +19,12 @@ long-lived customer's shows on a later render). The same `invalidate` drops it: 
 and refund webhooks (and our own refunds) are about the customer. Products change rarely and
 are shared by many customers: they are kept for `product_ttl`.
 
-Which customers a contact resolved to is remembered apart too, for `match_ttl`: a later
-resolution retrieves just those customers and checks that they still match
-(`billing.resolution.confirm_match`), one request instead of a list and a search. A customer
-created since, who would match as well, shows once the memory expires, or at once with
-`fresh=True` (the sidebar's Retry, and every path that moves money).
+Which customer a contact resolved to is remembered apart too, for `match_ttl`
+(`billing.resolution.RememberedMatch` says which matches may be): a read that moves nothing and
+mints no link (`resolve(remembered=True)`) retrieves just that customer and checks that it still
+matches (`billing.resolution.confirm_match`), one request instead of a list and a search. A
+customer created (or edited) since to match the contact as well is not seen by such a read until
+the memory expires; every other caller resolves as before.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class _Entry:
     value: Any
     expires: float
     stored: float
+
+
+MAX_REMEMBERED_MATCHES = 50_000  # contacts; a few hundred bytes each
 
 
 class InvalidationBus(Protocol):
@@ -125,23 +129,43 @@ class BillingLookup:
         self._epoch = 0  # bumped on any invalidate: resolutions may involve any customer
         self.bus.subscribe(self.forget, self.forget_all)
 
-    async def resolve(self, identity: ContactIdentity, *, fresh: bool = False) -> Resolution:
+    async def resolve(
+        self, identity: ContactIdentity, *, fresh: bool = False, remembered: bool = False
+    ) -> Resolution:
+        """The contact's customers: a resolution cached for the snapshot's lifetime, else a
+        full one. `remembered`, for reads that move nothing and mint no link (the sidebar's
+        first render, Fin's read endpoints): a remembered match, confirmed, will do too."""
         key = identity.cache_key
         if not fresh and (hit := self._get(self._resolutions, key)) is not None:
             return hit
-        epoch = self._epoch
-        resolution = await self._once(
-            ("resolve", key, epoch, fresh), lambda: self._resolve(identity, fresh=fresh)
+        epoch, started = self._epoch, time.monotonic()
+        resolution, full = await self._once(
+            ("resolve", key, epoch, fresh, remembered and not fresh),
+            lambda: self._resolve(identity, remembered=remembered and not fresh),
         )
-        if resolution.found and epoch == self._epoch:
-            self._put(self._resolutions, key, resolution)
+        # Only a full resolution is cached for every caller, and never over one that began
+        # after it (a fresh resolution started later and finished first knows more).
+        stored = self._resolutions.get(key)
+        if (
+            full
+            and resolution.found
+            and epoch == self._epoch
+            and (stored is None or stored.stored <= started)
+        ):
+            self._put(self._resolutions, key, resolution, read=started)
         return resolution
 
-    async def _resolve(self, identity: ContactIdentity, *, fresh: bool) -> Resolution:
-        """The remembered match confirmed, or a full resolution (then remembered)."""
+    async def _resolve(
+        self, identity: ContactIdentity, *, remembered: bool
+    ) -> tuple[Resolution, bool]:
+        """The remembered match confirmed (and False), or a full resolution (and True), which
+        is remembered if `RememberedMatch` may keep it."""
         key = identity.cache_key
         entry = self._matches.get(key)
-        if entry is not None and not fresh and entry.expires >= time.monotonic():
+        if entry is not None and entry.expires < time.monotonic():
+            del self._matches[key]
+            entry = None
+        if entry is not None and remembered:
             confirmed = await confirm_match(
                 self.gateway,
                 identity,
@@ -150,14 +174,23 @@ class BillingLookup:
                 retrieve=self._customer,
             )
             if confirmed is not None:
-                return confirmed
-        self._matches.pop(key, None)
+                return confirmed, False
         resolution = await resolve_customer(self.gateway, identity, user_id_key=self.user_id_key)
-        remembered = RememberedMatch.of(resolution)
-        if remembered is not None and self.match_ttl > 0:
-            now = time.monotonic()
-            self._matches[key] = _Entry(remembered, now + self.match_ttl, now)
-        return resolution
+        self._remember(key, RememberedMatch.of(resolution))
+        return resolution, True
+
+    def _remember(self, key: tuple[str | None, ...], match: RememberedMatch | None) -> None:
+        self._matches.pop(key, None)
+        if match is None or self.match_ttl <= 0:
+            return
+        now = time.monotonic()
+        if len(self._matches) >= MAX_REMEMBERED_MATCHES:
+            # Expired ones first; if all are live, the oldest (a dict keeps insertion order).
+            for old in [k for k, e in self._matches.items() if e.expires < now]:
+                del self._matches[old]
+            while len(self._matches) >= MAX_REMEMBERED_MATCHES:
+                del self._matches[next(iter(self._matches))]
+        self._matches[key] = _Entry(match, now + self.match_ttl, now)
 
     async def _customer(self, customer_id: str) -> Customer:
         """One customer as resolution retrieves it, shared by concurrent callers."""
@@ -311,10 +344,12 @@ class BillingLookup:
             return None
         return entry.value
 
-    def _put(self, store: dict[Any, _Entry], key: Any, value: Any) -> None:
+    def _put(self, store: dict[Any, _Entry], key: Any, value: Any, *, read: float = 0.0) -> None:
+        """Keep `value` for `ttl`; `read`: when its reading began (default: now), which is
+        how old it counts as."""
         if self.ttl > 0:
             now = time.monotonic()
-            store[key] = _Entry(value, now + self.ttl, now)
+            store[key] = _Entry(value, now + self.ttl, min(read, now) if read else now)
 
     async def _once(self, key: Any, factory: Callable[[], Awaitable[Any]]) -> Any:
         """Coalesce concurrent identical loads: 32 agents opening one conversation cost one.

@@ -58,7 +58,7 @@ async def next_invoice(
 ) -> NextInvoice:
     """The next invoice of the subscription named, else of the live subscription that renews
     first (the next money a customer with several subscriptions pays)."""
-    resolution = await lookup.resolve(identity)
+    resolution = await lookup.resolve(identity, remembered=True)  # a read (billing.lookup)
     customer = resolution.require_one(for_money=False)
     raw_subs = _subscriptions(customer)
     named = _raw_named(raw_subs, subscription_id)
@@ -128,7 +128,9 @@ async def quote_upgrade(
 ) -> UpgradeQuote | NoQuote:
     """A quote for changing the subscription named; without a name, the customer's only live
     subscription (several raise `SubscriptionRequired`, listing them)."""
-    resolution, prices = await gather_all(lookup.resolve(identity), catalogue.prices())
+    resolution, prices = await gather_all(
+        lookup.resolve(identity, remembered=True), catalogue.prices()
+    )
     customer = resolution.require_one(for_money=False)
     raw_subs = _subscriptions(customer)
     named = _raw_named(raw_subs, subscription_id)

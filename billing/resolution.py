@@ -8,11 +8,11 @@ The first step that finds anyone wins. Steps 2 and 3 run concurrently (one searc
 one exact email list), so resolution is one Stripe round trip (two only when a stale
 `stripe_id` has to fall back).
 
-A match found by steps 2 and 3 can be confirmed later without searching again
-(`confirm_match`): the customers it found are retrieved by id and must still match the contact
-the same way. That costs one request instead of a list and a search (Stripe's Search API allows
-20 requests per second per account); what it can't see is a customer created since that would
-match too, so money paths resolve afresh.
+A single match by user id (or by exact email, for a contact without one) can be confirmed later
+without searching again (`confirm_match`): the customer is retrieved by id and must still match
+the contact the same way. That costs one request instead of a list and a search (Stripe's Search
+API allows 20 requests per second per account); what it can't see is a customer created since
+who would match too, so only reads that move nothing and mint no link use it.
 """
 
 from __future__ import annotations
@@ -135,15 +135,24 @@ async def resolve_customer(
 class RememberedMatch:
     """Which customers a full resolution found for a contact, and how: enough to confirm it."""
 
-    matched_by: str  # "user_id" | "email" | "email_ci"
+    matched_by: str  # "user_id" | "email"
     customer_ids: tuple[str, ...]
 
     @classmethod
     def of(cls, resolution: Resolution) -> RememberedMatch | None:
-        """What to remember of a resolution (a `stripe_id` match is one retrieve already)."""
-        if not resolution.found or resolution.matched_by in (None, "stripe_id"):
+        """What may be remembered of a resolution: a single customer found by the first step
+        the contact could be found by at all, so that no customer created later can take its
+        place, only stand beside it (an email match of a contact with a user id, or a
+        case-insensitive one, could be displaced: not remembered). A `stripe_id` contact is
+        one retrieve already; several matches are the agent's to choose among."""
+        identity = resolution.identity
+        if len(resolution.customers) != 1 or identity.stripe_id:
             return None
-        return cls(str(resolution.matched_by), tuple(c.id for c in resolution.customers))
+        if resolution.matched_by == "user_id" or (
+            resolution.matched_by == "email" and not identity.external_id
+        ):
+            return cls(str(resolution.matched_by), (resolution.customers[0].id,))
+        return None
 
 
 async def confirm_match(
@@ -179,8 +188,6 @@ def _matches(customer: Customer, identity: ContactIdentity, matched_by: str, key
         return bool(identity.external_id) and customer.metadata.get(key) == identity.external_id
     if matched_by == "email":
         return bool(identity.email) and customer.email == identity.email
-    if matched_by == "email_ci":
-        return bool(_same_email([customer], identity.email))
     return False
 
 

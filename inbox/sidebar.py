@@ -99,7 +99,9 @@ async def render(
         async with time_budget(RENDER_BUDGET_SECONDS):
             resolution = None
             if choose or forget_choice or not stored.get("customer_id"):
-                resolution = await services.billing.resolve(ctx.request.identity, fresh=fresh)
+                resolution = await services.billing.resolve(
+                    ctx.request.identity, fresh=fresh, remembered=not choose
+                )
                 if not resolution.found:
                     return cards.no_match_card(ctx.request.identity, locale=ctx.locale)
                 stored["matches"] = len(resolution.customers)

@@ -91,10 +91,11 @@ async def test_resolution_is_cached_and_dropped_with_the_customer(lookup, stripe
     assert stripe_calls(stripe_sandbox) == 1
 
 
-# --- the remembered match: which customers a contact resolved to, confirmed by one retrieve ---
+# --- the remembered match: which customer a contact resolved to, confirmed by one retrieve ---
 
 MUELLER = ContactIdentity(email="buchhaltung@mueller-maschinenbau.de", external_id="usr_mueller")
-LENA_BY_EMAIL = ContactIdentity(email="LENA@fischer-digital.example")  # case differs: email_ci
+ANNA_BY_EMAIL = ContactIdentity(email="anna@example.com")  # no user id: the email is all there is
+FULL = ["/v1/customers", "/v1/customers/search"]  # a full resolution: exact list and search
 
 
 @pytest.fixture
@@ -120,30 +121,79 @@ def stripe_write(sandbox, path: str, data: dict[str, str]) -> dict:
     return response.json()
 
 
+async def resolve_counting(lookup, sandbox, identity, **options):
+    """The resolution and the Stripe paths it asked for."""
+    sandbox.control("DELETE", "/_sandbox/requests")
+    resolution = await lookup.resolve(identity, **options)
+    return resolution, stripe_paths(sandbox)
+
+
 @pytest.mark.parametrize(
-    ("identity", "matched_by"), [(MUELLER, "user_id"), (LENA_BY_EMAIL, "email_ci")]
+    ("identity", "matched_by"), [(MUELLER, "user_id"), (ANNA_BY_EMAIL, "email")]
 )
 async def test_a_remembered_match_costs_one_retrieve_instead_of_a_list_and_a_search(
     uncached, stripe_sandbox, identity, matched_by
 ):
-    first = await uncached.resolve(identity)
+    first, paths = await resolve_counting(uncached, stripe_sandbox, identity, remembered=True)
     assert first.matched_by == matched_by and len(first.customers) == 1
-    assert sorted(stripe_paths(stripe_sandbox)) == ["/v1/customers", "/v1/customers/search"]
-    stripe_sandbox.control("DELETE", "/_sandbox/requests")
+    assert sorted(paths) == FULL
 
-    again = await uncached.resolve(identity)
+    again, paths = await resolve_counting(uncached, stripe_sandbox, identity, remembered=True)
     customer_id = first.customers[0].id
-    assert stripe_paths(stripe_sandbox) == [f"/v1/customers/{customer_id}"]
+    assert paths == [f"/v1/customers/{customer_id}"]
     assert again.matched_by == matched_by
     assert [c.id for c in again.customers] == [customer_id]
     # Retrieved afresh, expanded as a full resolution's: the snapshot needs its subscriptions.
     assert again.customers[0].subscriptions is not None
 
 
+async def test_only_reads_that_ask_for_it_take_a_remembered_match(uncached, stripe_sandbox):
+    await uncached.resolve(MUELLER, remembered=True)
+    # The Messenger (it mints payment links) and money paths resolve in full.
+    _, paths = await resolve_counting(uncached, stripe_sandbox, MUELLER)
+    assert sorted(paths) == FULL
+    _, paths = await resolve_counting(
+        uncached, stripe_sandbox, MUELLER, fresh=True, remembered=True
+    )
+    assert sorted(paths) == FULL
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        # Matched by email although it has a user id: a customer given that user id later
+        # would be the match, so the email match is not remembered.
+        ContactIdentity(email="buchhaltung@mueller-maschinenbau.de", external_id="usr_new"),
+        # Matched case-insensitively: a customer with exactly this email would win.
+        ContactIdentity(email="LENA@fischer-digital.example"),
+        # Several customers: the agent chooses among them, as found each time.
+        ContactIdentity(email="shared@agency.example"),
+    ],
+)
+async def test_a_match_a_new_customer_could_displace_is_not_remembered(
+    uncached, stripe_sandbox, identity
+):
+    first = await uncached.resolve(identity, remembered=True)
+    assert first.found
+    _, paths = await resolve_counting(uncached, stripe_sandbox, identity, remembered=True)
+    assert sorted(paths) == FULL
+
+
+async def test_a_new_customer_with_the_user_id_wins_over_an_email_match(uncached, stripe_sandbox):
+    identity = ContactIdentity(email="buchhaltung@mueller-maschinenbau.de", external_id="usr_new")
+    assert (await uncached.resolve(identity, remembered=True)).matched_by == "email"
+    new = stripe_write(stripe_sandbox, "/v1/customers", {"metadata[user_id]": "usr_new"})["id"]
+
+    resolution = await uncached.resolve(identity, remembered=True)
+
+    assert resolution.matched_by == "user_id"
+    assert [c.id for c in resolution.customers] == [new]
+
+
 async def test_a_remembered_customer_that_no_longer_matches_is_resolved_again(
     uncached, stripe_sandbox
 ):
-    first = await uncached.resolve(MUELLER)
+    first = await uncached.resolve(MUELLER, remembered=True)
     customer_id = first.customers[0].id
     # Someone moves the user id to another customer in Stripe.
     stripe_write(stripe_sandbox, f"/v1/customers/{customer_id}", {"metadata[user_id]": "usr_other"})
@@ -152,51 +202,61 @@ async def test_a_remembered_customer_that_no_longer_matches_is_resolved_again(
         "/v1/customers",
         {"email": "einkauf@mueller.example", "metadata[user_id]": "usr_mueller"},
     )["id"]
-    stripe_sandbox.control("DELETE", "/_sandbox/requests")
 
-    again = await uncached.resolve(MUELLER)
+    again, paths = await resolve_counting(uncached, stripe_sandbox, MUELLER, remembered=True)
+
     assert [c.id for c in again.customers] == [other]
     assert again.matched_by == "user_id"
-    paths = stripe_paths(stripe_sandbox)
     assert paths[0] == f"/v1/customers/{customer_id}"  # the remembered one, checked first
-    assert sorted(paths[1:]) == ["/v1/customers", "/v1/customers/search"]
+    assert sorted(paths[1:]) == FULL
+
+
+async def test_a_remembered_customer_that_is_gone_is_resolved_again(uncached, stripe_sandbox):
+    first = await uncached.resolve(ANNA_BY_EMAIL, remembered=True)
+    customer_id = first.customers[0].id
+    stripe_sandbox.state.forget(customer_id)  # deleted in Stripe: 404 from now on
+
+    again, paths = await resolve_counting(uncached, stripe_sandbox, ANNA_BY_EMAIL, remembered=True)
+
+    assert not again.found
+    assert paths[0] == f"/v1/customers/{customer_id}"
+    assert sorted(paths[1:]) == FULL
 
 
 async def test_fresh_resolves_in_full_and_sees_a_customer_created_since(uncached, stripe_sandbox):
-    email = "anna@example.com"
-    first = await uncached.resolve(ContactIdentity(email=email))
+    first = await uncached.resolve(ANNA_BY_EMAIL, remembered=True)
     assert first.matched_by == "email" and len(first.customers) == 1
-    stripe_write(stripe_sandbox, "/v1/customers", {"email": email, "name": "Anna (2nd account)"})
-    # Remembered: still the one customer (until the memory expires) ...
-    assert len((await uncached.resolve(ContactIdentity(email=email))).customers) == 1
-    # ... but a fresh resolution (Retry, money) finds both, and money refuses to move.
-    fresh = await uncached.resolve(ContactIdentity(email=email), fresh=True)
-    assert len(fresh.customers) == 2
+    stripe_write(stripe_sandbox, "/v1/customers", {"email": "anna@example.com", "name": "Anna 2"})
+    # A remembered read still sees the one customer (until the memory expires) ...
+    assert len((await uncached.resolve(ANNA_BY_EMAIL, remembered=True)).customers) == 1
+    # ... but a full resolution finds both, and money refuses to move.
+    full = await uncached.resolve(ANNA_BY_EMAIL)
+    assert len(full.customers) == 2
     with pytest.raises(AmbiguousCustomer):
-        fresh.require_one(for_money=True)
+        full.require_one(for_money=True)
 
 
 async def test_the_memory_expires(stripe_sandbox):
     gateway = StripeGateway(STRIPE_KEY, api_base=stripe_sandbox.url, max_network_retries=0)
     try:
         lookup = BillingLookup(gateway, ttl_seconds=0, match_ttl=0.2)
-        await lookup.resolve(MUELLER)
+        await lookup.resolve(MUELLER, remembered=True)
         await asyncio.sleep(0.3)
-        stripe_sandbox.control("DELETE", "/_sandbox/requests")
-        await lookup.resolve(MUELLER)
-        assert sorted(stripe_paths(stripe_sandbox)) == ["/v1/customers", "/v1/customers/search"]
+        _, paths = await resolve_counting(lookup, stripe_sandbox, MUELLER, remembered=True)
+        assert sorted(paths) == FULL
     finally:
         await gateway.close()
 
 
-async def test_a_contact_with_a_stripe_id_is_that_customer_whatever_was_remembered(
-    uncached, stripe_sandbox
-):
-    await uncached.resolve(MUELLER)
-    linked = ContactIdentity(
-        email=MUELLER.email, external_id=MUELLER.external_id, stripe_id="cus_DemoHealthy"
-    )
-    stripe_sandbox.control("DELETE", "/_sandbox/requests")
-    resolution = await uncached.resolve(linked)
-    assert resolution.matched_by == "stripe_id"
-    assert [c.id for c in resolution.customers] == ["cus_DemoHealthy"]
+async def test_a_full_resolution_is_not_overwritten_by_an_older_one(lookup, stripe_sandbox):
+    """A resolution that started before a fresh one and ends after it must not replace it in
+    the cache (the fresh one may know of a customer created in between)."""
+    stripe_sandbox.control("POST", "/_sandbox/latency", {"ms": 150})
+    older = asyncio.ensure_future(lookup.resolve(ANNA_BY_EMAIL))
+    await asyncio.sleep(0.05)
+    stripe_write(stripe_sandbox, "/v1/customers", {"email": "anna@example.com", "name": "Anna 2"})
+    stripe_sandbox.control("POST", "/_sandbox/latency", {"ms": 0})
+    fresh = await lookup.resolve(ANNA_BY_EMAIL, fresh=True)
+    await older
+    assert len(fresh.customers) == 2
+    assert len((await lookup.resolve(ANNA_BY_EMAIL)).customers) == 2
