@@ -29,7 +29,7 @@ from sandbox.serving import free_port
 from sandbox.stripe_api import objects as stripe_objects
 from storage.invalidations import PING_SECONDS, application_name
 from tests.automations.conftest import settings_env
-from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET, Sandbox
+from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET, Sandbox, stripe_post
 from tests.http import HTTP
 from tests.storage.postgres import postgres_database as postgres_database
 from tests.storage.postgres import reset_schema
@@ -116,17 +116,6 @@ def two_instances(
         instance.process.terminate()
     for instance in instances:
         instance.process.wait(timeout=10)
-
-
-def stripe_post(sandbox: Sandbox, path: str, data: dict[str, str]) -> dict[str, Any]:
-    response = HTTP.post(
-        f"{sandbox.url}{path}",
-        data=data,
-        headers={"Authorization": f"Bearer {STRIPE_KEY}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()
 
 
 def set_cancel_at_period_end(sandbox: Sandbox, value: bool) -> dict[str, Any]:

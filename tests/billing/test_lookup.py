@@ -11,8 +11,7 @@ from billing.errors import AmbiguousCustomer
 from billing.lookup import BillingLookup
 from billing.resolution import ContactIdentity
 from gateways.stripe import StripeGateway
-from tests.conftest import STRIPE_KEY
-from tests.http import HTTP
+from tests.conftest import STRIPE_KEY, stripe_post
 
 ANNA = ContactIdentity(stripe_id="cus_DemoHealthy")
 
@@ -110,17 +109,6 @@ def stripe_paths(sandbox) -> list[str]:
     return [r["path"] for r in sandbox.requests() if r["path"].startswith("/v1/")]
 
 
-def stripe_write(sandbox, path: str, data: dict[str, str]) -> dict:
-    response = HTTP.post(
-        f"{sandbox.url}{path}",
-        data=data,
-        headers={"Authorization": f"Bearer {STRIPE_KEY}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()
-
-
 async def resolve_counting(lookup, sandbox, identity, **options):
     """The resolution and the Stripe paths it asked for."""
     sandbox.control("DELETE", "/_sandbox/requests")
@@ -182,7 +170,7 @@ async def test_a_match_a_new_customer_could_displace_is_not_remembered(
 async def test_a_new_customer_with_the_user_id_wins_over_an_email_match(uncached, stripe_sandbox):
     identity = ContactIdentity(email="buchhaltung@mueller-maschinenbau.de", external_id="usr_new")
     assert (await uncached.resolve(identity, remembered=True)).matched_by == "email"
-    new = stripe_write(stripe_sandbox, "/v1/customers", {"metadata[user_id]": "usr_new"})["id"]
+    new = stripe_post(stripe_sandbox, "/v1/customers", {"metadata[user_id]": "usr_new"})["id"]
 
     resolution = await uncached.resolve(identity, remembered=True)
 
@@ -196,8 +184,8 @@ async def test_a_remembered_customer_that_no_longer_matches_is_resolved_again(
     first = await uncached.resolve(MUELLER, remembered=True)
     customer_id = first.customers[0].id
     # Someone moves the user id to another customer in Stripe.
-    stripe_write(stripe_sandbox, f"/v1/customers/{customer_id}", {"metadata[user_id]": "usr_other"})
-    other = stripe_write(
+    stripe_post(stripe_sandbox, f"/v1/customers/{customer_id}", {"metadata[user_id]": "usr_other"})
+    other = stripe_post(
         stripe_sandbox,
         "/v1/customers",
         {"email": "einkauf@mueller.example", "metadata[user_id]": "usr_mueller"},
@@ -226,7 +214,7 @@ async def test_a_remembered_customer_that_is_gone_is_resolved_again(uncached, st
 async def test_fresh_resolves_in_full_and_sees_a_customer_created_since(uncached, stripe_sandbox):
     first = await uncached.resolve(ANNA_BY_EMAIL, remembered=True)
     assert first.matched_by == "email" and len(first.customers) == 1
-    stripe_write(stripe_sandbox, "/v1/customers", {"email": "anna@example.com", "name": "Anna 2"})
+    stripe_post(stripe_sandbox, "/v1/customers", {"email": "anna@example.com", "name": "Anna 2"})
     # A remembered read still sees the one customer (until the memory expires) ...
     assert len((await uncached.resolve(ANNA_BY_EMAIL, remembered=True)).customers) == 1
     # ... but a full resolution finds both, and money refuses to move.
@@ -254,7 +242,7 @@ async def test_a_full_resolution_is_not_overwritten_by_an_older_one(lookup, stri
     stripe_sandbox.control("POST", "/_sandbox/latency", {"ms": 150})
     older = asyncio.ensure_future(lookup.resolve(ANNA_BY_EMAIL))
     await asyncio.sleep(0.05)
-    stripe_write(stripe_sandbox, "/v1/customers", {"email": "anna@example.com", "name": "Anna 2"})
+    stripe_post(stripe_sandbox, "/v1/customers", {"email": "anna@example.com", "name": "Anna 2"})
     stripe_sandbox.control("POST", "/_sandbox/latency", {"ms": 0})
     fresh = await lookup.resolve(ANNA_BY_EMAIL, fresh=True)
     await older

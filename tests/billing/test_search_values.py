@@ -9,8 +9,7 @@ import pytest
 
 from billing.resolution import ContactIdentity, resolve_customer
 from gateways.stripe import StripeGateway, quote_search_value
-from tests.conftest import STRIPE_KEY
-from tests.http import HTTP
+from tests.conftest import STRIPE_KEY, stripe_post
 
 # Quotes, backslashes, keywords and operators that would change a query if pasted raw.
 HOSTILE = [
@@ -47,14 +46,7 @@ async def gateway(stripe_sandbox):
 
 
 def create_customer(sandbox, **fields: str) -> str:
-    response = HTTP.post(
-        f"{sandbox.url}/v1/customers",
-        data=fields,
-        headers={"Authorization": f"Bearer {STRIPE_KEY}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json()["id"]
+    return stripe_post(sandbox, "/v1/customers", fields)["id"]
 
 
 def test_quoting_escapes_backslashes_then_quotes():
