@@ -167,11 +167,7 @@ class BillingLookup:
             entry = None
         if entry is not None and remembered:
             confirmed = await confirm_match(
-                self.gateway,
-                identity,
-                entry.value,
-                user_id_key=self.user_id_key,
-                retrieve=self._customer,
+                identity, entry.value, self._customer, user_id_key=self.user_id_key
             )
             if confirmed is not None:
                 return confirmed, False

@@ -133,10 +133,10 @@ async def resolve_customer(
 
 @dataclass(frozen=True, slots=True)
 class RememberedMatch:
-    """Which customers a full resolution found for a contact, and how: enough to confirm it."""
+    """Which customer a full resolution found for a contact, and how: enough to confirm it."""
 
     matched_by: str  # "user_id" | "email"
-    customer_ids: tuple[str, ...]
+    customer_id: str
 
     @classmethod
     def of(cls, resolution: Resolution) -> RememberedMatch | None:
@@ -151,36 +151,27 @@ class RememberedMatch:
         if resolution.matched_by == "user_id" or (
             resolution.matched_by == "email" and not identity.external_id
         ):
-            return cls(str(resolution.matched_by), (resolution.customers[0].id,))
+            return cls(str(resolution.matched_by), resolution.customers[0].id)
         return None
 
 
 async def confirm_match(
-    gateway: StripeGateway,
     identity: ContactIdentity,
     remembered: RememberedMatch,
+    retrieve: Callable[[str], Awaitable[Customer]],
     *,
     user_id_key: str = "user_id",
-    retrieve: Callable[[str], Awaitable[Customer]] | None = None,
 ) -> Resolution | None:
-    """The remembered customers, retrieved afresh, if each still matches `identity` the way
-    it did; None when any was deleted or no longer matches (then resolve again).
-
-    A contact whose `stripe_id` names a live customer is that customer, whatever was
-    remembered: that retrieve is the resolution itself."""
-    if identity.stripe_id:
-        return None
-    retrieve = retrieve or gateway.retrieve_customer
+    """The remembered customer, retrieved afresh (`retrieve`: expanded as resolution
+    retrieves it), if it still matches `identity` the way it did; None when it was deleted or
+    no longer matches (then resolve again)."""
     try:
-        customers = await gather_all(*(retrieve(cid) for cid in remembered.customer_ids))
+        customer = await retrieve(remembered.customer_id)
     except NotFound:
         return None
-    if not customers or not all(
-        not c.deleted and _matches(c, identity, remembered.matched_by, user_id_key)
-        for c in customers
-    ):
+    if customer.deleted or not _matches(customer, identity, remembered.matched_by, user_id_key):
         return None
-    return Resolution(identity, tuple(customers), remembered.matched_by)
+    return Resolution(identity, (customer,), remembered.matched_by)
 
 
 def _matches(customer: Customer, identity: ContactIdentity, matched_by: str, key: str) -> bool:
