@@ -78,7 +78,7 @@ class Sandbox:
         return data["requests"] if isinstance(data, dict) else data
 
 
-def stripe_post(sandbox: Sandbox, path: str, data: dict[str, str]) -> dict[str, Any]:
+def stripe_post(sandbox: Sandbox, path: str, data: dict[str, Any]) -> dict[str, Any]:
     """A write to the sandbox Stripe through its public API (form-encoded, as Stripe takes it),
     for a test to change the world behind the app's back."""
     response = HTTP.post(

@@ -21,7 +21,7 @@ import stripe
 
 from canvas_app.__main__ import main as cli_main
 from kernel.settings import Settings
-from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET, AppClient, Sandbox
+from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET, AppClient, Sandbox, stripe_post
 from tests.http import HTTP
 
 WRITE_METHODS = ("POST", "PUT", "DELETE")
@@ -66,14 +66,7 @@ class Loop:
         return response.json()
 
     def stripe_post(self, path: str, data: dict[str, Any]) -> Any:
-        response = HTTP.post(
-            f"{self.stripe.url}{path}",
-            data=data,
-            headers={"Authorization": f"Bearer {STRIPE_KEY}"},
-            timeout=10,
-        )
-        response.raise_for_status()
-        return response.json()
+        return stripe_post(self.stripe, path, data)
 
     def stripe_delete(self, path: str) -> Any:
         response = HTTP.delete(
