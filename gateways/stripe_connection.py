@@ -108,7 +108,8 @@ class StripeConnection:
         call is tried again while the time budget allows (see the module docstring)."""
         deadline = rate_limit_deadline(self.rate_limit_patience)
         for attempt in range(1, 100):
-            await self._hold_back(deadline)
+            if self._resume_at > time.monotonic():
+                await self._hold_back(deadline)
             try:
                 return await self._call_once(fn, *args, **kwargs)
             except StripeRateLimited as exc:
@@ -147,53 +148,32 @@ class StripeConnection:
         return min(0.5 * 2 ** (attempt - 1), 8.0) * random.uniform(0.5, 1.0)
 
     async def _call_once(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """One request (`_translated`), reported to `observe` when set."""
-        if self.observe is None:
-            return await self._translated(fn, *args, **kwargs)
-        started, outcome = time.perf_counter(), "cancelled"
+        """One request, Stripe's errors translated (`_translation`), reported to `observe`
+        when set. One frame: a read suspends several times, and each resumption passes
+        through every frame above it."""
+        observe = self.observe
+        started, outcome = (time.perf_counter() if observe else 0.0), "cancelled"
         try:
-            result = await self._translated(fn, *args, **kwargs)
+            result = await fn(*args, **kwargs)
             outcome = "ok"
             return result
         except BillingError as exc:
             outcome = _OUTCOMES.get(type(exc), "unavailable")
             raise
+        except Exception as exc:
+            error = _translation(exc)
+            if error is None:
+                raise
+            outcome = _OUTCOMES.get(type(error), "unavailable")
+            raise error from exc
         finally:
-            self.observe(_operation(fn, args), outcome, time.perf_counter() - started)
+            if observe is not None:
+                observe(_operation(fn, args), outcome, time.perf_counter() - started)
 
-    async def _translated(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """One SDK call, Stripe's errors translated into the domain's."""
-        try:
-            return await fn(*args, **kwargs)
-        except stripe.RateLimitError as exc:
-            raise StripeRateLimited("Stripe is rate limiting our requests.") from exc
-        except (stripe.APIConnectionError, TimeoutError) as exc:
-            raise StripeUnavailable("Stripe did not answer in time.") from exc
-        except stripe.APIError as exc:
-            raise StripeUnavailable("Stripe reported an internal error.") from exc
-        except stripe.AuthenticationError as exc:
-            log.error("Stripe rejected the API key (check STRIPE_API_KEY)")
-            raise StripeUnavailable("Stripe is not configured correctly.") from exc
-        except stripe.PermissionError as exc:
-            log.error("Stripe key lacks a permission (%s)", exc.code or "permission_error")
-            raise StripeUnavailable("Stripe refused access with the configured key.") from exc
-        except stripe.InvalidRequestError as exc:
-            if exc.code == "resource_missing":
-                raise NotFound(f"Not found in Stripe ({exc.param or 'id'}).") from exc
-            raise StripeRejected(_safe_message(exc), code=exc.code or "invalid_request") from exc
-        except stripe.StripeError as exc:
-            raise StripeRejected(_safe_message(exc), code=exc.code or "stripe_error") from exc
-        except aiohttp.ClientError as exc:
-            # The answer broke off while its body was read (the SDK's transport turns only the
-            # request's own failures into APIConnectionError).
-            raise StripeUnavailable("Stripe did not answer in time.") from exc
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            log.error("Stripe answered in a shape we can't read: %s", exc)
-            raise StripeUnavailable("Stripe answered unexpectedly.") from exc
-
-    async def _read(self, type_: type[M], method: str, path: str, params: dict[str, Any]) -> M:
-        """One request through the SDK's raw API, its JSON decoded once into `type_`."""
-        return await self.call(self._raw, type_, method, path, params)
+    def _read(self, type_: type[M], method: str, path: str, params: dict[str, Any]) -> Awaitable[M]:
+        """One request through the SDK's raw API, its JSON decoded once into `type_` (the
+        call itself, to await: no frame of its own)."""
+        return self.call(self._raw, type_, method, path, params)
 
     async def _raw(self, type_: type[M], method: str, path: str, params: dict[str, Any]) -> M:
         client = self.client
@@ -231,6 +211,37 @@ def _sending_requestor(client: stripe.StripeClient) -> Any:
         return None
     http_client = requestor._get_http_client()
     return requestor if callable(getattr(http_client, "request_with_retries_async", None)) else None
+
+
+def _translation(exc: Exception) -> BillingError | None:
+    """The domain's error for what an SDK call raised; None for anything else (a bug: it
+    propagates as it is)."""
+    if isinstance(exc, stripe.RateLimitError):
+        return StripeRateLimited("Stripe is rate limiting our requests.")
+    if isinstance(exc, stripe.APIConnectionError | TimeoutError):
+        return StripeUnavailable("Stripe did not answer in time.")
+    if isinstance(exc, stripe.APIError):
+        return StripeUnavailable("Stripe reported an internal error.")
+    if isinstance(exc, stripe.AuthenticationError):
+        log.error("Stripe rejected the API key (check STRIPE_API_KEY)")
+        return StripeUnavailable("Stripe is not configured correctly.")
+    if isinstance(exc, stripe.PermissionError):
+        log.error("Stripe key lacks a permission (%s)", exc.code or "permission_error")
+        return StripeUnavailable("Stripe refused access with the configured key.")
+    if isinstance(exc, stripe.InvalidRequestError):
+        if exc.code == "resource_missing":
+            return NotFound(f"Not found in Stripe ({exc.param or 'id'}).")
+        return StripeRejected(_safe_message(exc), code=exc.code or "invalid_request")
+    if isinstance(exc, stripe.StripeError):
+        return StripeRejected(_safe_message(exc), code=exc.code or "stripe_error")
+    if isinstance(exc, aiohttp.ClientError):
+        # The answer broke off while its body was read (the SDK's transport turns only the
+        # request's own failures into APIConnectionError).
+        return StripeUnavailable("Stripe did not answer in time.")
+    if isinstance(exc, msgspec.ValidationError | msgspec.DecodeError):
+        log.error("Stripe answered in a shape we can't read: %s", exc)
+        return StripeUnavailable("Stripe answered unexpectedly.")
+    return None
 
 
 _OUTCOMES: dict[type[BillingError], str] = {
