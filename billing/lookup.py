@@ -134,7 +134,7 @@ class BillingLookup:
     ) -> Resolution:
         """The contact's customers: a resolution cached for the snapshot's lifetime, else a
         full one. `remembered`, for reads that move nothing and mint no link (the sidebar's
-        first render, Fin's read endpoints): a remembered match, confirmed, will do too."""
+        first render, Fin's status and quotes): a remembered match, confirmed, will do too."""
         key = identity.cache_key
         if not fresh and (hit := self._get(self._resolutions, key)) is not None:
             return hit
