@@ -86,8 +86,9 @@ async def _layers(
             return await response.read()
 
     gateway = StripeGateway(STRIPE_KEY, api_base=base, max_network_retries=1)
-    gateway.client  # noqa: B018 - built on first use, inside the loop
-    requestor = gateway._requestor
+    # The requestor `StripeConnection._raw` sends reads through: the SDK client's own (the
+    # client is built on first use, inside the running loop).
+    requestor = gateway.client._requestor
 
     async def sdk_get() -> bytes:
         method, url, sdk_headers, data, retries, usage, *_ = (
