@@ -139,9 +139,10 @@ class BillingLookup:
         if not fresh and (hit := self._get(self._resolutions, key)) is not None:
             return hit
         epoch, started = self._epoch, time.monotonic()
+        remembered = remembered and not fresh
         resolution, full = await self._once(
-            ("resolve", key, epoch, fresh, remembered and not fresh),
-            lambda: self._resolve(identity, remembered=remembered and not fresh),
+            ("resolve", key, epoch, fresh, remembered),
+            lambda: self._resolve(identity, remembered=remembered),
         )
         # Only a full resolution is cached for every caller, and never over one that began
         # after it (a fresh resolution started later and finished first knows more).
@@ -340,12 +341,14 @@ class BillingLookup:
             return None
         return entry.value
 
-    def _put(self, store: dict[Any, _Entry], key: Any, value: Any, *, read: float = 0.0) -> None:
+    def _put(
+        self, store: dict[Any, _Entry], key: Any, value: Any, *, read: float | None = None
+    ) -> None:
         """Keep `value` for `ttl`; `read`: when its reading began (default: now), which is
         how old it counts as."""
         if self.ttl > 0:
             now = time.monotonic()
-            store[key] = _Entry(value, now + self.ttl, min(read, now) if read else now)
+            store[key] = _Entry(value, now + self.ttl, now if read is None else min(read, now))
 
     async def _once(self, key: Any, factory: Callable[[], Awaitable[Any]]) -> Any:
         """Coalesce concurrent identical loads: 32 agents opening one conversation cost one.
