@@ -106,29 +106,31 @@ async def load_snapshot(
 
     if lifetime_value is None:
         lifetime_value = LifetimeValueLoad(gateway, customer.id)
+    # One flat gather, a task per request and none for what isn't asked: a cold render runs
+    # this for every sidebar, and each task costs as much CPU as a line of the card.
     calls: list[Awaitable[Any]] = [
         gateway.list_charges(customer.id, limit=PAYMENTS_LIMIT),
         gateway.list_invoices(customer.id, status="open", limit=OPEN_INVOICES_LIMIT),
-        gather_all(*(product(pid) for pid in product_ids)),
-        gather_all(*(_safe_preview(gateway, customer.id, sub.id) for sub in preview_subs)),
-        gateway.retrieve_payment_method(sub_pm_id) if sub_pm_id and need_sub_pm else _none(),
-        _usage_value(gateway, customer.id, metered, now) if metered else _none(),
+        *(_safe_preview(gateway, customer.id, sub.id) for sub in preview_subs),
+        *(product(pid) for pid in product_ids),
     ]
+    if sub_pm_id and need_sub_pm:
+        calls.append(gateway.retrieve_payment_method(sub_pm_id))
+    if metered:
+        calls.append(_usage_value(gateway, customer.id, metered, now))
     if not raw_subs:
         # Expanded `subscriptions` omit canceled ones; an ex-customer's last plan still matters.
         calls.append(gateway.list_subscriptions(customer.id, limit=3))
-    (
-        charges,
-        open_invoices,
-        products,
-        previews,
-        fetched_pm,
-        used,
-        *ended,
-    ) = await gather_all(*calls)
-    products_by_id: dict[str, NamedProduct] = {p.id: p for p in products}
-    if ended and ended[0]:
-        raw_subs = ended[0][:3]
+    answers = iter(await gather_all(*calls))
+    charges, open_invoices = next(answers), next(answers)
+    previews = [next(answers) for _ in preview_subs]
+    products_by_id: dict[str, NamedProduct] = {
+        p.id: p for p in (next(answers) for _ in product_ids)
+    }
+    fetched_pm = next(answers) if need_sub_pm else None
+    used = next(answers) if metered else None
+    if ended := next(answers, None):
+        raw_subs = ended[:3]
         extra = sorted(
             {id_of(i.price.product) for s in raw_subs for i in s.items.data} - set(products_by_id)
         )
@@ -162,10 +164,6 @@ async def load_snapshot(
         fetched_at=now,
         next_invoices=next_invoices,
     )
-
-
-async def _none() -> None:
-    return None
 
 
 async def _safe_preview(

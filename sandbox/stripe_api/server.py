@@ -155,6 +155,10 @@ def create_stripe_app(
             "status": None,
             "idempotency_key": idem_key,
             "stripe_version": request.headers.get("stripe-version"),
+            # What the SDK tells Stripe about us beyond the request: the previous request's
+            # timing (telemetry) and the client's description (`X-Stripe-Client-User-Agent`).
+            "telemetry": request.headers.get("x-stripe-client-telemetry"),
+            "client_user_agent": request.headers.get("x-stripe-client-user-agent"),
         }
         st.request_log.append(entry)
         if st.public_base_url is None:

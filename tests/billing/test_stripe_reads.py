@@ -4,6 +4,7 @@ retry repeats, and Stripe's errors come back as the domain's."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -36,6 +37,21 @@ async def test_a_read_carries_the_pinned_api_version(
     assert [s.id for s in customer.subscriptions.data] == ["sub_DemoSepa"]
     (request,) = sent(stripe_sandbox, "/v1/customers/cus_DemoSepa")
     assert request["stripe_version"] == stripe.api_version == "2026-10-28.endive"
+
+
+async def test_stripe_hears_nothing_about_earlier_requests_or_the_host(
+    gateway: StripeGateway, stripe_sandbox: Sandbox
+) -> None:
+    """The SDK's request telemetry is off: no request carries the previous one's timing, and
+    the client's description names the library, not the machine it runs on."""
+    await gateway.retrieve_customer("cus_DemoSepa")
+    await gateway.list_charges("cus_DemoSepa", limit=3)
+
+    first, second = stripe_sandbox.requests()[-2:]
+    assert first["telemetry"] is None and second["telemetry"] is None
+    described = json.loads(second["client_user_agent"])
+    assert described["lang"] == "python" and described["bindings_version"] == stripe.VERSION
+    assert "platform" not in described and "telemetry_id" not in described
 
 
 async def test_a_read_sent_as_post_is_retried_with_its_idempotency_key(
