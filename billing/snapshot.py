@@ -216,12 +216,13 @@ class BillingSnapshot:
     def live_subscriptions(self) -> tuple[SubscriptionSummary, ...]:
         """The live subscriptions, the primary one first."""
         live = [s for s in self.subscriptions if s.live]
-        return tuple(sorted(live, key=lambda s: (s is not self.subscription, s.add_on)))
+        primary = self.subscription
+        return tuple(sorted(live, key=lambda s: (s is not primary, s.add_on)))
 
     @property
     def several_subscriptions(self) -> bool:
         """More than one live subscription: every action then says which one it is about."""
-        return len(self.live_subscriptions) > 1
+        return sum(s.live for s in self.subscriptions) > 1
 
     def subscription_by_id(self, subscription_id: str | None) -> SubscriptionSummary | None:
         return next((s for s in self.subscriptions if s.id == subscription_id), None)

@@ -37,7 +37,7 @@ FIN_TOKEN = "bench-fin-token-0123456789"  # FIN_ACTION_TOKENS entries are ≥ 16
 
 
 CPU_RENDERS = 120
-CPU_ROUNDS = 5
+CPU_ROUNDS = 9
 
 
 @contextmanager
