@@ -114,7 +114,7 @@ async def load_snapshot(
         *(_safe_preview(gateway, customer.id, sub.id) for sub in preview_subs),
         *(product(pid) for pid in product_ids),
     ]
-    if sub_pm_id and need_sub_pm:
+    if need_sub_pm and sub_pm_id is not None:
         calls.append(gateway.retrieve_payment_method(sub_pm_id))
     if metered:
         calls.append(_usage_value(gateway, customer.id, metered, now))
