@@ -106,8 +106,8 @@ async def load_snapshot(
 
     if lifetime_value is None:
         lifetime_value = LifetimeValueLoad(gateway, customer.id)
-    # One flat gather, a task per request and none for what isn't asked: a cold render runs
-    # this for every sidebar, and each task costs as much CPU as a line of the card.
+    # One flat gather: a task per request and none for what isn't asked (every cold render
+    # runs this; a task costs ~3 µs of CPU, a nested gather another task and its children).
     calls: list[Awaitable[Any]] = [
         gateway.list_charges(customer.id, limit=PAYMENTS_LIMIT),
         gateway.list_invoices(customer.id, status="open", limit=OPEN_INVOICES_LIMIT),
