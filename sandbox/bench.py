@@ -84,6 +84,16 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_reference_ms() -> float:
+    """The CPU this process takes for a fixed piece of pure-Python work (~9 ms on a quiet
+    machine): how fast the machine is at the moment, to read beside the app's CPU."""
+    started, total = time.process_time(), 0
+    for i in range(20_000):
+        item: dict[str, Any] = {"id": f"ch_{i:06d}", "amount": i * 7 % 1000, "failed": i % 3 == 0}
+        total += len(item["id"]) + item["amount"] + item["failed"]
+    return (time.process_time() - started) * 1000
+
+
 def app_process(port: int, env: dict[str, str]) -> Any:
     args = [
         sys.executable,
@@ -244,7 +254,9 @@ def run_bench(*, latency_ms: float = 100, requests: int = 64) -> int:
         # The app's CPU per render, with nothing to wait for but the sandbox's own work.
         set_latency(stripe_url, 0)
         rounds: dict[str, list[Row]] = {"cold": [], "warm": []}
+        reference: list[float] = []
         for _ in range(CPU_ROUNDS):
+            reference.append(machine_reference_ms())
             for kind, url, app in (("cold", cold_url, cold_app), ("warm", warm_url, warm_app)):
                 rounds[kind].append(
                     measure_row(kind, url, app.pid, concurrency=1, requests=CPU_RENDERS)
@@ -281,6 +293,11 @@ def run_bench(*, latency_ms: float = 100, requests: int = 64) -> int:
             f"  {row.kind:<6}{row.cpu_ms:>8.2f} ms   ({spread[0]:.2f}–{spread[-1]:.2f}; "
             f"{row.throughput:.0f} renders/s one at a time)"
         )
+    print(
+        f"  machine reference: {statistics.median(reference):.1f} ms "
+        f"({min(reference):.1f}–{max(reference):.1f}) of CPU for a fixed piece of Python work "
+        "in the bench process, each round (~9 ms on a quiet machine: higher, a slower moment)"
+    )
     print(
         f"\nStripe requests per render: {'first render of a customer':>30}{'cold render':>24}\n"
         f"{'contact':<10}{'requests':>12}{'chain':>7}{'afterwards':>12}{'requests':>12}{'chain':>7}"
