@@ -85,7 +85,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def machine_reference_ms() -> float:
-    """The CPU this process takes for a fixed piece of pure-Python work (~9 ms on a quiet
+    """The CPU this process takes for a fixed piece of pure-Python work (~8–9 ms on a quiet
     machine): how fast the machine is at the moment, to read beside the app's CPU."""
     started, total = time.process_time(), 0
     for i in range(20_000):
@@ -296,7 +296,7 @@ def run_bench(*, latency_ms: float = 100, requests: int = 64) -> int:
     print(
         f"  machine reference: {statistics.median(reference):.1f} ms "
         f"({min(reference):.1f}–{max(reference):.1f}) of CPU for a fixed piece of Python work "
-        "in the bench process, each round (~9 ms on a quiet machine: higher, a slower moment)"
+        "in the bench process, each round (~8–9 ms on a quiet machine: higher, a slower moment)"
     )
     print(
         f"\nStripe requests per render: {'first render of a customer':>30}{'cold render':>24}\n"
