@@ -97,25 +97,26 @@ async def load_snapshot(
     # The subscription's own default payment method wins over the customer's (Stripe's order).
     sub_pm = next((s.default_payment_method for s in live_subs if s.default_payment_method), None)
     sub_pm_id = id_of(sub_pm)
-    need_sub_pm = (
-        sub_pm_id is not None
-        and _expanded_pm(sub_pm) is None
-        and (customer_pm is None or sub_pm_id != customer_pm.id)
+    # Fetched only when it is neither expanded nor the customer's own (already expanded).
+    pm_to_fetch = (
+        sub_pm_id
+        if _expanded_pm(sub_pm) is None and (customer_pm is None or sub_pm_id != customer_pm.id)
+        else None
     )
     metered = _metered_item(live_subs)
 
     if lifetime_value is None:
         lifetime_value = LifetimeValueLoad(gateway, customer.id)
     # One flat gather: a task per request and none for what isn't asked (every cold render
-    # runs this; a task costs ~3 µs of CPU, a nested gather another task and its children).
+    # runs this; a task costs ~3 µs of CPU, and a nested gather adds a task of its own).
     calls: list[Awaitable[Any]] = [
         gateway.list_charges(customer.id, limit=PAYMENTS_LIMIT),
         gateway.list_invoices(customer.id, status="open", limit=OPEN_INVOICES_LIMIT),
         *(_safe_preview(gateway, customer.id, sub.id) for sub in preview_subs),
         *(product(pid) for pid in product_ids),
     ]
-    if need_sub_pm and sub_pm_id is not None:
-        calls.append(gateway.retrieve_payment_method(sub_pm_id))
+    if pm_to_fetch is not None:
+        calls.append(gateway.retrieve_payment_method(pm_to_fetch))
     if metered:
         calls.append(_usage_value(gateway, customer.id, metered, now))
     if not raw_subs:
@@ -127,9 +128,10 @@ async def load_snapshot(
     products_by_id: dict[str, NamedProduct] = {
         p.id: p for p in (next(answers) for _ in product_ids)
     }
-    fetched_pm = next(answers) if need_sub_pm else None
+    fetched_pm = next(answers) if pm_to_fetch is not None else None
     used = next(answers) if metered else None
-    if ended := next(answers, None):
+    ended = next(answers) if not raw_subs else None
+    if ended:
         raw_subs = ended[:3]
         extra = sorted(
             {id_of(i.price.product) for s in raw_subs for i in s.items.data} - set(products_by_id)

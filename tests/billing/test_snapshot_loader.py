@@ -11,7 +11,8 @@ import pytest
 from billing.snapshot_loader import load_snapshot
 from gateways.stripe import StripeGateway
 from gateways.stripe_models import Customer
-from tests.conftest import HTTP, STRIPE_KEY, Sandbox
+from sandbox.stripe_api import payment_methods as pms
+from tests.conftest import HTTP, STRIPE_KEY, Sandbox, stripe_post
 
 
 @pytest.fixture
@@ -68,3 +69,42 @@ async def test_a_payment_method_not_expanded_is_fetched_beside_the_lists(
     paths = asked(stripe_sandbox)
     assert paths.count("/v1/payment_methods/pm_DemoSepaDebit") == 1
     assert {"/v1/charges", "/v1/invoices", "/v1/invoices/create_preview"} <= set(paths)
+
+
+async def test_metered_usage_and_the_subscriptions_own_card_each_land_where_they_belong(
+    gateway: StripeGateway, stripe_sandbox: Sandbox
+) -> None:
+    """A metered customer whose subscription pays with its own card, read without the payment
+    methods expanded: round two fetches both the card and the usage, and shows each as itself."""
+    pms.create_card(
+        stripe_sandbox.state,
+        "5555555555554444",
+        8,
+        2030,
+        customer="cus_DemoUsage",
+        pm_id="pm_DemoUsageMastercard",
+    )
+    stripe_post(
+        stripe_sandbox,
+        "/v1/subscriptions/sub_DemoUsage",
+        {"default_payment_method": "pm_DemoUsageMastercard"},
+    )
+    answer = HTTP.get(
+        f"{stripe_sandbox.url}/v1/customers/cus_DemoUsage",
+        params={"expand[]": "subscriptions"},
+        headers={"Authorization": f"Bearer {STRIPE_KEY}"},
+        timeout=10,
+    )
+    customer = msgspec.json.decode(answer.content, type=Customer)
+    stripe_sandbox.control("DELETE", "/_sandbox/requests")
+
+    snapshot = await load_snapshot(gateway, customer)
+
+    assert snapshot.payment_method is not None
+    assert (snapshot.payment_method.id, snapshot.payment_method.brand) == (
+        "pm_DemoUsageMastercard",
+        "mastercard",
+    )
+    assert snapshot.usage is not None and snapshot.usage.used == 8500
+    paths = asked(stripe_sandbox)
+    assert paths.count("/v1/payment_methods/pm_DemoUsageMastercard") == 1
